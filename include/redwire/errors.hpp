@@ -1,0 +1,155 @@
+// redwire/errors.hpp — what can go wrong with a call, and how it is reported.
+//
+// Every failure has a redwire::errc. `call` throws rpc_error; `try_call` returns result<T>,
+// which holds either the value or the same rpc_error, and never throws.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <optional>
+#include <variant>
+
+namespace redwire {
+
+/// Why a call failed. The numbers travel on the wire: never renumber, only append.
+enum class errc : std::uint16_t {
+  timeout = 1,            ///< no reply within the call's timeout
+  unavailable = 2,        ///< the transport is down, or no instance can take the call
+  unknown_procedure = 3,  ///< the instance that answered serves no such procedure
+  signature_mismatch = 4, ///< caller and service disagree on the procedure's types
+  remote_exception = 5,   ///< the handler threw; its message travels back
+  bad_message = 6,        ///< bytes that do not decode: truncated, corrupt or not redwire
+  unauthorized = 7,       ///< the call lacks the credentials the service requires
+  too_large = 8,          ///< a message over the configured size limit
+  cancelled = 9,          ///< the call was abandoned (client or service shutting down)
+  expired = 10,           ///< the request reached the service after its deadline
+};
+
+/// The std::error_category of redwire::errc ("redwire").
+const std::error_category& error_category() noexcept;
+
+inline std::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), error_category()};
+}
+
+/// Short stable name of a code: to_string(errc::timeout) == "timeout".
+constexpr const char* to_string(errc e) noexcept {
+  switch (e) {
+    case errc::timeout: return "timeout";
+    case errc::unavailable: return "unavailable";
+    case errc::unknown_procedure: return "unknown_procedure";
+    case errc::signature_mismatch: return "signature_mismatch";
+    case errc::remote_exception: return "remote_exception";
+    case errc::bad_message: return "bad_message";
+    case errc::unauthorized: return "unauthorized";
+    case errc::too_large: return "too_large";
+    case errc::cancelled: return "cancelled";
+    case errc::expired: return "expired";
+  }
+  return "unknown_error";
+}
+
+namespace detail {
+class redwire_category final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "redwire"; }
+  std::string message(int value) const override {
+    return to_string(static_cast<errc>(value));
+  }
+};
+}  // namespace detail
+
+inline const std::error_category& error_category() noexcept {
+  static const detail::redwire_category category;
+  return category;
+}
+
+/// A failed call: the code, a message, the procedure and — where known — the instance that
+/// answered.  `catch (const redwire::rpc_error& e) { if (e.code() == redwire::errc::timeout) ... }`
+class rpc_error : public std::system_error {
+ public:
+  rpc_error(errc code, std::string message, std::string procedure = {}, std::string instance = {})
+      : std::system_error(make_error_code(code), compose(code, message, procedure)),
+        detail_(std::move(message)),
+        procedure_(std::move(procedure)),
+        instance_(std::move(instance)) {}
+
+  errc error() const noexcept { return static_cast<errc>(code().value()); }
+  /// The message alone (what() also names the code and the procedure).
+  const std::string& message() const noexcept { return detail_; }
+  const std::string& procedure() const noexcept { return procedure_; }
+  const std::string& instance() const noexcept { return instance_; }
+
+ private:
+  static std::string compose(errc code, const std::string& message, const std::string& procedure) {
+    std::string s = "redwire: ";
+    if (!procedure.empty()) s += procedure + ": ";
+    s += to_string(code);
+    if (!message.empty()) s += ": " + message;
+    return s;
+  }
+  std::string detail_, procedure_, instance_;
+};
+
+/// What try_call returns: a value (or nothing, for void procedures) or an rpc_error.
+///   redwire::result<int> r = cli.try_call(calc::add, 2, 3);
+///   if (r) use(*r); else log(r.error().what());
+template <class T>
+class result {
+ public:
+  using value_type = T;
+  result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
+  result(rpc_error error) : state_(std::in_place_index<1>, std::move(error)) {}
+
+  bool has_value() const noexcept { return state_.index() == 0; }
+  explicit operator bool() const noexcept { return has_value(); }
+
+  /// The value; throws the rpc_error if there is none.
+  T& value() & { check(); return std::get<0>(state_); }
+  const T& value() const& { check(); return std::get<0>(state_); }
+  T&& value() && { check(); return std::get<0>(std::move(state_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  template <class U>
+  T value_or(U&& fallback) const& {
+    return has_value() ? std::get<0>(state_) : static_cast<T>(std::forward<U>(fallback));
+  }
+
+  /// The error; precondition: !has_value().
+  const rpc_error& error() const& { return std::get<1>(state_); }
+
+ private:
+  void check() const {
+    if (!has_value()) throw std::get<1>(state_);
+  }
+  std::variant<T, rpc_error> state_;
+};
+
+template <>
+class result<void> {
+ public:
+  using value_type = void;
+  result() = default;
+  result(rpc_error error) : error_(std::in_place, std::move(error)) {}
+
+  bool has_value() const noexcept { return !error_.has_value(); }
+  explicit operator bool() const noexcept { return has_value(); }
+  void value() const {
+    if (error_) throw *error_;
+  }
+  const rpc_error& error() const& { return *error_; }
+
+ private:
+  std::optional<rpc_error> error_;
+};
+
+}  // namespace redwire
+
+template <>
+struct std::is_error_code_enum<redwire::errc> : std::true_type {};
