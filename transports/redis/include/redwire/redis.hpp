@@ -1,0 +1,140 @@
+// redwire/redis.hpp — redwire::redis::transport: queues are Redis lists, channels are pub/sub.
+//
+//   redwire::redis::transport bus{"redis://:secret@127.0.0.1:6379/0?prefix=rw"};
+//   bus.push("rw:{calc}:q", bytes);                      // RPUSH, pipelined, does not wait
+//   auto reader = bus.open_reader({"rw:{calc}:q"});       // LPOP count / BLPOP, own connection
+//   auto sub = bus.subscribe("rw:reply:42", on_message, on_gap);
+//   redwire::redis::reply r = bus.command({"INCR", "visits"});   // Redis stays yours
+//
+// Connections: one shared pipelined connection for push/publish (and CLIENT UNBLOCK), one per
+// queue reader, one for all subscriptions (with its delivery thread), one for command(). Each
+// reconnects by itself with exponential backoff; push/publish throw transport_error while down.
+#pragma once
+
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <redwire/transport.hpp>
+
+#include "redis/command_connection.hpp"
+#include "redis/connection.hpp"
+#include "redis/queue_reader.hpp"
+#include "redis/resp.hpp"
+#include "redis/subscriber.hpp"
+#include "redis/url.hpp"
+
+namespace redwire::redis {
+
+class transport {
+ public:
+  /// Connects now: throws std::invalid_argument for a bad URL, transport_error when Redis cannot
+  /// be reached or refuses the credentials.
+  explicit transport(std::string_view url) : transport(options{.url = std::string(url)}) {}
+  explicit transport(const options& o) : transport(resolve(o)) {}
+  explicit transport(settings st)
+      : st_(std::move(st)),
+        commands_(std::make_shared<detail::command_connection>(st_)),
+        subscriber_(std::make_shared<detail::subscriber>(st_)) {}
+
+  transport(const transport&) = delete;
+  transport& operator=(const transport&) = delete;
+
+  /// Stops the threads and closes the connections; readers and subscriptions still alive
+  /// become inert (pop throws transport_error, destroying them is fine).
+  ~transport() {
+    subscriber_->stop();
+    commands_->stop();
+  }
+
+  /// The namespace of queue and channel names ("rw" unless the URL says ?prefix=...).
+  std::string_view prefix() const noexcept { return st_.prefix; }
+
+  /// RPUSH queue bytes; returns once the command is handed to the connection (no round trip).
+  void push(std::string_view queue, std::string_view bytes) {
+    std::string_view args[] = {"RPUSH", queue, bytes};
+    commands_->send(args, "RPUSH");
+  }
+
+  /// PUBLISH channel bytes; like push, does not wait for Redis's answer.
+  void publish(std::string_view channel, std::string_view bytes) {
+    std::string_view args[] = {"PUBLISH", channel, bytes};
+    commands_->send(args, "PUBLISH");
+  }
+
+  /// A reader over `queues`, the first served first; it connects at its first pop().
+  queue_reader open_reader(std::vector<std::string> queues) {
+    return queue_reader(commands_, std::move(queues));
+  }
+
+  /// SUBSCRIBE: returns once Redis confirmed it. Handlers run on the delivery thread.
+  subscription subscribe(std::string_view channel, message_handler on_message,
+                         gap_handler on_gap = {}) {
+    return subscription(subscriber_, subscriber_->add(std::string(channel), false,
+                                                      std::move(on_message), std::move(on_gap)));
+  }
+
+  /// PSUBSCRIBE (glob pattern, e.g. "rw:topic:orders.*"); on_message gets the actual channel.
+  subscription psubscribe(std::string_view pattern, message_handler on_message,
+                          gap_handler on_gap = {}) {
+    return subscription(subscriber_, subscriber_->add(std::string(pattern), true,
+                                                      std::move(on_message), std::move(on_gap)));
+  }
+
+  /// Runs one command on a connection of the user's own and returns its reply; an error reply
+  /// throws command_error, a connection problem transport_error. Waits up to command_timeout.
+  ///   bus.command({"SET", "k", "v"});
+  reply command(std::initializer_list<std::string_view> args) {
+    return command(std::span<const std::string_view>(args.begin(), args.size()));
+  }
+  reply command(const std::vector<std::string_view>& args) {
+    return command(std::span<const std::string_view>(args.data(), args.size()));
+  }
+  reply command(std::span<const std::string_view> args) {
+    std::lock_guard lk(user_m_);
+    if (!user_conn_) user_conn_ = std::make_unique<detail::connection>(st_, "redwire:user");
+    reply r;
+    try {
+      r = user_conn_->execute(args, st_.command_timeout);
+    } catch (const transport_error&) {
+      user_conn_.reset();
+      throw;
+    }
+    if (r.is_error()) throw command_error(r.str);
+    return r;
+  }
+
+  /// EVAL script numkeys keys... args...
+  ///   bus.eval("return redis.call('INCRBY', KEYS[1], ARGV[1])", {"n"}, {"5"}).integer
+  reply eval(std::string_view script, const std::vector<std::string_view>& keys = {},
+             const std::vector<std::string_view>& args = {}) {
+    std::string numkeys = std::to_string(keys.size());
+    std::vector<std::string_view> all{"EVAL", script, numkeys};
+    all.insert(all.end(), keys.begin(), keys.end());
+    all.insert(all.end(), args.begin(), args.end());
+    return command(all);
+  }
+
+  /// Whether the shared command connection is up (push and publish work).
+  bool connected() const { return commands_->connected(); }
+
+  /// The resolved settings (the password is in there: do not print them; use describe()).
+  const settings& config() const noexcept { return st_; }
+
+ private:
+  settings st_;
+  std::shared_ptr<detail::command_connection> commands_;
+  std::shared_ptr<detail::subscriber> subscriber_;
+  std::mutex user_m_;
+  std::unique_ptr<detail::connection> user_conn_;
+};
+
+static_assert(redwire::transport<transport>);
+static_assert(redwire::queue_reader<queue_reader>);
+
+}  // namespace redwire::redis

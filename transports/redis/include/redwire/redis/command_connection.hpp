@@ -1,0 +1,245 @@
+// redwire/redis/command_connection.hpp — the shared, pipelined connection for RPUSH / PUBLISH.
+//
+// Writers append their formatted command to one output buffer under a mutex; the first writer
+// that finds nobody flushing writes everything queued so far (one send() for many commands when
+// threads push concurrently, no thread hop when they do not). A reader thread takes the replies
+// in FIFO order, hands them to the command's callback if it has one, logs error replies, and
+// reconnects with exponential backoff when the connection is lost.
+#pragma once
+
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <redwire/transport.hpp>
+
+#include "connection.hpp"
+
+namespace redwire::redis::detail {
+
+inline void log(std::string_view what) {
+  std::fprintf(stderr, "redwire::redis: %.*s\n", static_cast<int>(what.size()), what.data());
+}
+
+class command_connection {
+ public:
+  /// Called on the reader thread with the command's reply; when the connection is lost first,
+  /// with an error reply "redwire: connection lost". Must not block.
+  using callback = std::function<void(reply&&)>;
+
+  /// Connects now (throws transport_error if it cannot) and starts the reader thread.
+  explicit command_connection(settings st)
+      : st_(std::move(st)), conn_(std::make_unique<connection>(st_, "redwire:commands")),
+        connected_(true), thread_([this] { run(); }) {}
+
+  command_connection(const command_connection&) = delete;
+  command_connection& operator=(const command_connection&) = delete;
+
+  ~command_connection() { stop(); }
+
+  void stop() noexcept {
+    {
+      std::unique_lock lk(m_);
+      if (stop_) return;
+      stop_ = true;
+      if (conn_) conn_->sock().shutdown();
+      cv_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+  bool connected() const {
+    std::lock_guard lk(m_);
+    return connected_;
+  }
+
+  /// Queues a command and makes sure it gets written; does not wait for the reply.
+  /// Throws transport_error at once when the connection is down.
+  void send(std::span<const std::string_view> args, const char* what, callback cb = {}) {
+    std::unique_lock lk(m_);
+    if (out_.size() > max_buffered) {
+      // Back-pressure: Redis reads slower than we write; wait a little rather than grow forever.
+      ++blocked_writers_;
+      cv_.wait_for(lk, st_.command_timeout,
+                   [&] { return out_.size() <= max_buffered || !connected_ || stop_; });
+      --blocked_writers_;
+      if (connected_ && !stop_ && out_.size() > max_buffered) {
+        throw transport_error("redwire::redis: " + std::string(what) + " timed out (Redis not reading)");
+      }
+    }
+    if (!connected_ || stop_) {
+      throw transport_error("redwire::redis: " + std::string(what) + " failed: not connected to " +
+                            st_.describe());
+    }
+    append_command(out_, args);
+    pending_.push_back(slot{what, std::move(cb)});
+    if (flushing_) return;  // the writer at work will take it along
+    flushing_ = true;
+    std::string batch;
+    bool failed = false;
+    std::string error;
+    while (!out_.empty() && connected_) {
+      batch.swap(out_);
+      if (blocked_writers_ > 0) cv_.notify_all();
+      lk.unlock();
+      try {
+        conn_->send(batch);  // conn_ is not replaced while flushing_ is set
+      } catch (const transport_error& e) {
+        failed = true;
+        error = e.what();
+      }
+      batch.clear();
+      lk.lock();
+      if (failed) {
+        mark_down();
+        break;
+      }
+    }
+    flushing_ = false;
+    cv_.notify_all();
+    if (failed) throw transport_error(error);
+  }
+
+  const settings& config() const noexcept { return st_; }
+
+ private:
+  static constexpr std::size_t max_buffered = 8 << 20;
+
+  struct slot {
+    const char* what;
+    callback cb;
+  };
+
+  // Under m_: no more writes; the reader thread notices and cleans up.
+  void mark_down() {
+    connected_ = false;
+    out_.clear();
+    if (conn_) conn_->sock().shutdown();
+  }
+
+  void run() {
+    auto backoff = st_.reconnect_min;
+    while (true) {
+      {
+        std::unique_lock lk(m_);
+        if (stop_) break;
+      }
+      if (conn_) {
+        read_until_lost();
+        lose_connection();
+        continue;
+      }
+      try {
+        auto c = std::make_unique<connection>(st_, "redwire:commands");
+        std::lock_guard lk(m_);
+        conn_ = std::move(c);
+        connected_ = !stop_;
+        backoff = st_.reconnect_min;
+        log("command connection restored to " + st_.describe());
+      } catch (const transport_error&) {
+        std::unique_lock lk(m_);
+        cv_.wait_for(lk, backoff, [&] { return stop_; });
+        backoff = std::min(backoff * 2, st_.reconnect_max);
+      }
+    }
+    lose_connection();
+  }
+
+  void read_until_lost() {
+    std::vector<reply> replies;
+    std::vector<slot> slots;
+    bool stalled = false;  // a timeout found commands waiting and nothing has come since
+    try {
+      while (true) {
+        bool got = conn_->read_more(clock::now() + st_.command_timeout);
+        replies.clear();
+        if (got) {
+          while (std::optional<reply> r = conn_->buffered_reply()) replies.push_back(std::move(*r));
+        }
+        slots.clear();
+        {
+          std::unique_lock lk(m_);
+          if (stop_ || !connected_) return;
+          if (replies.size() > pending_.size()) {
+            log("reply without a command; dropping the connection");
+            return;
+          }
+          for (std::size_t i = 0; i < replies.size(); ++i) {
+            slots.push_back(std::move(pending_.front()));
+            pending_.pop_front();
+          }
+          if (!got) {
+            if (stalled) {
+              log("no reply from " + st_.describe() + " in time; reconnecting");
+              return;
+            }
+            stalled = true;
+            if (pending_.empty()) {  // idle: a PING tells a dead server from a quiet one
+              lk.unlock();
+              static constexpr std::string_view ping[] = {"PING"};
+              try {
+                send(ping, "PING");
+              } catch (const transport_error&) {
+                return;
+              }
+            }
+          } else {
+            stalled = false;
+          }
+        }
+        for (std::size_t i = 0; i < replies.size(); ++i) deliver(slots[i], std::move(replies[i]));
+      }
+    } catch (const transport_error& e) {
+      std::lock_guard lk(m_);
+      if (!stop_) log(std::string("command connection lost: ") + e.what());
+    }
+  }
+
+  void deliver(slot& s, reply&& r) {
+    if (s.cb) {
+      try {
+        s.cb(std::move(r));
+      } catch (...) {
+        log(std::string("a callback of ") + s.what + " threw");
+      }
+    } else if (r.is_error()) {
+      log(std::string(s.what) + " failed: " + r.str);
+    }
+  }
+
+  void lose_connection() {
+    std::deque<slot> lost;
+    {
+      std::unique_lock lk(m_);
+      mark_down();
+      cv_.wait(lk, [&] { return !flushing_; });
+      conn_.reset();
+      lost.swap(pending_);
+    }
+    for (slot& s : lost) {
+      if (s.cb) deliver(s, reply{reply_type::error, 0, "redwire: connection lost", {}});
+    }
+  }
+
+  settings st_;
+  mutable std::mutex m_;
+  std::condition_variable cv_;
+  std::unique_ptr<connection> conn_;
+  bool connected_ = false;
+  bool flushing_ = false;
+  bool stop_ = false;
+  int blocked_writers_ = 0;
+  std::string out_;
+  std::deque<slot> pending_;
+  std::thread thread_;
+};
+
+}  // namespace redwire::redis::detail

@@ -1,0 +1,116 @@
+// redwire/redis/connection.hpp — one connection to Redis: socket, reply parser, handshake.
+//
+// Every connection of the transport starts here: connect, AUTH (with the ACL user if any),
+// SELECT, optionally CLIENT ID, then PING, all in one round trip. A failure throws
+// transport_error with the server's words (never the password).
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <redwire/transport.hpp>
+
+#include "resp.hpp"
+#include "socket.hpp"
+#include "url.hpp"
+
+namespace redwire::redis::detail {
+
+class connection {
+ public:
+  /// Connects and authenticates; `name` becomes the CLIENT SETNAME (visible in CLIENT LIST).
+  connection(const settings& st, std::string_view name, bool want_client_id = false)
+      : sock_(socket::connect(st)) {
+    sock_.set_send_timeout(st.command_timeout);
+    std::string out;
+    int replies = 0;
+    if (!st.password.empty()) {
+      if (st.user.empty()) append_command(out, {"AUTH", st.password});
+      else append_command(out, {"AUTH", st.user, st.password});
+      ++replies;
+    }
+    std::string db = std::to_string(st.db);
+    if (st.db != 0) {
+      append_command(out, {"SELECT", db});
+      ++replies;
+    }
+    if (!name.empty()) {
+      append_command(out, {"CLIENT", "SETNAME", name});
+      ++replies;
+    }
+    if (want_client_id) {
+      append_command(out, {"CLIENT", "ID"});
+      ++replies;
+    }
+    append_command(out, {"PING"});
+    ++replies;
+    send(out);
+    auto deadline = clock::now() + st.command_timeout;
+    std::optional<std::string> first_error;
+    for (int i = 0; i < replies; ++i) {
+      std::optional<reply> r = read_reply(deadline);
+      if (!r) throw transport_error("redwire::redis: " + st.describe() + " did not answer in time");
+      if (r->is_error() && !first_error) first_error = r->str;
+      if (r->is_integer()) client_id_ = r->integer;
+    }
+    if (first_error) {
+      bool auth = first_error->starts_with("WRONGPASS") || first_error->starts_with("NOAUTH") ||
+                  first_error->find("invalid password") != std::string::npos ||
+                  first_error->find("invalid username-password") != std::string::npos;
+      throw transport_error("redwire::redis: " +
+                            std::string(auth ? "authentication failed at " : "handshake failed at ") +
+                            st.describe() + ": " + *first_error);
+    }
+  }
+
+  socket& sock() noexcept { return sock_; }
+  long long client_id() const noexcept { return client_id_; }
+
+  void send(std::string_view bytes) { sock_.write_all(bytes); }
+
+  /// A reply already received and buffered, without touching the socket.
+  std::optional<reply> buffered_reply() { return parser_.next(); }
+
+  /// Waits for the next reply until `deadline` (nullopt: timed out). Throws transport_error.
+  std::optional<reply> read_reply(clock::time_point deadline) {
+    for (;;) {
+      if (std::optional<reply> r = parser_.next()) return r;
+      std::size_t n = sock_.read_some(buffer_.data(), buffer_.size(), deadline);
+      if (n == 0) return std::nullopt;
+      parser_.feed(buffer_.data(), n);
+    }
+  }
+
+  /// Reads once from the socket (waiting until `deadline`) and feeds the parser.
+  /// Returns false on timeout.
+  bool read_more(clock::time_point deadline) {
+    std::size_t n = sock_.read_some(buffer_.data(), buffer_.size(), deadline);
+    if (n == 0) return false;
+    parser_.feed(buffer_.data(), n);
+    return true;
+  }
+
+  /// Sends one command and waits for its reply; a timeout throws transport_error (the
+  /// connection is then out of step and must be dropped).
+  reply execute(std::span<const std::string_view> args, std::chrono::milliseconds timeout) {
+    std::string out;
+    append_command(out, args);
+    send(out);
+    std::optional<reply> r = read_reply(clock::now() + timeout);
+    if (!r) throw transport_error("redwire::redis: no reply within " + std::to_string(timeout.count()) + " ms");
+    return std::move(*r);
+  }
+
+ private:
+  socket sock_;
+  reply_parser parser_;
+  std::array<char, 64 * 1024> buffer_;
+  long long client_id_ = -1;
+};
+
+}  // namespace redwire::redis::detail

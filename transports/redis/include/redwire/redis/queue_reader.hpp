@@ -1,0 +1,175 @@
+// redwire/redis/queue_reader.hpp — takes messages from Redis lists for one consumer.
+//
+// pop() first takes what is there with non-blocking `LPOP key count` (queue order = priority),
+// and only when every queue is empty waits in one `BLPOP k1 k2 ... timeout`. The reader has its
+// own connection (a blocking pop would stall everyone else's commands); wake() unblocks it with
+// `CLIENT UNBLOCK <id>` sent through the shared command connection.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <redwire/transport.hpp>
+
+#include "command_connection.hpp"
+#include "connection.hpp"
+
+namespace redwire::redis {
+namespace detail {
+
+struct reader_state {
+  settings st;
+  std::shared_ptr<command_connection> commands;
+  std::vector<std::string> queues;
+  std::unique_ptr<connection> conn;  // used by the popping thread only
+  std::atomic<bool> wake_pending{false};
+  std::atomic<bool> blocking{false};
+  std::atomic<long long> client_id{-1};
+  clock::time_point next_attempt{};
+  std::chrono::milliseconds backoff{0};
+};
+
+// CLIENT UNBLOCK may reach Redis before the BLPOP it targets (they travel on two connections):
+// Redis then answers 0 and we try again while the reader still says it is blocking.
+inline void send_unblock(const std::shared_ptr<reader_state>& s, int attempts_left) {
+  long long id = s->client_id.load();
+  if (id < 0 || attempts_left <= 0) return;
+  std::string id_text = std::to_string(id);
+  std::string_view args[] = {"CLIENT", "UNBLOCK", id_text};
+  std::weak_ptr<reader_state> weak = s;
+  try {
+    s->commands->send(args, "CLIENT UNBLOCK", [weak, attempts_left](reply&& r) {
+      auto s = weak.lock();
+      if (s && r.is_integer() && r.integer == 0 && s->blocking && s->wake_pending) {
+        send_unblock(s, attempts_left - 1);
+      }
+    });
+  } catch (const transport_error&) {
+    // the reader's own connection is failing too; its pop ends by itself
+  }
+}
+
+}  // namespace detail
+
+/// One consumer's view of some queues; movable, not copyable. pop() from one thread at a time;
+/// wake() from any thread.
+class queue_reader {
+ public:
+  queue_reader(std::shared_ptr<detail::command_connection> commands, std::vector<std::string> queues)
+      : s_(std::make_shared<detail::reader_state>()) {
+    s_->st = commands->config();
+    s_->commands = std::move(commands);
+    s_->queues = std::move(queues);
+    s_->backoff = s_->st.reconnect_min;
+  }
+
+  /// Waits up to `timeout` for messages, then appends up to `max` of them to `out`, the first
+  /// queue's first. Returns with nothing on timeout or wake(); throws transport_error when Redis
+  /// cannot be reached (the next pop reconnects).
+  ///   r.pop(batch, 64, 100ms);
+  void pop(std::vector<std::string>& out, std::size_t max, std::chrono::milliseconds timeout) {
+    if (max == 0 || s_->queues.empty()) return;
+    auto deadline = detail::clock::now() + timeout;
+    ensure_connected(deadline);
+    detail::reader_state& s = *s_;
+    try {
+      std::size_t got = 0;
+      for (const std::string& q : s.queues) {
+        std::string count = std::to_string(max - got);
+        std::string_view args[] = {"LPOP", q, count};
+        reply r = s.conn->execute(args, s.st.command_timeout);
+        if (r.is_error()) throw transport_error("redwire::redis: LPOP " + q + " failed: " + r.str);
+        for (reply& e : r.elements) out.push_back(std::move(e.str));
+        got += r.elements.size();
+        if (got >= max) return;
+      }
+      if (got > 0 || timeout.count() <= 0) return;
+
+      s.blocking = true;
+      if (s.wake_pending.exchange(false)) {
+        s.blocking = false;
+        return;
+      }
+      std::vector<std::string_view> args;
+      args.reserve(s.queues.size() + 2);
+      args.push_back("BLPOP");
+      for (const std::string& q : s.queues) args.push_back(q);
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%.3f", static_cast<double>(timeout.count()) / 1000.0);
+      args.push_back(seconds);
+      std::string cmd;
+      detail::append_command(cmd, args);
+      s.conn->send(cmd);
+      // Redis times the BLPOP out itself; our own deadline only catches a dead server.
+      std::optional<reply> r = s.conn->read_reply(deadline + s.st.command_timeout);
+      s.blocking = false;
+      if (!r) throw transport_error("redwire::redis: no answer to BLPOP from " + s.st.describe());
+      if (r->is_error()) throw transport_error("redwire::redis: BLPOP failed: " + r->str);
+      if (r->is_nil()) {
+        s.wake_pending = false;
+        return;
+      }
+      if (r->elements.size() == 2) out.push_back(std::move(r->elements[1].str));
+    } catch (const transport_error&) {
+      s.blocking = false;
+      drop_connection();
+      throw;
+    }
+  }
+
+  /// Makes a waiting pop() return now (or the next one, if none is waiting). Any thread.
+  void wake() {
+    if (!s_) return;
+    s_->wake_pending = true;
+    if (s_->blocking) detail::send_unblock(s_, 1000);
+  }
+
+  /// Whether the reader holds a live connection (false until the first pop).
+  bool connected() const noexcept { return s_ && s_->conn != nullptr; }
+
+ private:
+  void ensure_connected(detail::clock::time_point deadline) {
+    detail::reader_state& s = *s_;
+    if (s.conn) return;
+    auto now = detail::clock::now();
+    if (now < s.next_attempt) {
+      std::this_thread::sleep_until(std::min(s.next_attempt, deadline));
+      if (detail::clock::now() < s.next_attempt) {
+        throw transport_error("redwire::redis: cannot reach " + s.st.describe() + " (retrying)");
+      }
+    }
+    // Never let a reconnect hold a pop much past its timeout.
+    settings st = s.st;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - detail::clock::now());
+    auto bound = std::clamp(left, std::chrono::milliseconds(50), s.st.connect_timeout);
+    st.connect_timeout = bound;
+    st.command_timeout = std::min(st.command_timeout, bound);
+    try {
+      s.conn = std::make_unique<detail::connection>(st, "redwire:reader", true);
+      s.conn->sock().set_send_timeout(s.st.command_timeout);
+      s.client_id = s.conn->client_id();
+      s.backoff = s.st.reconnect_min;
+    } catch (const transport_error&) {
+      s.next_attempt = detail::clock::now() + s.backoff;
+      s.backoff = std::min(s.backoff * 2, s.st.reconnect_max);
+      throw;
+    }
+  }
+
+  void drop_connection() {
+    s_->conn.reset();
+    s_->client_id = -1;
+    s_->next_attempt = {};  // first retry at once; backoff grows only if it fails
+  }
+
+  std::shared_ptr<detail::reader_state> s_;
+};
+
+}  // namespace redwire::redis

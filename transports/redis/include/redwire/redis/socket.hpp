@@ -1,0 +1,178 @@
+// redwire/redis/socket.hpp — a blocking stream socket (TCP or unix) that we own ourselves.
+//
+// hiredis's redisContext reads and writes on one thread; redwire writes commands from many
+// threads while one thread reads the replies, so it keeps the file descriptor itself.
+// shutdown() may be called from any thread to make a blocked read or write return.
+#pragma once
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <redwire/transport.hpp>
+
+#include "url.hpp"
+
+namespace redwire::redis::detail {
+
+using clock = std::chrono::steady_clock;
+
+inline int millis_until(clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+  if (left.count() <= 0) return 0;
+  return left.count() > 1'000'000'000 ? 1'000'000'000 : static_cast<int>(left.count()) + 1;
+}
+
+class socket {
+ public:
+  socket() = default;
+  explicit socket(int fd) : fd_(fd) {}
+  socket(socket&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  socket& operator=(socket&& o) noexcept {
+    if (this != &o) {
+      close();
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  ~socket() { close(); }
+
+  /// Connects to the server of `st` within its connect_timeout; throws transport_error.
+  static socket connect(const settings& st) {
+    auto deadline = clock::now() + st.connect_timeout;
+    if (!st.unix_path.empty()) {
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      if (st.unix_path.size() >= sizeof(addr.sun_path)) {
+        throw transport_error("redwire::redis: unix socket path too long: " + st.unix_path);
+      }
+      std::memcpy(addr.sun_path, st.unix_path.c_str(), st.unix_path.size() + 1);
+      std::string error;
+      socket s = try_connect(AF_UNIX, reinterpret_cast<sockaddr*>(&addr), sizeof addr, deadline,
+                             error);
+      if (!s.valid()) throw transport_error("redwire::redis: cannot connect to " + st.describe() + ": " + error);
+      return s;
+    }
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    std::string port = std::to_string(st.port);
+    if (int rc = ::getaddrinfo(st.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+      throw transport_error("redwire::redis: cannot resolve " + st.host + ": " + gai_strerror(rc));
+    }
+    std::string error = "no address";
+    socket s;
+    for (addrinfo* a = found; a && !s.valid(); a = a->ai_next) {
+      s = try_connect(a->ai_family, a->ai_addr, a->ai_addrlen, deadline, error);
+    }
+    ::freeaddrinfo(found);
+    if (!s.valid()) throw transport_error("redwire::redis: cannot connect to " + st.describe() + ": " + error);
+    int one = 1;
+    ::setsockopt(s.fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ::setsockopt(s.fd_, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    return s;
+  }
+
+  bool valid() const noexcept { return fd_ >= 0; }
+  int fd() const noexcept { return fd_; }
+
+  /// A write that blocks longer than `t` fails (a stopped server must not hang writers).
+  void set_send_timeout(std::chrono::milliseconds t) {
+    timeval tv{static_cast<time_t>(t.count() / 1000), static_cast<suseconds_t>(t.count() % 1000 * 1000)};
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
+
+  /// Writes everything or throws transport_error.
+  void write_all(std::string_view bytes) {
+    while (!bytes.empty()) {
+      ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) throw transport_error("redwire::redis: write timed out");
+        throw transport_error(std::string("redwire::redis: write failed: ") + std::strerror(errno));
+      }
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+
+  /// Reads what is there, waiting until `deadline`. Returns 0 on timeout; throws
+  /// transport_error when the connection is closed or broken.
+  std::size_t read_some(char* buf, std::size_t cap, clock::time_point deadline) {
+    for (;;) {
+      pollfd p{fd_, POLLIN, 0};
+      int rc = ::poll(&p, 1, millis_until(deadline));
+      if (rc < 0) {
+        if (errno == EINTR) continue;
+        throw transport_error(std::string("redwire::redis: poll failed: ") + std::strerror(errno));
+      }
+      if (rc == 0) {
+        if (clock::now() >= deadline) return 0;
+        continue;
+      }
+      ssize_t n = ::recv(fd_, buf, cap, 0);
+      if (n > 0) return static_cast<std::size_t>(n);
+      if (n == 0) throw transport_error("redwire::redis: connection closed by the server");
+      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+      throw transport_error(std::string("redwire::redis: read failed: ") + std::strerror(errno));
+    }
+  }
+
+  /// Makes blocked reads and writes on other threads return; the descriptor stays open.
+  void shutdown() noexcept {
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+  }
+
+  void close() noexcept {
+    if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+  }
+
+ private:
+  static socket try_connect(int family, const sockaddr* addr, socklen_t len,
+                            clock::time_point deadline, std::string& error) {
+    socket s{::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)};
+    if (!s.valid()) {
+      error = std::strerror(errno);
+      return {};
+    }
+    if (::connect(s.fd_, addr, len) != 0) {
+      if (errno != EINPROGRESS) {
+        error = std::strerror(errno);
+        return {};
+      }
+      pollfd p{s.fd_, POLLOUT, 0};
+      int rc;
+      while ((rc = ::poll(&p, 1, millis_until(deadline))) < 0 && errno == EINTR) {}
+      if (rc == 0) {
+        error = "connect timed out";
+        return {};
+      }
+      int err = 0;
+      socklen_t err_len = sizeof err;
+      ::getsockopt(s.fd_, SOL_SOCKET, SO_ERROR, &err, &err_len);
+      if (rc < 0 || err != 0) {
+        error = std::strerror(rc < 0 ? errno : err);
+        return {};
+      }
+    }
+    int flags = ::fcntl(s.fd_, F_GETFL);
+    ::fcntl(s.fd_, F_SETFL, flags & ~O_NONBLOCK);
+    return s;
+  }
+
+  int fd_ = -1;
+};
+
+}  // namespace redwire::redis::detail
