@@ -1,6 +1,7 @@
 #include "common.hpp"
 
 #include <atomic>
+#include <algorithm>
 #include <set>
 
 using namespace redis_tests;
@@ -45,11 +46,17 @@ TEST(redis_queues, first_queue_first) {
   auto reader = bus.open_reader({"high", "low"});
   std::vector<std::string> out;
   ASSERT_TRUE(eventually([&] { return bus.command({"LLEN", "low"}).integer == 2; }));
+  // a pop takes from one queue at most (the first that has messages), up to max
+  reader.pop(out, 1, 1000ms);
+  EXPECT_EQ(out, (std::vector<std::string>{"h1"}));
   reader.pop(out, 3, 1000ms);
-  EXPECT_EQ(out, (std::vector<std::string>{"h1", "h2", "l1"}));
-  out.clear();
+  EXPECT_EQ(out, (std::vector<std::string>{"h1", "h2"}));
+  bus.push("high", "h3");
+  ASSERT_TRUE(eventually([&] { return bus.command({"LLEN", "high"}).integer == 1; }));
   reader.pop(out, 3, 1000ms);
-  EXPECT_EQ(out, (std::vector<std::string>{"l2"}));
+  EXPECT_EQ(out, (std::vector<std::string>{"h1", "h2", "h3"}));
+  reader.pop(out, 3, 1000ms);
+  EXPECT_EQ(out, (std::vector<std::string>{"h1", "h2", "h3", "l1", "l2"}));
 }
 
 TEST(redis_queues, blocking_pop_returns_when_message_arrives) {
@@ -160,4 +167,80 @@ TEST(redis_queues, eight_threads_one_reader_exactly_once) {
   EXPECT_EQ(key_count(bus), 0);
   std::printf("[ measured ] %d messages pushed by %d threads and popped in %.3f s (%.0f msg/s)\n",
               threads * per_thread, threads, took, threads * per_thread / took);
+}
+
+TEST(redis_queues, falls_back_to_lpop_without_lmpop) {
+  // a server without LMPOP/BLMPOP behaves like Redis 6.2
+  redwire::test::redis_server server{
+      {"--rename-command", "LMPOP", "", "--rename-command", "BLMPOP", ""}};
+  transport bus{server.url()};
+  bus.push("low", "l1");
+  bus.push("high", "h1");
+  bus.push("high", "h2");
+  auto reader = bus.open_reader({"high", "low"});
+  std::vector<std::string> out;
+  ASSERT_TRUE(eventually([&] { return bus.command({"LLEN", "high"}).integer == 2; }));
+  reader.pop(out, 10, 1000ms);
+  EXPECT_EQ(out, (std::vector<std::string>{"h1", "h2", "l1"}));
+  out.clear();
+  auto start = clock_type::now();
+  reader.pop(out, 10, 100ms);
+  EXPECT_TRUE(out.empty());
+  EXPECT_GE(clock_type::now() - start, 95ms);
+  std::thread waker([&] {
+    std::this_thread::sleep_for(20ms);
+    reader.wake();
+  });
+  start = clock_type::now();
+  reader.pop(out, 10, 5000ms);
+  waker.join();
+  EXPECT_LT(clock_type::now() - start, 300ms);
+  bus.push("low", "l2");
+  reader.pop(out, 10, 1000ms);
+  EXPECT_EQ(out, (std::vector<std::string>{"l2"}));
+}
+
+TEST(redis_queues, measured_latency_of_one_message) {
+  // Not a pass/fail goal: prints push -> blocked pop latency next to a bare PING round trip.
+  redwire::test::redis_server server;
+  transport bus{server.url()};
+  auto reader = bus.open_reader({"rw:{lat}:q:1", "rw:{lat}:q"});
+  std::vector<std::string> out;
+  reader.pop(out, 1, 10ms);
+  auto p50 = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  std::vector<double> ping, hop;
+  for (int i = 0; i < 2000; ++i) {
+    auto t0 = clock_type::now();
+    bus.command({"PING"});
+    ping.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - t0).count());
+  }
+  std::atomic<int> popped{0};
+  std::atomic<long long> popped_at{0};
+  std::atomic<bool> done{false};
+  std::thread popper([&] {
+    std::vector<std::string> got;
+    while (!done) {
+      got.clear();
+      reader.pop(got, 16, 200ms);
+      if (!got.empty()) {
+        popped_at = clock_type::now().time_since_epoch().count();
+        popped += static_cast<int>(got.size());
+      }
+    }
+  });
+  for (int i = 0; i < 1000; ++i) {
+    std::this_thread::sleep_for(100us);  // let the reader block again
+    auto t0 = clock_type::now();
+    bus.push("rw:{lat}:q", "x");
+    while (popped.load() != i + 1) {}
+    auto t1 = clock_type::time_point(clock_type::duration(popped_at.load()));
+    hop.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  }
+  done = true;
+  popper.join();
+  std::printf("[ measured ] p50 PING round trip %.1f us; p50 push -> blocked pop returns %.1f us\n",
+              p50(ping), p50(hop));
 }

@@ -1,8 +1,9 @@
 // redwire/redis/queue_reader.hpp — takes messages from Redis lists for one consumer.
 //
-// pop() first takes what is there with non-blocking `LPOP key count` (queue order = priority),
-// and only when every queue is empty waits in one `BLPOP k1 k2 ... timeout`. The reader has its
-// own connection (a blocking pop would stall everyone else's commands); wake() unblocks it with
+// On Redis >= 7 a pop is one `BLMPOP timeout n k1 k2 ... LEFT COUNT max`: one round trip takes
+// a whole batch from the first non-empty queue (queue order = priority). On Redis 6.2 it falls
+// back to `LPOP key count` on each queue in order, then `BLPOP k1 k2 ... timeout` when all are
+// empty. The reader has its own connection (a blocking pop would stall everyone else's commands); wake() unblocks it with
 // `CLIENT UNBLOCK <id>` sent through the shared command connection.
 #pragma once
 
@@ -11,6 +12,8 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -32,6 +35,7 @@ struct reader_state {
   std::atomic<bool> wake_pending{false};
   std::atomic<bool> blocking{false};
   std::atomic<long long> client_id{-1};
+  bool use_lmpop = true;  // until the server says it does not know LMPOP (Redis < 7)
   clock::time_point next_attempt{};
   std::chrono::milliseconds backoff{0};
 };
@@ -78,47 +82,11 @@ class queue_reader {
     if (max == 0 || s_->queues.empty()) return;
     auto deadline = detail::clock::now() + timeout;
     ensure_connected(deadline);
-    detail::reader_state& s = *s_;
     try {
-      std::size_t got = 0;
-      for (const std::string& q : s.queues) {
-        std::string count = std::to_string(max - got);
-        std::string_view args[] = {"LPOP", q, count};
-        reply r = s.conn->execute(args, s.st.command_timeout);
-        if (r.is_error()) throw transport_error("redwire::redis: LPOP " + q + " failed: " + r.str);
-        for (reply& e : r.elements) out.push_back(std::move(e.str));
-        got += r.elements.size();
-        if (got >= max) return;
-      }
-      if (got > 0 || timeout.count() <= 0) return;
-
-      s.blocking = true;
-      if (s.wake_pending.exchange(false)) {
-        s.blocking = false;
-        return;
-      }
-      std::vector<std::string_view> args;
-      args.reserve(s.queues.size() + 2);
-      args.push_back("BLPOP");
-      for (const std::string& q : s.queues) args.push_back(q);
-      char seconds[32];
-      std::snprintf(seconds, sizeof seconds, "%.3f", static_cast<double>(timeout.count()) / 1000.0);
-      args.push_back(seconds);
-      std::string cmd;
-      detail::append_command(cmd, args);
-      s.conn->send(cmd);
-      // Redis times the BLPOP out itself; our own deadline only catches a dead server.
-      std::optional<reply> r = s.conn->read_reply(deadline + s.st.command_timeout);
-      s.blocking = false;
-      if (!r) throw transport_error("redwire::redis: no answer to BLPOP from " + s.st.describe());
-      if (r->is_error()) throw transport_error("redwire::redis: BLPOP failed: " + r->str);
-      if (r->is_nil()) {
-        s.wake_pending = false;
-        return;
-      }
-      if (r->elements.size() == 2) out.push_back(std::move(r->elements[1].str));
+      if (s_->use_lmpop && pop_lmpop(out, max, timeout, deadline)) return;
+      pop_lpop(out, max, timeout, deadline);
     } catch (const transport_error&) {
-      s.blocking = false;
+      s_->blocking = false;
       drop_connection();
       throw;
     }
@@ -135,6 +103,93 @@ class queue_reader {
   bool connected() const noexcept { return s_ && s_->conn != nullptr; }
 
  private:
+  // Redis >= 7: one round trip per pop, batch included. [B]LMPOP takes up to `max` from the
+  // first non-empty queue. Returns false when the server does not know the command.
+  bool pop_lmpop(std::vector<std::string>& out, std::size_t max, std::chrono::milliseconds timeout,
+                 detail::clock::time_point deadline) {
+    detail::reader_state& s = *s_;
+    std::string count = std::to_string(max), numkeys = std::to_string(s.queues.size());
+    std::string seconds = seconds_text(timeout);
+    std::vector<std::string_view> args;
+    args.reserve(s.queues.size() + 6);
+    if (timeout.count() > 0) {
+      args.push_back("BLMPOP");
+      args.push_back(seconds);
+    } else {
+      args.push_back("LMPOP");
+    }
+    args.push_back(numkeys);
+    args.insert(args.end(), s.queues.begin(), s.queues.end());
+    for (std::string_view a : {"LEFT", "COUNT"}) args.push_back(a);
+    args.push_back(count);
+    std::optional<reply> r = timeout.count() > 0 ? blocking_call(args, deadline)
+                                                 : s.conn->execute(args, s.st.command_timeout);
+    if (!r) return true;  // woken before it was sent
+    if (r->is_error()) {
+      if (r->str.starts_with("ERR unknown command")) {
+        s.use_lmpop = false;
+        return false;
+      }
+      throw transport_error("redwire::redis: " + std::string(args[0]) + " failed: " + r->str);
+    }
+    if (r->is_array() && r->elements.size() == 2) {
+      for (reply& e : r->elements[1].elements) out.push_back(std::move(e.str));
+    }
+    return true;
+  }
+
+  // Redis 6.2: non-blocking LPOP count per queue in order, then BLPOP when all are empty.
+  void pop_lpop(std::vector<std::string>& out, std::size_t max, std::chrono::milliseconds timeout,
+                detail::clock::time_point deadline) {
+    detail::reader_state& s = *s_;
+    std::size_t got = 0;
+    for (const std::string& q : s.queues) {
+      std::string count = std::to_string(max - got);
+      std::string_view args[] = {"LPOP", q, count};
+      reply r = s.conn->execute(args, s.st.command_timeout);
+      if (r.is_error()) throw transport_error("redwire::redis: LPOP " + q + " failed: " + r.str);
+      for (reply& e : r.elements) out.push_back(std::move(e.str));
+      got += r.elements.size();
+      if (got >= max) return;
+    }
+    if (got > 0 || timeout.count() <= 0) return;
+    std::vector<std::string_view> args{"BLPOP"};
+    args.insert(args.end(), s.queues.begin(), s.queues.end());
+    std::string seconds = seconds_text(timeout);
+    args.push_back(seconds);
+    std::optional<reply> r = blocking_call(args, deadline);
+    if (!r) return;
+    if (r->is_error()) throw transport_error("redwire::redis: BLPOP failed: " + r->str);
+    if (r->is_array() && r->elements.size() == 2) out.push_back(std::move(r->elements[1].str));
+  }
+
+  // Sends a blocking command unless a wake() is pending (then nullopt), and waits for its reply.
+  // A nil reply (timeout or CLIENT UNBLOCK) consumes the pending wake.
+  std::optional<reply> blocking_call(std::span<const std::string_view> args,
+                                     detail::clock::time_point deadline) {
+    detail::reader_state& s = *s_;
+    s.blocking = true;  // seen by wake() before it reads wake_pending (both seq_cst)
+    if (s.wake_pending.exchange(false)) {
+      s.blocking = false;
+      return std::nullopt;
+    }
+    std::string cmd;
+    detail::append_command(cmd, args);
+    s.conn->send(cmd);
+    // Redis times the command out itself; our own deadline only catches a dead server.
+    std::optional<reply> r = s.conn->read_reply(deadline + s.st.command_timeout);
+    s.blocking = false;
+    if (!r) throw transport_error("redwire::redis: no answer to " + std::string(args[0]) + " from " + s.st.describe());
+    if (r->is_nil()) s.wake_pending = false;
+    return r;
+  }
+
+  static std::string seconds_text(std::chrono::milliseconds t) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3f", static_cast<double>(t.count()) / 1000.0);
+    return text;
+  }
+
   void ensure_connected(detail::clock::time_point deadline) {
     detail::reader_state& s = *s_;
     if (s.conn) return;
