@@ -73,12 +73,15 @@ inline const std::error_category& error_category() noexcept {
 class rpc_error : public std::system_error {
  public:
   rpc_error(errc code, std::string message, std::string procedure = {}, std::string instance = {})
-      : std::system_error(make_error_code(code), compose(code, message, procedure)),
+      : std::system_error(make_error_code(code)),
+        what_(compose(code, message, procedure)),
         detail_(std::move(message)),
         procedure_(std::move(procedure)),
         instance_(std::move(instance)) {}
 
   errc error() const noexcept { return static_cast<errc>(code().value()); }
+  /// "redwire: calc.add: timeout: no reply within 50 ms"
+  const char* what() const noexcept override { return what_.c_str(); }
   /// The message alone (what() also names the code and the procedure).
   const std::string& message() const noexcept { return detail_; }
   const std::string& procedure() const noexcept { return procedure_; }
@@ -92,7 +95,7 @@ class rpc_error : public std::system_error {
     if (!message.empty()) s += ": " + message;
     return s;
   }
-  std::string detail_, procedure_, instance_;
+  std::string what_, detail_, procedure_, instance_;
 };
 
 /// What try_call returns: a value (or nothing, for void procedures) or an rpc_error.

@@ -1,0 +1,381 @@
+// redwire/client.hpp — calling procedures.
+//
+//   redwire::client cli{bus};
+//   int s = cli.call(calc::add, 2, 3);                        // throws redwire::rpc_error
+//   redwire::result<int> r = cli.try_call(calc::add, 2, 3);   // never throws
+//   std::future<int> f = cli.async_call(calc::add, 2, 3);
+//   cli.notify(calc::reset);                                  // no reply, no wait
+//   cli.with({.timeout = 50ms, .instance = id, .key = "user-42"}).call(calc::add, 2, 3);
+//
+// One client may be shared by any number of threads, and used from inside handlers. Every
+// call is checked against the procedure's declaration at compile time.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <future>
+#include <optional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "codec.hpp"
+#include "context.hpp"
+#include "detail/any_transport.hpp"
+#include "detail/diagnostics.hpp"
+#include "detail/names.hpp"
+#include "detail/pending_calls.hpp"
+#include "envelope.hpp"
+#include "errors.hpp"
+#include "log.hpp"
+#include "procedure.hpp"
+#include "transport.hpp"
+
+namespace redwire {
+
+/// How one call is made. Designated initializers read well: `{.timeout = 50ms, .key = "k"}`.
+struct call_options {
+  std::chrono::milliseconds timeout{0};  ///< 0: the client's default timeout
+  std::string instance{};                ///< empty: any instance of the service
+  std::string key{};  ///< calls that carry the same key run in the order they were sent
+};
+
+struct client_options {
+  std::chrono::milliseconds default_timeout{std::chrono::seconds(5)};
+  std::string id{};  ///< empty: made unique from host, pid and a random part
+};
+
+class client;
+
+namespace detail {
+
+/// Gives `client` and `client_view` the same four ways of calling. Derived provides
+/// `owner()` (the client) and `options()`.
+template <class Derived>
+class call_api {
+ public:
+  /// Calls and waits for the result; throws rpc_error.
+  template <fixed_string N, class R, class... A, class... G>
+  R call(const procedure<N, R(A...)>& p, G&&... args) const {
+    if constexpr (!check_call_arguments<N, std::tuple<A...>, G...>()) {
+      std::abort();  // unreachable: the check above does not compile
+    } else {
+      return self().owner().template try_call_with<N, R, A...>(self().options(), p,
+                                                                std::forward<G>(args)...)
+          .value();
+    }
+  }
+
+  /// Calls and waits; returns the result or the error, never throws.
+  template <fixed_string N, class R, class... A, class... G>
+  result<R> try_call(const procedure<N, R(A...)>& p, G&&... args) const {
+    if constexpr (!check_call_arguments<N, std::tuple<A...>, G...>()) {
+      std::abort();
+    } else {
+      return self().owner().template try_call_with<N, R, A...>(self().options(), p,
+                                                                std::forward<G>(args)...);
+    }
+  }
+
+  /// Sends the call and returns at once; the future holds the result or an rpc_error.
+  template <fixed_string N, class R, class... A, class... G>
+  std::future<R> async_call(const procedure<N, R(A...)>& p, G&&... args) const {
+    if constexpr (!check_call_arguments<N, std::tuple<A...>, G...>()) {
+      std::abort();
+    } else {
+      return self().owner().template async_call_with<N, R, A...>(self().options(), p,
+                                                                  std::forward<G>(args)...);
+    }
+  }
+
+  /// Sends the call without waiting and without a reply (fire and forget). Throws rpc_error
+  /// (unavailable) only if the transport cannot take it.
+  template <fixed_string N, class R, class... A, class... G>
+  void notify(const procedure<N, R(A...)>& p, G&&... args) const {
+    if constexpr (check_call_arguments<N, std::tuple<A...>, G...>()) {
+      self().owner().template notify_with<N, R, A...>(self().options(), p,
+                                                      std::forward<G>(args)...);
+    }
+  }
+
+ private:
+  const Derived& self() const { return static_cast<const Derived&>(*this); }
+};
+
+/// An argument as the procedure declares it: the caller's object itself when its type already
+/// matches (no copy), else converted.
+template <class Declared, class Given>
+decltype(auto) as_declared(Given&& g) {
+  if constexpr (std::is_same_v<std::remove_cvref_t<Given>, std::remove_cvref_t<Declared>>)
+    return static_cast<const std::remove_cvref_t<Given>&>(g);
+  else
+    return std::remove_cvref_t<Declared>(std::forward<Given>(g));
+}
+
+template <class R>
+R decode_result(std::string_view payload) {
+  if constexpr (std::is_void_v<R>) {
+    if (!payload.empty())
+      throw std::system_error(make_error_code(errc::bad_message), "a void reply carries bytes");
+  } else {
+    return std::get<0>(decode_values<R>(payload));
+  }
+}
+
+}  // namespace detail
+
+/// A client with options bound, as returned by client::with(). Cheap; do not keep it past the
+/// client it came from.
+class client_view : public detail::call_api<client_view> {
+ public:
+  client_view(client& owner, call_options options) : owner_(&owner), options_(std::move(options)) {}
+  client& owner() const { return *owner_; }
+  const call_options& options() const { return options_; }
+
+ private:
+  client* owner_;
+  call_options options_;
+};
+
+class client : public detail::call_api<client> {
+ public:
+  template <transport T>
+  explicit client(T& bus, client_options options = {})
+      : bus_(std::make_unique<detail::transport_adapter<T>>(bus)),
+        options_(std::move(options)) {
+    if (options_.id.empty()) options_.id = detail::unique_id("client");
+    reply_channel_ = detail::reply_channel(bus_->prefix(), options_.id);
+    subscribe_replies();
+  }
+
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  ~client() {
+    reply_subscription_.reset();  // no reply handler runs past this line
+    pending_.fail_all(errc::cancelled, "the client was destroyed");
+    pending_.stop_timer();
+  }
+
+  /// Options for the calls made through the returned view: `cli.with({.timeout = 50ms}).call(...)`.
+  client_view with(call_options options) { return client_view(*this, std::move(options)); }
+
+  const std::string& id() const noexcept { return options_.id; }
+  /// Calls sent and not yet answered.
+  std::size_t in_flight() const { return pending_.size(); }
+
+  // Used by call_api; the entry points are call, try_call, async_call and notify.
+  client& owner() const { return const_cast<client&>(*this); }
+  const call_options& options() const { return default_call_; }
+
+  template <fixed_string N, class R, class... A, class... G>
+  result<R> try_call_with(const call_options& o, const procedure<N, R(A...)>& p, G&&... args) {
+    detail::pending_call slot;
+    const std::uint64_t id = next_call_id();
+    const auto timeout = effective_timeout(o);
+    std::string frame;
+    try {
+      frame = make_frame<A...>(message_kind::request, p, o, id, timeout, std::forward<G>(args)...);
+    } catch (const std::system_error& e) {
+      return rpc_error(to_errc(e), e.what(), std::string(p.name));
+    }
+    pending_.add(id, &slot);
+    if (auto failure = send(p, o, frame)) {
+      if (pending_.take(id)) return rpc_error(errc::unavailable, *failure, std::string(p.name));
+      slot.done.acquire();  // a reply raced the failure: it wins
+    } else if (!slot.done.try_acquire_for(timeout)) {
+      if (pending_.take(id))
+        return rpc_error(errc::timeout, "no reply within " + std::to_string(timeout.count()) +
+                                            " ms",
+                         std::string(p.name), o.instance);
+      slot.done.acquire();  // being completed right now
+    }
+    return finish<R>(slot, p.name);
+  }
+
+  template <fixed_string N, class R, class... A, class... G>
+  std::future<R> async_call_with(const call_options& o, const procedure<N, R(A...)>& p,
+                                 G&&... args) {
+    auto call = std::make_unique<async_slot<R>>();
+    call->procedure = p.name;
+    auto future = call->promise.get_future();
+    const std::uint64_t id = next_call_id();
+    const auto timeout = effective_timeout(o);
+    std::string frame;
+    try {
+      frame = make_frame<A...>(message_kind::request, p, o, id, timeout, std::forward<G>(args)...);
+    } catch (const std::system_error& e) {
+      call->promise.set_exception(
+          std::make_exception_ptr(rpc_error(to_errc(e), e.what(), std::string(p.name))));
+      return future;
+    }
+    auto* raw = call.release();
+    pending_.add_with_timeout(id, raw, timeout);
+    if (auto failure = send(p, o, frame)) {
+      if (auto* taken = pending_.take(id)) {
+        taken->error = errc::unavailable;
+        taken->payload = *failure;
+        taken->complete();
+      }
+    }
+    return future;
+  }
+
+  template <fixed_string N, class R, class... A, class... G>
+  void notify_with(const call_options& o, const procedure<N, R(A...)>& p, G&&... args) {
+    std::string frame;
+    try {
+      frame = make_frame<A...>(message_kind::notification, p, o, 0, effective_timeout(o),
+                               std::forward<G>(args)...);
+    } catch (const std::system_error& e) {
+      throw rpc_error(to_errc(e), e.what(), std::string(p.name));
+    }
+    if (auto failure = send(p, o, frame))
+      throw rpc_error(errc::unavailable, *failure, std::string(p.name));
+  }
+
+ private:
+  template <class R>
+  struct async_slot final : detail::pending_call {
+    async_slot() { on_complete = &complete_async; }
+    std::promise<R> promise;
+    std::string_view procedure;
+
+    static void complete_async(detail::pending_call* base) {
+      std::unique_ptr<async_slot> self(static_cast<async_slot*>(base));
+      try {
+        if (self->error != errc{}) {
+          throw rpc_error(self->error, std::move(self->payload), std::string(self->procedure),
+                          std::move(self->instance));
+        }
+        if constexpr (std::is_void_v<R>) {
+          detail::decode_result<void>(self->payload);
+          self->promise.set_value();
+        } else {
+          self->promise.set_value(detail::decode_result<R>(self->payload));
+        }
+      } catch (const rpc_error&) {
+        self->promise.set_exception(std::current_exception());
+      } catch (const std::system_error& e) {
+        self->promise.set_exception(std::make_exception_ptr(
+            rpc_error(to_errc(e), e.what(), std::string(self->procedure), self->instance)));
+      }
+    }
+  };
+
+  static errc to_errc(const std::system_error& e) {
+    return e.code().category() == error_category() ? static_cast<errc>(e.code().value())
+                                                   : errc::bad_message;
+  }
+
+  template <class R>
+  static result<R> finish(detail::pending_call& slot, std::string_view procedure) {
+    if (slot.error != errc{})
+      return rpc_error(slot.error, std::move(slot.payload), std::string(procedure),
+                       std::move(slot.instance));
+    try {
+      if constexpr (std::is_void_v<R>) {
+        detail::decode_result<void>(slot.payload);
+        return {};
+      } else {
+        return detail::decode_result<R>(slot.payload);
+      }
+    } catch (const std::system_error& e) {
+      return rpc_error(to_errc(e), e.what(), std::string(procedure), std::move(slot.instance));
+    }
+  }
+
+  std::chrono::milliseconds effective_timeout(const call_options& o) const {
+    return o.timeout.count() > 0 ? o.timeout : options_.default_timeout;
+  }
+
+  std::uint64_t next_call_id() { return next_id_.fetch_add(1, std::memory_order_relaxed); }
+
+  template <class... A, fixed_string N, class R, class... G>
+  std::string make_frame(message_kind kind, const procedure<N, R(A...)>& p, const call_options& o,
+                         std::uint64_t id, std::chrono::milliseconds timeout, G&&... args) {
+    envelope e;
+    e.kind = kind;
+    e.call_id = id;
+    e.fingerprint = p.fingerprint;
+    e.deadline_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        (std::chrono::system_clock::now() + timeout).time_since_epoch())
+                        .count();
+    e.procedure = p.name;
+    if (kind == message_kind::request) e.reply_to = reply_channel_;
+    e.caller = options_.id;
+    std::string trace;
+    if (const call_context* outer = current_call(); outer && !outer->trace_id.empty()) {
+      e.trace_id = outer->trace_id;
+    } else {
+      trace = detail::to_hex(detail::random_u64());
+      e.trace_id = trace;
+    }
+    e.key = o.key;
+    std::string frame;
+    frame.reserve(128);
+    encode_envelope_header(frame, e);
+    detail::encode_values(frame, detail::as_declared<A>(std::forward<G>(args))...);
+    return frame;
+  }
+
+  /// Hands the frame to the transport; returns why it could not, or nothing.
+  template <class P>
+  std::optional<std::string> send(const P& p, const call_options& o, const std::string& frame) {
+    try {
+      if (o.instance.empty())
+        bus_->push(detail::service_queue(bus_->prefix(), p.service), frame);
+      else
+        bus_->push(detail::instance_queue(bus_->prefix(), p.service, o.instance), frame);
+      return std::nullopt;
+    } catch (const transport_error& e) {
+      return std::string("transport: ") + e.what();
+    }
+  }
+
+  void subscribe_replies() {
+    reply_subscription_ = bus_->subscribe(
+        reply_channel_,
+        [this](std::string_view, std::string_view bytes) { on_reply(bytes); },
+        [this] {
+          pending_.fail_all(errc::unavailable,
+                            "the connection carrying replies was interrupted; the call may or "
+                            "may not have run");
+        });
+  }
+
+  void on_reply(std::string_view bytes) {
+    envelope e;
+    try {
+      e = decode_envelope(bytes);
+    } catch (const std::system_error& error) {
+      log(log_level::warning, std::string("client ") + options_.id +
+                                  ": dropped a reply that does not decode: " + error.what());
+      return;
+    }
+    if (e.kind != message_kind::reply && e.kind != message_kind::error_reply) return;
+    detail::pending_call* call = pending_.take(e.call_id);
+    if (!call) return;  // late: the call timed out already
+    if (e.kind == message_kind::error_reply) {
+      call->error = e.error == errc{} ? errc::bad_message : e.error;
+    }
+    call->payload.assign(e.payload);
+    call->instance.assign(e.instance);
+    call->complete();
+  }
+
+  std::unique_ptr<detail::any_transport> bus_;
+  client_options options_;
+  call_options default_call_;
+  std::string reply_channel_;
+  detail::pending_calls pending_;
+  std::atomic<std::uint64_t> next_id_{1};
+  std::unique_ptr<detail::any_subscription> reply_subscription_;
+};
+
+}  // namespace redwire

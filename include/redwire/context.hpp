@@ -1,0 +1,48 @@
+// redwire/context.hpp — what a handler can learn about the call it is serving.
+//
+//   svc.bind(calc::add, [](int a, int b) {
+//     if (auto* c = redwire::current_call()) log(c->trace_id);   // set while a handler runs
+//     return a + b;
+//   });
+//
+// Calls made from inside a handler carry its trace id on, so one id follows a request across
+// services.
+#pragma once
+
+#include <string_view>
+
+namespace redwire {
+
+struct call_context {
+  std::string_view procedure;  ///< "calc.add"
+  std::string_view trace_id;   ///< follows the request across services and events
+  std::string_view caller;     ///< id of the calling client
+  std::string_view instance;   ///< id of the instance running the handler
+  std::string_view key;        ///< ordering key, if the call carries one
+};
+
+namespace detail {
+inline const call_context*& current_call_slot() noexcept {
+  thread_local const call_context* slot = nullptr;
+  return slot;
+}
+
+/// Sets the current call for the lifetime of the scope (nesting restores the outer one).
+class call_scope {
+ public:
+  explicit call_scope(const call_context& c) noexcept : saved_(current_call_slot()) {
+    current_call_slot() = &c;
+  }
+  ~call_scope() { current_call_slot() = saved_; }
+  call_scope(const call_scope&) = delete;
+  call_scope& operator=(const call_scope&) = delete;
+
+ private:
+  const call_context* saved_;
+};
+}  // namespace detail
+
+/// The call that the current thread is serving, or nullptr outside a handler.
+inline const call_context* current_call() noexcept { return detail::current_call_slot(); }
+
+}  // namespace redwire

@@ -1,0 +1,73 @@
+// redwire/detail/names.hpp — the names of queues and channels, shared by every transport.
+//
+// Keys of one service share a Redis Cluster hash tag ({service}), so a blocking pop can wait on
+// the service queue and an instance queue at once, on Redis Cluster too.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include <unistd.h>
+
+namespace redwire::detail {
+
+/// Requests for any instance of `service`: "rw:{calc}:q".
+inline std::string service_queue(std::string_view prefix, std::string_view service) {
+  std::string s;
+  s.reserve(prefix.size() + service.size() + 6);
+  s.append(prefix).append(":{").append(service).append("}:q");
+  return s;
+}
+
+/// Requests for one instance: "rw:{calc}:q:<instance>".
+inline std::string instance_queue(std::string_view prefix, std::string_view service,
+                                  std::string_view instance) {
+  return service_queue(prefix, service).append(":").append(instance);
+}
+
+/// Where the replies of one client go: "rw:reply:<client>".
+inline std::string reply_channel(std::string_view prefix, std::string_view client) {
+  return std::string(prefix).append(":reply:").append(client);
+}
+
+/// A random 64-bit number, seeded once per thread from the OS.
+inline std::uint64_t random_u64() {
+  thread_local std::mt19937_64 engine{[] {
+    std::random_device rd;
+    return (std::uint64_t(rd()) << 32) ^ rd() ^
+           std::uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+  }()};
+  return engine();
+}
+
+/// Lower-case hex of the low `digits` nibbles of v.
+inline std::string to_hex(std::uint64_t v, int digits = 16) {
+  std::string s(digits, '0');
+  for (int i = digits - 1; i >= 0; --i, v >>= 4) s[i] = "0123456789abcdef"[v & 0xf];
+  return s;
+}
+
+inline std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+/// "<prefix>-<host>-<pid>-<random>": unique across hosts, processes and objects.
+inline std::string unique_id(std::string_view prefix) {
+  std::string id(prefix);
+  if (!id.empty()) id += '-';
+  id += host_name();
+  id += '-';
+  id += std::to_string(::getpid());
+  id += '-';
+  id += to_hex(random_u64(), 6);
+  return id;
+}
+
+}  // namespace redwire::detail

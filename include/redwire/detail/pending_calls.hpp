@@ -1,0 +1,164 @@
+// redwire/detail/pending_calls.hpp — the calls a client has sent and not yet seen answered.
+//
+// One table per client, keyed by call id. Whoever removes an entry from the table (the reply
+// reader, a timeout, a failure of the transport) is the only one to complete it: a reply can
+// never complete the wrong call, nor the same call twice.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <semaphore>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "../errors.hpp"
+
+namespace redwire::detail {
+
+/// The outcome of a call as it arrived: a payload, or an error code with its message.
+struct pending_call {
+  errc error{};             ///< errc{} when the call succeeded
+  std::string payload;      ///< encoded result, or the error message
+  std::string instance;     ///< who answered
+  /// Async calls complete through this hook (on the thread that completes them); sync calls
+  /// leave it null and wait on `done`.
+  void (*on_complete)(pending_call*) = nullptr;
+  std::binary_semaphore done{0};
+
+  void complete() {
+    if (on_complete)
+      on_complete(this);
+    else
+      done.release();
+  }
+};
+
+class pending_calls {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  pending_calls() = default;
+  pending_calls(const pending_calls&) = delete;
+  pending_calls& operator=(const pending_calls&) = delete;
+  ~pending_calls() { stop_timer(); }
+
+  void add(std::uint64_t id, pending_call* call) {
+    std::lock_guard lock(mutex_);
+    calls_.emplace(id, call);
+  }
+
+  /// Adds a call that the timer thread fails with errc::timeout at `timeout` from now.
+  void add_with_timeout(std::uint64_t id, pending_call* call, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    calls_.emplace(id, call);
+    auto& line = deadlines_[timeout];
+    bool earliest_changed = line.empty();
+    line.push_back({clock::now() + timeout, id});
+    if (!timer_.joinable()) timer_ = std::thread([this] { timer_loop(); });
+    if (earliest_changed) timer_wake_.notify_one();
+  }
+
+  /// Removes and returns the call, or nullptr if someone else already took it.
+  pending_call* take(std::uint64_t id) {
+    std::lock_guard lock(mutex_);
+    auto it = calls_.find(id);
+    if (it == calls_.end()) return nullptr;
+    pending_call* call = it->second;
+    calls_.erase(it);
+    return call;
+  }
+
+  /// Completes every pending call with `error` (the transport lost replies, or shutdown).
+  void fail_all(errc error, const std::string& message) {
+    std::vector<pending_call*> taken;
+    {
+      std::lock_guard lock(mutex_);
+      taken.reserve(calls_.size());
+      for (auto& [id, call] : calls_) taken.push_back(call);
+      calls_.clear();
+    }
+    for (pending_call* call : taken) {
+      call->error = error;
+      call->payload = message;
+      call->complete();
+    }
+  }
+
+  std::size_t size() const {
+    std::lock_guard lock(mutex_);
+    return calls_.size();
+  }
+
+  void stop_timer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    timer_wake_.notify_all();
+    if (timer_.joinable() && timer_.get_id() != std::this_thread::get_id()) timer_.join();
+  }
+
+ private:
+  struct deadline {
+    clock::time_point at;
+    std::uint64_t id;
+  };
+
+  // Deadlines of calls with the same timeout are made in time order, so one FIFO per distinct
+  // timeout keeps them sorted for free: the timer looks only at the front of each.
+  void timer_loop() {
+    std::unique_lock lock(mutex_);
+    std::vector<pending_call*> expired;
+    while (!stopping_) {
+      auto now = clock::now();
+      auto next = clock::time_point::max();
+      for (auto it = deadlines_.begin(); it != deadlines_.end();) {
+        auto& line = it->second;
+        while (!line.empty() && (line.front().at <= now || !calls_.count(line.front().id))) {
+          auto found = calls_.find(line.front().id);
+          if (found != calls_.end()) {
+            expired.push_back(found->second);
+            calls_.erase(found);
+          }
+          line.pop_front();
+        }
+        if (line.empty()) {
+          it = deadlines_.erase(it);
+        } else {
+          next = std::min(next, line.front().at);
+          ++it;
+        }
+      }
+      if (!expired.empty()) {
+        lock.unlock();
+        for (pending_call* call : expired) {
+          call->error = errc::timeout;
+          call->payload = "no reply within the call's timeout";
+          call->complete();
+        }
+        expired.clear();
+        lock.lock();
+        continue;
+      }
+      if (next == clock::time_point::max())
+        timer_wake_.wait(lock);
+      else
+        timer_wake_.wait_until(lock, next);
+    }
+  }
+
+  mutable std::mutex mutex_;
+  std::unordered_map<std::uint64_t, pending_call*> calls_;
+  std::map<std::chrono::milliseconds, std::deque<deadline>> deadlines_;
+  std::condition_variable timer_wake_;
+  std::thread timer_;
+  bool stopping_ = false;
+};
+
+}  // namespace redwire::detail

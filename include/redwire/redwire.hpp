@@ -1,0 +1,13 @@
+// redwire/redwire.hpp — everything a service or a caller needs, in one include.
+// The parts are small headers of their own; include those alone if you prefer.
+#pragma once
+
+#include "client.hpp"      // client, call_options, client_view
+#include "codec.hpp"       // serializable, the value codec
+#include "context.hpp"     // current_call()
+#include "envelope.hpp"    // the wire frame
+#include "errors.hpp"      // errc, rpc_error, result<T>
+#include "log.hpp"         // set_log_sink
+#include "procedure.hpp"   // procedure<"name", R(Args...)>
+#include "service.hpp"     // service, service_options
+#include "transport.hpp"   // the transport concept

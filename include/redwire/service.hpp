@@ -1,0 +1,394 @@
+// redwire/service.hpp — serving procedures.
+//
+//   redwire::service svc{bus, "calc"};
+//   svc.bind(calc::add, [](int a, int b) { return a + b; });   // checked against calc::add
+//   svc.start();   // workers in the background; svc.run() blocks instead; svc.stop() drains
+//
+// An instance takes requests from two queues: its own (calls targeted at it) first, then its
+// service's (shared by every replica). Handlers run on `workers` threads and must be
+// thread-safe. A handler that throws sends its message back as errc::remote_exception; the
+// worker goes on. Calls that carry the same key run one at a time, in the order they arrived.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "codec.hpp"
+#include "context.hpp"
+#include "detail/any_transport.hpp"
+#include "detail/diagnostics.hpp"
+#include "detail/names.hpp"
+#include "envelope.hpp"
+#include "errors.hpp"
+#include "log.hpp"
+#include "procedure.hpp"
+#include "transport.hpp"
+
+namespace redwire {
+
+struct service_options {
+  std::string instance_id{};    ///< empty: "<service>-<host>-<pid>-<random>"
+  std::size_t workers = 4;      ///< threads running handlers
+  std::size_t batch_size = 64;  ///< most requests taken from the transport at once
+  /// Longest a pop waits before looking at the stop flag again (stop() wakes it earlier).
+  std::chrono::milliseconds poll_interval{1000};
+};
+
+/// Counters since start; read them with service::stats().
+struct service_stats {
+  std::uint64_t calls = 0;          ///< requests and notifications whose handler ran
+  std::uint64_t failures = 0;       ///< handlers that threw
+  std::uint64_t expired = 0;        ///< requests dropped because their deadline had passed
+  std::uint64_t rejected = 0;       ///< unknown procedure, signature mismatch, bad arguments
+  std::uint64_t bad_messages = 0;   ///< bytes in the queue that are not a redwire request
+};
+
+/// What a service serves, as the registry publishes it.
+struct procedure_info {
+  std::string name;
+  std::string signature;
+  std::uint64_t fingerprint = 0;
+};
+
+class service {
+ public:
+  template <transport T>
+  service(T& bus, std::string name, service_options options = {})
+      : bus_(std::make_unique<detail::transport_adapter<T>>(bus)),
+        name_(std::move(name)),
+        options_(std::move(options)) {
+    if (name_.empty()) throw std::invalid_argument("redwire: a service needs a name");
+    if (options_.instance_id.empty()) options_.instance_id = detail::unique_id(name_);
+    if (options_.workers == 0) options_.workers = 1;
+    if (options_.batch_size == 0) options_.batch_size = 1;
+  }
+
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+  ~service() { stop(); }
+
+  /// Serves procedure `p` with `handler`. Only before start(); the compiler checks the handler.
+  template <fixed_string N, class R, class... A, class F>
+  void bind(const procedure<N, R(A...)>& p, F&& handler) {
+    if constexpr (detail::check_handler<N, R, F, A...>()) {
+      if (p.service != name_)
+        throw std::invalid_argument("redwire: procedure '" + std::string(p.name) +
+                                    "' belongs to service '" + std::string(p.service) +
+                                    "', not to '" + name_ + "'");
+      std::lock_guard lock(mutex_);
+      if (started_) throw std::logic_error("redwire: bind() after start()");
+      handlers_[std::string(p.name)] = bound_procedure{
+          p.fingerprint, std::string(p.signature),
+          [h = std::forward<F>(handler)](std::string_view args, std::string& out) mutable {
+            auto values = detail::decode_values<detail::wire_type_t<A>...>(args);
+            if constexpr (std::is_void_v<R>) {
+              std::apply([&](auto&... v) { h(std::move(v)...); }, values);
+            } else {
+              const R result = std::apply([&](auto&... v) -> R { return h(std::move(v)...); },
+                                          values);
+              detail::encode_values(out, result);
+            }
+          }};
+    }
+  }
+
+  /// Starts the workers and returns.
+  void start() {
+    std::lock_guard lock(mutex_);
+    if (started_) return;
+    started_ = true;
+    stopping_ = false;
+    reader_ = bus_->open_reader(
+        {detail::instance_queue(bus_->prefix(), name_, options_.instance_id),
+         detail::service_queue(bus_->prefix(), name_)});
+    for (std::size_t i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { work(); });
+  }
+
+  /// Starts if needed, then blocks until stop() is called from another thread.
+  void run() {
+    start();
+    std::unique_lock lock(mutex_);
+    state_changed_.wait(lock, [this] { return !started_ || stopping_; });
+  }
+
+  /// Stops taking requests, finishes every request already taken, then returns.
+  void stop() {
+    std::vector<std::thread> workers;
+    {
+      std::lock_guard lock(mutex_);
+      if (!started_) return;
+      stopping_ = true;
+      if (reader_) reader_->wake();
+      for (auto& w : workers_) {
+        if (w.get_id() == std::this_thread::get_id()) {
+          // stop() from inside a handler: the workers drain; a later stop() or the
+          // destructor joins them.
+          state_changed_.notify_all();
+          return;
+        }
+      }
+      workers.swap(workers_);
+    }
+    state_changed_.notify_all();
+    for (auto& w : workers) w.join();
+    std::lock_guard lock(mutex_);
+    if (workers_.empty()) {
+      reader_.reset();
+      started_ = false;
+    }
+    state_changed_.notify_all();
+  }
+
+  const std::string& name() const noexcept { return name_; }
+  const std::string& instance_id() const noexcept { return options_.instance_id; }
+
+  std::vector<procedure_info> procedures() const {
+    std::lock_guard lock(mutex_);
+    std::vector<procedure_info> out;
+    for (const auto& [n, b] : handlers_) out.push_back({n, b.signature, b.fingerprint});
+    return out;
+  }
+
+  service_stats stats() const {
+    service_stats s;
+    s.calls = calls_.load();
+    s.failures = failures_.load();
+    s.expired = expired_.load();
+    s.rejected = rejected_.load();
+    s.bad_messages = bad_messages_.load();
+    return s;
+  }
+
+ private:
+  struct bound_procedure {
+    std::uint64_t fingerprint = 0;
+    std::string signature;
+    std::function<void(std::string_view, std::string&)> invoke;
+  };
+
+  struct work_item {
+    std::string bytes;
+    std::string key;  // empty: unordered
+  };
+
+  // Leader/follower: one worker at a time pops a batch; it keeps the first runnable request
+  // for itself (no hand-off for a lone call) and leaves the rest to the others. Requests whose
+  // key is busy wait behind it, so same-key calls run one at a time, in arrival order.
+  void work() {
+    std::vector<std::string> batch;
+    std::string reply;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      if (!ready_.empty()) {
+        work_item item = std::move(ready_.front());
+        ready_.pop_front();
+        lock.unlock();
+        execute(item.bytes, reply);
+        lock.lock();
+        if (!item.key.empty()) release_key(item.key);
+        continue;
+      }
+      if (stopping_) {
+        if (!popping_ && ready_.empty() && waiting_by_key_.empty()) break;
+        state_changed_.wait(lock);
+        continue;
+      }
+      if (popping_) {
+        state_changed_.wait(lock);
+        continue;
+      }
+      popping_ = true;
+      lock.unlock();
+      batch.clear();
+      bool failed = false;
+      try {
+        reader_->pop(batch, options_.batch_size, options_.poll_interval);
+      } catch (const transport_error& e) {
+        failed = true;
+        log(log_level::warning,
+            "service " + options_.instance_id + ": cannot take requests: " + e.what());
+      }
+      lock.lock();
+      popping_ = false;
+      for (auto& bytes : batch) admit(std::move(bytes));
+      if (ready_.size() > 1)
+        state_changed_.notify_all();
+      else
+        state_changed_.notify_one();  // someone else takes over popping
+      if (failed && !stopping_)  // the transport reconnects by itself: do not spin meanwhile
+        state_changed_.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    state_changed_.notify_all();
+  }
+
+  // Called with mutex_ held.
+  void admit(std::string bytes) {
+    std::string key;
+    try {
+      key = std::string(decode_envelope(bytes).key);
+    } catch (const std::system_error& e) {
+      ++bad_messages_;
+      log(log_level::warning, "service " + options_.instance_id +
+                                  ": dropped bytes that are not a redwire request: " + e.what());
+      return;
+    }
+    if (!key.empty()) {
+      auto [it, fresh] = waiting_by_key_.try_emplace(key);
+      if (!fresh) {
+        it->second.push_back(std::move(bytes));
+        return;
+      }
+    }
+    ready_.push_back({std::move(bytes), std::move(key)});
+  }
+
+  // Called with mutex_ held, when a request with `key` has finished.
+  void release_key(const std::string& key) {
+    auto it = waiting_by_key_.find(key);
+    if (it == waiting_by_key_.end()) return;
+    if (it->second.empty()) {
+      waiting_by_key_.erase(it);
+      return;
+    }
+    ready_.push_front({std::move(it->second.front()), key});
+    it->second.pop_front();
+  }
+
+  void execute(const std::string& bytes, std::string& reply) {
+    envelope e;
+    try {
+      e = decode_envelope(bytes);
+    } catch (const std::system_error&) {
+      return;  // admit() checked it already
+    }
+    if (e.kind != message_kind::request && e.kind != message_kind::notification) {
+      ++bad_messages_;
+      return;
+    }
+    if (e.expired()) {
+      ++expired_;
+      return;  // the caller has given up: running it now would break "at most once, in time"
+    }
+    const bool wants_reply = e.kind == message_kind::request && !e.reply_to.empty();
+    auto found = handlers_.find(std::string(e.procedure));  // immutable once started
+    if (found == handlers_.end()) {
+      ++rejected_;
+      if (wants_reply)
+        send_error(e, reply, errc::unknown_procedure,
+                   "instance " + options_.instance_id + " of service " + name_ +
+                       " serves no procedure '" + std::string(e.procedure) + "'");
+      return;
+    }
+    const bound_procedure& target = found->second;
+    if (e.fingerprint != target.fingerprint) {
+      ++rejected_;
+      if (wants_reply)
+        send_error(e, reply, errc::signature_mismatch,
+                   "the caller's declaration of '" + std::string(e.procedure) +
+                       "' differs from this service's: " + target.signature);
+      return;
+    }
+    const call_context context{e.procedure, e.trace_id, e.caller, options_.instance_id, e.key};
+    detail::call_scope scope(context);
+    reply.clear();
+    begin_reply(e, reply, message_kind::reply, errc{});
+    errc failure{};
+    std::string message;
+    try {
+      target.invoke(e.payload, reply);
+      ++calls_;
+    } catch (const rpc_error& error) {
+      failure = errc::remote_exception;
+      message = error.what();
+    } catch (const std::system_error& error) {
+      if (error.code().category() == error_category()) {
+        failure = static_cast<errc>(error.code().value());
+        message = std::string("arguments do not decode: ") + error.what();
+        ++rejected_;
+      } else {
+        failure = errc::remote_exception;
+        message = error.what();
+      }
+    } catch (const std::exception& error) {
+      failure = errc::remote_exception;
+      message = error.what();
+    } catch (...) {
+      failure = errc::remote_exception;
+      message = "the handler threw something that is not a std::exception";
+    }
+    if (failure == errc::remote_exception) {
+      ++calls_;
+      ++failures_;
+    }
+    if (!wants_reply) {
+      if (failure != errc{})
+        log(log_level::warning, "service " + options_.instance_id + ": notification " +
+                                    std::string(e.procedure) + " failed: " + message);
+      return;
+    }
+    if (failure != errc{}) {
+      send_error(e, reply, failure, message);
+      return;
+    }
+    publish(e.reply_to, reply);
+  }
+
+  void begin_reply(const envelope& request, std::string& out, message_kind kind, errc code) {
+    envelope r;
+    r.kind = kind;
+    r.call_id = request.call_id;
+    r.fingerprint = request.fingerprint;
+    r.error = code;
+    r.procedure = request.procedure;
+    r.trace_id = request.trace_id;
+    r.instance = options_.instance_id;
+    encode_envelope_header(out, r);
+  }
+
+  void send_error(const envelope& request, std::string& out, errc code, std::string_view message) {
+    out.clear();
+    begin_reply(request, out, message_kind::error_reply, code);
+    out.append(message);
+    publish(request.reply_to, out);
+  }
+
+  void publish(std::string_view channel, const std::string& bytes) {
+    try {
+      bus_->publish(channel, bytes);
+    } catch (const transport_error& e) {
+      log(log_level::warning,
+          "service " + options_.instance_id + ": a reply was lost: " + e.what());
+    }
+  }
+
+  std::unique_ptr<detail::any_transport> bus_;
+  std::string name_;
+  service_options options_;
+  std::unordered_map<std::string, bound_procedure> handlers_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable state_changed_;
+  bool started_ = false, stopping_ = false, popping_ = false;
+  std::unique_ptr<detail::any_reader> reader_;
+  std::vector<std::thread> workers_;
+  std::deque<work_item> ready_;
+  std::unordered_map<std::string, std::deque<std::string>> waiting_by_key_;
+
+  std::atomic<std::uint64_t> calls_{0}, failures_{0}, expired_{0}, rejected_{0}, bad_messages_{0};
+};
+
+}  // namespace redwire

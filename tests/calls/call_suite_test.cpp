@@ -1,0 +1,356 @@
+// The typed-call suite: every behaviour DESIGN.md promises for calls, on every transport.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <thread>
+
+#include "calls/buses.hpp"
+#include "calls/test_api.hpp"
+
+using namespace std::chrono_literals;
+using namespace test_api;
+using redwire::errc;
+
+namespace {
+
+/// A service "calc" with every test procedure bound, and its observable state.
+struct calc_state {
+  std::atomic<int> resets{0};
+  std::atomic<int> sleeps_run{0};
+  std::mutex mutex;
+  std::map<std::string, std::vector<int>> records;
+};
+
+void bind_calc(redwire::service& svc, calc_state& state, redwire::client* nested_client = nullptr) {
+  svc.bind(calc::add, [](int a, int b) { return a + b; });
+  svc.bind(calc::centroid, [](const std::vector<point>& ps) {
+    point c{0, 0};
+    for (auto& p : ps) c = {c.x + p.x, c.y + p.y};
+    if (!ps.empty()) c = {c.x / ps.size(), c.y / ps.size()};
+    return c;
+  });
+  svc.bind(calc::divmod, [](int a, int b) { return std::tuple{a / b, a % b}; });
+  svc.bind(calc::reset, [&state] { ++state.resets; });
+  svc.bind(calc::fail, [](std::string why) -> int { throw std::runtime_error(why); });
+  svc.bind(calc::sleep_ms, [&state](int ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return ++state.sleeps_run;
+  });
+  svc.bind(calc::echo, [](std::string s) { return s; });
+  svc.bind(calc::blob, [](std::vector<std::byte> b) {
+    std::reverse(b.begin(), b.end());
+    return b;
+  });
+  svc.bind(calc::whoami, [] { return std::string(redwire::current_call()->instance); });
+  svc.bind(calc::trace, [] { return std::string(redwire::current_call()->trace_id); });
+  svc.bind(calc::record, [&state](std::string key, int n) {
+    std::this_thread::sleep_for(std::chrono::microseconds(n % 7 * 50));
+    std::lock_guard lock(state.mutex);
+    state.records[key].push_back(n);
+  });
+  svc.bind(calc::round_trip, [](order o) {
+    o.id += "!";
+    return o;
+  });
+  svc.bind(calc::nested, [nested_client](int a, int b) {
+    // A call made from inside a handler, through another service.
+    return nested_client->call(audit::add, a, b) * 10;
+  });
+}
+
+class calls : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    bus_ = make_bus(GetParam());
+    svc_ = bus_->make_service("calc", {.workers = 4});
+    cli_ = bus_->make_client({.default_timeout = 5s});
+    bind_calc(*svc_, state_, cli_.get());
+    audit_ = bus_->make_service("audit");
+    audit_->bind(audit::add, [](int a, int b) { return a + b; });
+    audit_->bind(audit::trace, [] { return std::string(redwire::current_call()->trace_id); });
+    svc_->start();
+    audit_->start();
+  }
+  void TearDown() override {
+    cli_.reset();
+    svc_.reset();
+    audit_.reset();
+    bus_.reset();
+  }
+
+  std::unique_ptr<bus> bus_;
+  calc_state state_;
+  std::unique_ptr<redwire::service> svc_, audit_;
+  std::unique_ptr<redwire::client> cli_;
+};
+
+TEST_P(calls, call_returns_the_handlers_result) {
+  EXPECT_EQ(cli_->call(calc::add, 2, 3), 5);
+  EXPECT_EQ(cli_->call(calc::add, -7, 3), -4);
+}
+
+TEST_P(calls, try_call_holds_value_or_error) {
+  redwire::result<int> ok = cli_->try_call(calc::add, 20, 22);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(*ok, 42);
+  redwire::result<int> bad = cli_->try_call(calc::fail, "boom");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), errc::remote_exception);
+  EXPECT_EQ(bad.error().message(), "boom");
+  EXPECT_EQ(bad.error().procedure(), "calc.fail");
+  EXPECT_EQ(bad.error().instance(), svc_->instance_id());
+  EXPECT_THROW(bad.value(), redwire::rpc_error);
+}
+
+TEST_P(calls, async_call_completes_its_future) {
+  std::vector<std::future<int>> futures;
+  for (int i = 0; i < 100; ++i) futures.push_back(cli_->async_call(calc::add, i, i));
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(futures[i].get(), 2 * i);
+  auto failing = cli_->async_call(calc::fail, "async boom");
+  try {
+    failing.get();
+    FAIL() << "expected an rpc_error";
+  } catch (const redwire::rpc_error& e) {
+    EXPECT_EQ(e.code(), errc::remote_exception);
+    EXPECT_EQ(e.message(), "async boom");
+  }
+}
+
+TEST_P(calls, notify_runs_without_a_reply) {
+  cli_->notify(calc::reset);
+  cli_->notify(calc::reset);
+  // A call behind the notifications on the same key is run after them.
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (state_.resets < 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(state_.resets, 2);
+  EXPECT_EQ(cli_->in_flight(), 0u);
+}
+
+TEST_P(calls, void_tuple_struct_and_string_view) {
+  cli_->call(calc::reset);
+  auto [q, r] = cli_->call(calc::divmod, 17, 5);
+  EXPECT_EQ(q, 3);
+  EXPECT_EQ(r, 2);
+  point c = cli_->call(calc::centroid, std::vector<point>{{0, 0}, {2, 0}, {2, 2}, {0, 2}});
+  EXPECT_DOUBLE_EQ(c.x, 1.0);
+  EXPECT_DOUBLE_EQ(c.y, 1.0);
+  std::string_view view = "a view";
+  EXPECT_EQ(cli_->call(calc::echo, view), "a view");
+  EXPECT_EQ(cli_->call(calc::echo, std::string("a string")), "a string");
+  EXPECT_EQ(cli_->call(calc::echo, "a literal"), "a literal");
+  order o{"o-1", {{1, 2}, {3, 4}}, 7, {{"k", "v"}}};
+  order back = cli_->call(calc::round_trip, o);
+  EXPECT_EQ(back.id, "o-1!");
+  ASSERT_EQ(back.route.size(), 2u);
+  EXPECT_EQ(back.route[1].y, 4);
+  EXPECT_EQ(back.priority, 7);
+  EXPECT_EQ(back.tags.at("k"), "v");
+}
+
+TEST_P(calls, large_payload_round_trips) {
+  std::vector<std::byte> big(9 << 20);
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = std::byte(i * 131 % 251);
+  auto back = cli_->with({.timeout = 30s}).call(calc::blob, big);
+  ASSERT_EQ(back.size(), big.size());
+  EXPECT_TRUE(std::equal(back.begin(), back.end(), big.rbegin()));
+}
+
+TEST_P(calls, handler_exception_is_returned_and_worker_lives_on) {
+  for (int i = 0; i < 10; ++i) {
+    auto r = cli_->try_call(calc::fail, "failure " + std::to_string(i));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message(), "failure " + std::to_string(i));
+  }
+  EXPECT_EQ(cli_->call(calc::add, 1, 1), 2);
+  EXPECT_EQ(svc_->stats().failures, 10u);
+}
+
+TEST_P(calls, unknown_procedure_is_reported_by_the_instance) {
+  auto r = cli_->try_call(calc::not_served, 1);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), errc::unknown_procedure);
+  EXPECT_NE(r.error().message().find("calc.not_served"), std::string::npos);
+}
+
+TEST_P(calls, no_instance_means_timeout_at_the_timeout) {
+  auto start = std::chrono::steady_clock::now();
+  auto r = cli_->with({.timeout = 150ms}).try_call(test_api::audit::add, 1, 2);
+  // audit is served: use a service nobody serves instead.
+  static constexpr redwire::procedure<"nobody.add", int(int, int)> nobody_add{};
+  start = std::chrono::steady_clock::now();
+  auto lost = cli_->with({.timeout = 150ms}).try_call(nobody_add, 1, 2);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(r);
+  ASSERT_FALSE(lost);
+  EXPECT_EQ(lost.error().code(), errc::timeout);
+  EXPECT_GE(elapsed, 150ms);
+  EXPECT_LT(elapsed, 3s);
+  EXPECT_EQ(cli_->in_flight(), 0u);
+}
+
+TEST_P(calls, async_timeout_completes_the_future) {
+  static constexpr redwire::procedure<"nobody.add", int(int, int)> nobody_add{};
+  auto f = cli_->with({.timeout = 100ms}).async_call(nobody_add, 1, 2);
+  ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+  try {
+    f.get();
+    FAIL();
+  } catch (const redwire::rpc_error& e) {
+    EXPECT_EQ(e.code(), errc::timeout);
+  }
+  EXPECT_EQ(cli_->in_flight(), 0u);
+}
+
+TEST_P(calls, default_timeout_is_configurable) {
+  auto quick = bus_->make_client({.default_timeout = 80ms});
+  static constexpr redwire::procedure<"nobody.add", int(int, int)> nobody_add{};
+  auto r = quick->try_call(nobody_add, 1, 2);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), errc::timeout);
+}
+
+TEST_P(calls, signature_mismatch_is_detected) {
+  auto r = cli_->try_call(stale::add, 1, 2);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), errc::signature_mismatch);
+  EXPECT_NE(r.error().message().find("calc.add(i32, i32) -> i32"), std::string::npos);
+}
+
+TEST_P(calls, expired_request_is_not_executed) {
+  auto lone = bus_->make_service("calc", {.workers = 1});
+  auto own_state = std::make_unique<calc_state>();
+  bind_calc(*lone, *own_state);
+  svc_->stop();  // only `lone` serves calc now
+  lone->start();
+  auto busy = cli_->async_call(calc::sleep_ms, 400);  // occupies the only worker
+  std::this_thread::sleep_for(50ms);
+  auto late = cli_->with({.timeout = 100ms}).try_call(calc::sleep_ms, 1);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code(), errc::timeout);
+  EXPECT_EQ(busy.get(), 1);
+  EXPECT_EQ(cli_->call(calc::add, 1, 2), 3);  // the worker is free again, and went past it
+  EXPECT_EQ(own_state->sleeps_run, 1);        // the expired request never ran
+  EXPECT_EQ(lone->stats().expired, 1u);
+}
+
+TEST_P(calls, same_key_runs_in_order_sent) {
+  constexpr int per_key = 200;
+  std::vector<std::future<void>> futures;
+  for (int i = 0; i < per_key; ++i)
+    for (std::string key : {"alice", "bob", "carol"})
+      futures.push_back(cli_->with({.key = key}).async_call(calc::record, key, i));
+  for (auto& f : futures) f.get();
+  for (std::string key : {"alice", "bob", "carol"}) {
+    auto& seen = state_.records[key];
+    ASSERT_EQ(seen.size(), std::size_t(per_key));
+    EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end())) << key;
+  }
+}
+
+TEST_P(calls, stop_finishes_calls_in_flight) {
+  std::vector<std::future<int>> slow;
+  for (int i = 0; i < 4; ++i) slow.push_back(cli_->async_call(calc::sleep_ms, 200));
+  std::this_thread::sleep_for(50ms);  // all four taken by the four workers
+  svc_->stop();
+  for (auto& f : slow) {
+    ASSERT_EQ(f.wait_for(0s), std::future_status::ready) << "stop() returned before a call ended";
+    EXPECT_GE(f.get(), 1);
+  }
+}
+
+TEST_P(calls, call_from_inside_a_handler) {
+  EXPECT_EQ(cli_->call(calc::nested, 4, 5), 90);
+  std::vector<std::future<int>> many;
+  for (int i = 0; i < 50; ++i) many.push_back(cli_->async_call(calc::nested, i, 1));
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(many[i].get(), (i + 1) * 10);
+}
+
+TEST_P(calls, trace_id_follows_nested_calls) {
+  static constexpr redwire::procedure<"calc.trace_chain", std::string()> chain{};
+  auto svc = bus_->make_service("calc", {.workers = 2});
+  svc->bind(chain, [this] {
+    std::string mine(redwire::current_call()->trace_id);
+    std::string theirs = cli_->call(audit::trace);
+    return mine == theirs ? mine : "different: " + mine + " vs " + theirs;
+  });
+  svc_->stop();
+  svc->start();
+  std::string t1 = cli_->call(chain), t2 = cli_->call(chain);
+  EXPECT_EQ(t1.size(), 16u);
+  EXPECT_EQ(t1.find("different"), std::string::npos);
+  EXPECT_NE(t1, t2);
+}
+
+TEST_P(calls, targeted_call_reaches_that_instance) {
+  calc_state other_state;
+  auto other = bus_->make_service("calc", {.instance_id = "calc-b"});
+  bind_calc(*other, other_state);
+  other->start();
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(cli_->with({.instance = "calc-b"}).call(calc::whoami), "calc-b");
+    EXPECT_EQ(cli_->with({.instance = svc_->instance_id()}).call(calc::whoami),
+              svc_->instance_id());
+  }
+}
+
+TEST_P(calls, replicas_share_the_service_queue) {
+  calc_state other_state;
+  auto other = bus_->make_service("calc", {.instance_id = "calc-b"});
+  bind_calc(*other, other_state);
+  other->start();
+  std::map<std::string, int> answered_by;
+  std::vector<std::future<int>> slow;
+  for (int i = 0; i < 16; ++i) slow.push_back(cli_->async_call(calc::sleep_ms, 20));
+  for (auto& f : slow) f.get();
+  EXPECT_GT(state_.sleeps_run.load(), 0);
+  EXPECT_GT(other_state.sleeps_run.load(), 0);
+  EXPECT_EQ(state_.sleeps_run + other_state.sleeps_run, 16);
+}
+
+TEST_P(calls, shared_client_8_threads_x_10000_calls) {
+  constexpr int threads = 8, per_thread = 10000, window = 64;
+  std::atomic<int> wrong{0}, done{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      std::deque<std::pair<int, std::future<int>>> in_flight;
+      for (int i = 0; i < per_thread; ++i) {
+        in_flight.emplace_back(i, cli_->async_call(calc::add, t * 1000000, i));
+        if (in_flight.size() >= window || i + 1 == per_thread) {
+          while (!in_flight.empty()) {
+            auto& [n, f] = in_flight.front();
+            if (f.get() != t * 1000000 + n) ++wrong;
+            ++done;
+            in_flight.pop_front();
+          }
+        }
+        if (i % 1000 == 0 && cli_->call(calc::add, t, i) != t + i) ++wrong;  // sync ones too
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  EXPECT_EQ(done, threads * per_thread);
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(cli_->in_flight(), 0u);
+}
+
+TEST_P(calls, nothing_left_in_queues_after_calls) {
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(cli_->call(calc::add, i, 1), i + 1);
+  cli_->notify(calc::reset);
+  cli_->call(calc::add, 0, 0);
+  svc_->stop();
+  audit_->stop();
+  EXPECT_EQ(bus_->leftovers(), std::vector<std::string>{});
+}
+
+INSTANTIATE_TEST_SUITE_P(transports, calls, ::testing::ValuesIn(bus_kinds()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace

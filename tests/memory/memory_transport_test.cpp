@@ -1,0 +1,231 @@
+// redwire::memory::transport on its own, and the faults it can inject into a running system.
+#include <gtest/gtest.h>
+
+#include <redwire/memory.hpp>
+#include <redwire/redwire.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
+using namespace std::chrono_literals;
+using redwire::errc;
+
+namespace {
+
+static_assert(redwire::transport<redwire::memory::transport>);
+static_assert(redwire::queue_reader<redwire::memory::transport::queue_reader>);
+
+TEST(memory_transport, queue_is_fifo_and_batches) {
+  redwire::memory::transport bus;
+  for (int i = 0; i < 10; ++i) bus.push("q", std::to_string(i));
+  auto reader = bus.open_reader({"q"});
+  std::vector<std::string> out;
+  reader.pop(out, 4, 0ms);
+  ASSERT_EQ(out, (std::vector<std::string>{"0", "1", "2", "3"}));
+  out.clear();
+  reader.pop(out, 100, 0ms);
+  EXPECT_EQ(out.size(), 6u);
+  EXPECT_EQ(out.front(), "4");
+}
+
+TEST(memory_transport, first_queue_is_served_first) {
+  redwire::memory::transport bus;
+  bus.push("shared", "s");
+  bus.push("mine", "m");
+  auto reader = bus.open_reader({"mine", "shared"});
+  std::vector<std::string> out;
+  reader.pop(out, 10, 0ms);
+  EXPECT_EQ(out, (std::vector<std::string>{"m", "s"}));
+}
+
+TEST(memory_transport, pop_times_out_and_wake_interrupts) {
+  redwire::memory::transport bus;
+  auto reader = bus.open_reader({"q"});
+  std::vector<std::string> out;
+  auto start = std::chrono::steady_clock::now();
+  reader.pop(out, 1, 50ms);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);
+  EXPECT_TRUE(out.empty());
+  auto waiter = std::async(std::launch::async, [&] {
+    std::vector<std::string> got;
+    reader.pop(got, 1, 10s);
+    return got.size();
+  });
+  std::this_thread::sleep_for(20ms);
+  reader.wake();
+  ASSERT_EQ(waiter.wait_for(2s), std::future_status::ready);
+  EXPECT_EQ(waiter.get(), 0u);
+}
+
+TEST(memory_transport, competing_readers_each_message_once) {
+  redwire::memory::transport bus;
+  std::atomic<int> received{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 3; ++r)
+    readers.emplace_back([&] {
+      auto reader = bus.open_reader({"q"});
+      std::vector<std::string> out;
+      while (!stop) {
+        out.clear();
+        reader.pop(out, 8, 5ms);
+        received += static_cast<int>(out.size());
+      }
+    });
+  for (int i = 0; i < 5000; ++i) bus.push("q", "x");
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (received < 5000 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(received, 5000);
+  EXPECT_EQ(bus.queue_length("q"), 0u);
+}
+
+TEST(memory_transport, publish_fans_out_and_patterns_match) {
+  redwire::memory::transport bus;
+  std::vector<std::string> a, b, p;
+  auto sa = bus.subscribe("ch", [&](std::string_view, std::string_view m) { a.emplace_back(m); });
+  auto sb = bus.subscribe("ch", [&](std::string_view, std::string_view m) { b.emplace_back(m); });
+  auto sp = bus.psubscribe("c?", [&](std::string_view c, std::string_view m) {
+    p.push_back(std::string(c) + "=" + std::string(m));
+  });
+  bus.publish("ch", "1");
+  bus.publish("cx", "2");
+  bus.publish("other", "3");
+  EXPECT_EQ(a, std::vector<std::string>{"1"});
+  EXPECT_EQ(b, std::vector<std::string>{"1"});
+  EXPECT_EQ(p, (std::vector<std::string>{"ch=1", "cx=2"}));
+  sa = {};
+  bus.publish("ch", "4");
+  EXPECT_EQ(a.size(), 1u);
+  EXPECT_EQ(b.size(), 2u);
+}
+
+TEST(memory_transport, unsubscribe_from_inside_the_handler) {
+  redwire::memory::transport bus;
+  int calls = 0;
+  redwire::memory::transport::subscription s;
+  s = bus.subscribe("ch", [&](std::string_view, std::string_view) {
+    ++calls;
+    s = {};
+  });
+  bus.publish("ch", "1");
+  bus.publish("ch", "2");
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(memory_glob, matches_like_redis) {
+  using redwire::memory::detail::glob_match;
+  EXPECT_TRUE(glob_match("orders.*", "orders.created"));
+  EXPECT_FALSE(glob_match("orders.*", "order.created"));
+  EXPECT_TRUE(glob_match("h?llo", "hello"));
+  EXPECT_TRUE(glob_match("h[ae]llo", "hallo"));
+  EXPECT_FALSE(glob_match("h[^e]llo", "hello"));
+  EXPECT_TRUE(glob_match("h[a-c]llo", "hbllo"));
+  EXPECT_TRUE(glob_match("*", ""));
+  EXPECT_TRUE(glob_match("a\\*b", "a*b"));
+  EXPECT_FALSE(glob_match("a\\*b", "axb"));
+}
+
+// ---- faults injected under a running service ----------------------------------------------
+
+inline constexpr redwire::procedure<"calc.add", int(int, int)> add{};
+inline constexpr redwire::procedure<"calc.count", int()> count{};
+
+struct faulty : ::testing::Test {
+  redwire::memory::transport bus;
+  std::atomic<int> counted{0};
+  redwire::service svc{bus, "calc"};
+  redwire::client cli{bus, {.default_timeout = 2s}};
+  void SetUp() override {
+    svc.bind(add, [](int a, int b) { return a + b; });
+    svc.bind(count, [this] { return ++counted; });
+    svc.start();
+  }
+};
+
+TEST_F(faulty, dropped_request_times_out_and_the_next_call_works) {
+  bus.inject({.action = redwire::memory::fault::drop, .match = "{calc}", .count = 1});
+  auto r = cli.with({.timeout = 100ms}).try_call(add, 1, 2);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), errc::timeout);
+  EXPECT_EQ(cli.call(add, 1, 2), 3);
+}
+
+TEST_F(faulty, dropped_reply_times_out) {
+  bus.inject({.action = redwire::memory::fault::drop, .match = ":reply:", .count = 1});
+  auto r = cli.with({.timeout = 100ms}).try_call(count);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), errc::timeout);
+  EXPECT_EQ(counted, 1);  // it ran; only its reply was lost
+}
+
+TEST_F(faulty, duplicated_request_completes_the_call_once) {
+  bus.inject({.action = redwire::memory::fault::duplicate, .match = "{calc}", .count = 1});
+  EXPECT_EQ(cli.call(count), 1);
+  auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (counted < 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(counted, 2);  // the duplicate ran too; its reply found no call and was dropped
+  EXPECT_EQ(cli.call(count), 3);
+  EXPECT_EQ(cli.in_flight(), 0u);
+}
+
+TEST_F(faulty, request_delayed_past_its_deadline_is_not_run) {
+  bus.inject({.action = redwire::memory::fault::delay, .match = "{calc}", .count = 1,
+              .delay_by = 200ms});
+  auto r = cli.with({.timeout = 50ms}).try_call(count);
+  ASSERT_FALSE(r);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(counted, 0);
+  EXPECT_EQ(svc.stats().expired, 1u);
+}
+
+TEST_F(faulty, transport_down_fails_calls_promptly_with_unavailable) {
+  bus.set_down(true);
+  auto start = std::chrono::steady_clock::now();
+  auto r = cli.try_call(add, 1, 2);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), errc::unavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_THROW(cli.notify(add, 1, 2), redwire::rpc_error);
+  bus.set_down(false);
+  auto deadline = std::chrono::steady_clock::now() + 2s;
+  redwire::result<int> back = cli.try_call(add, 1, 2);
+  while (!back && std::chrono::steady_clock::now() < deadline) back = cli.try_call(add, 1, 2);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, 3);
+}
+
+TEST_F(faulty, a_gap_in_replies_fails_calls_in_flight_with_unavailable) {
+  static constexpr redwire::procedure<"calc.slow", int()> slow{};
+  redwire::service other{bus, "calc", {.instance_id = "slow-one"}};
+  other.bind(slow, [] {
+    std::this_thread::sleep_for(300ms);
+    return 1;
+  });
+  other.start();
+  auto f = cli.with({.instance = "slow-one"}).async_call(slow);
+  std::this_thread::sleep_for(50ms);
+  bus.set_down(true);
+  bus.set_down(false);  // the client's reply subscription reports a gap
+  ASSERT_EQ(f.wait_for(1s), std::future_status::ready);
+  try {
+    f.get();
+    FAIL();
+  } catch (const redwire::rpc_error& e) {
+    EXPECT_EQ(e.code(), errc::unavailable);
+  }
+}
+
+TEST_F(faulty, garbage_in_the_queue_is_counted_and_the_worker_goes_on) {
+  bus.push("rw:{calc}:q", "this is not a redwire message");
+  bus.push("rw:{calc}:q", std::string("RW\x01\x01", 4));
+  EXPECT_EQ(cli.call(add, 2, 2), 4);
+  EXPECT_EQ(svc.stats().bad_messages, 2u);
+}
+
+}  // namespace

@@ -1,0 +1,373 @@
+// redwire/memory.hpp — a transport that lives inside one process.
+//
+//   redwire::memory::transport bus;          // no broker: queues and channels in memory
+//   redwire::service svc{bus, "calc"};       // the same code as with Redis
+//
+// For unit tests and for systems that run in one process. Thread-safe. Test hooks make the
+// transport drop, delay or duplicate chosen messages, or go down and come back:
+//   bus.inject({.action = redwire::memory::fault::drop, .match = "{calc}", .count = 1});
+//   bus.set_down(true);   // push/publish throw transport_error; subscribers see a gap later
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <redwire/transport.hpp>
+
+#include "memory/pattern.hpp"
+
+namespace redwire::memory {
+
+/// A rule for tampering with messages whose queue or channel name contains `match`.
+struct fault {
+  enum kind { drop, delay, duplicate };
+  kind action = drop;
+  std::string match{};                    ///< substring of the name; empty: every message
+  int count = 1;                          ///< messages it applies to; negative: all of them
+  std::chrono::milliseconds delay_by{0};  ///< for `delay`
+};
+
+struct options {
+  std::string prefix = "rw";
+};
+
+class transport {
+  struct reader_state;
+  struct subscription_state;
+  struct shared;
+
+ public:
+  explicit transport(options o = {}) : state_(std::make_shared<shared>()) {
+    state_->prefix = std::move(o.prefix);
+  }
+  transport(const transport&) = delete;
+  transport& operator=(const transport&) = delete;
+  ~transport() {
+    {
+      std::lock_guard lock(state_->mutex);
+      state_->closing = true;
+    }
+    state_->timer_wake.notify_all();
+    if (state_->timer.joinable()) state_->timer.join();
+  }
+
+  std::string_view prefix() const { return state_->prefix; }
+
+  void push(std::string_view queue, std::string_view bytes) {
+    deliver(queue, bytes, false);
+  }
+
+  void publish(std::string_view channel, std::string_view bytes) {
+    deliver(channel, bytes, true);
+  }
+
+  /// Takes messages from queues; see redwire::queue_reader.
+  class queue_reader {
+   public:
+    queue_reader(queue_reader&&) noexcept = default;
+    queue_reader& operator=(queue_reader&&) noexcept = default;
+    ~queue_reader() {
+      if (!state_) return;
+      std::lock_guard lock(state_->mutex);
+      for (auto& q : self_->queues) {
+        auto& waiters = state_->queues[q].waiters;
+        waiters.erase(std::remove(waiters.begin(), waiters.end(), self_.get()), waiters.end());
+      }
+    }
+
+    void pop(std::vector<std::string>& out, std::size_t max, std::chrono::milliseconds timeout) {
+      std::unique_lock lock(state_->mutex);
+      auto deadline = std::chrono::steady_clock::now() + timeout;
+      for (;;) {
+        if (state_->down) throw transport_error("memory transport is down");
+        std::size_t taken = 0;
+        for (auto& name : self_->queues) {
+          auto& items = state_->queues[name].items;
+          while (!items.empty() && taken < max) {
+            out.push_back(std::move(items.front()));
+            items.pop_front();
+            ++taken;
+          }
+        }
+        if (taken > 0 || self_->woken) {
+          self_->woken = false;
+          return;
+        }
+        if (self_->wake.wait_until(lock, deadline) == std::cv_status::timeout) {
+          self_->woken = false;
+          return;
+        }
+      }
+    }
+
+    void wake() {
+      std::lock_guard lock(state_->mutex);
+      self_->woken = true;
+      self_->wake.notify_all();
+    }
+
+   private:
+    friend class transport;
+    queue_reader(std::shared_ptr<shared> s, std::vector<std::string> queues)
+        : state_(std::move(s)), self_(std::make_unique<reader_state>()) {
+      self_->queues = std::move(queues);
+      std::lock_guard lock(state_->mutex);
+      for (auto& q : self_->queues) state_->queues[q].waiters.push_back(self_.get());
+    }
+    std::shared_ptr<shared> state_;
+    std::unique_ptr<reader_state> self_;
+  };
+
+  queue_reader open_reader(std::vector<std::string> queues) {
+    return queue_reader(state_, std::move(queues));
+  }
+
+  /// Unsubscribes when destroyed; waits for a handler running on another thread.
+  class subscription {
+   public:
+    subscription() = default;
+    subscription(subscription&&) noexcept = default;
+    subscription& operator=(subscription&& other) noexcept {
+      if (this != &other) {
+        cancel();
+        state_ = std::move(other.state_);
+        self_ = std::move(other.self_);
+      }
+      return *this;
+    }
+    ~subscription() { cancel(); }
+
+    void cancel() {
+      if (!self_) return;
+      {
+        std::lock_guard lock(state_->mutex);
+        auto& list = state_->subscriptions;
+        list.erase(std::remove(list.begin(), list.end(), self_), list.end());
+      }
+      if (self_->running_on.load() != std::this_thread::get_id()) {
+        std::lock_guard wait_for_handler(self_->delivering);
+        self_->active = false;
+      } else {
+        self_->active = false;
+      }
+      self_.reset();
+      state_.reset();
+    }
+
+   private:
+    friend class transport;
+    subscription(std::shared_ptr<shared> s, std::shared_ptr<subscription_state> self)
+        : state_(std::move(s)), self_(std::move(self)) {}
+    std::shared_ptr<shared> state_;
+    std::shared_ptr<subscription_state> self_;
+  };
+
+  subscription subscribe(std::string_view channel, message_handler on_message,
+                         gap_handler on_gap = {}) {
+    return add_subscription(std::string(channel), false, std::move(on_message), std::move(on_gap));
+  }
+
+  /// Subscribes to every channel matching a glob pattern (*, ?, [abc]), as Redis PSUBSCRIBE.
+  subscription psubscribe(std::string_view pattern, message_handler on_message,
+                          gap_handler on_gap = {}) {
+    return add_subscription(std::string(pattern), true, std::move(on_message), std::move(on_gap));
+  }
+
+  // ---- test hooks --------------------------------------------------------------------------
+
+  /// Adds a fault rule; rules are tried in the order they were added.
+  void inject(fault f) {
+    std::lock_guard lock(state_->mutex);
+    state_->faults.push_back(std::move(f));
+  }
+  void clear_faults() {
+    std::lock_guard lock(state_->mutex);
+    state_->faults.clear();
+  }
+
+  /// While down, push, publish and pop throw transport_error and published messages are lost;
+  /// coming back up tells every subscription that it may have missed messages.
+  void set_down(bool down) {
+    std::vector<std::shared_ptr<subscription_state>> subs;
+    {
+      std::lock_guard lock(state_->mutex);
+      bool was_down = state_->down;
+      state_->down = down;
+      if (was_down && !down) subs = state_->subscriptions;
+      for (auto& [name, q] : state_->queues)
+        for (auto* r : q.waiters) r->wake.notify_all();
+    }
+    for (auto& s : subs) {
+      std::lock_guard lock(s->delivering);
+      if (s->active && s->on_gap) s->on_gap();
+    }
+  }
+
+  /// Messages waiting in a queue (for tests).
+  std::size_t queue_length(std::string_view queue) const {
+    std::lock_guard lock(state_->mutex);
+    auto it = state_->queues.find(std::string(queue));
+    return it == state_->queues.end() ? 0 : it->second.items.size();
+  }
+
+  /// Names of queues that hold messages (for tests: nothing left behind).
+  std::vector<std::string> nonempty_queues() const {
+    std::lock_guard lock(state_->mutex);
+    std::vector<std::string> names;
+    for (auto& [name, q] : state_->queues)
+      if (!q.items.empty()) names.push_back(name);
+    return names;
+  }
+
+ private:
+  struct reader_state {
+    std::vector<std::string> queues;
+    std::condition_variable wake;
+    bool woken = false;
+  };
+
+  struct subscription_state {
+    std::string name;
+    bool pattern = false;
+    message_handler on_message;
+    gap_handler on_gap;
+    std::mutex delivering;
+    std::atomic<std::thread::id> running_on{};
+    bool active = true;
+  };
+
+  struct queue {
+    std::deque<std::string> items;
+    std::vector<reader_state*> waiters;
+  };
+
+  struct delayed {
+    std::chrono::steady_clock::time_point at;
+    std::string name, bytes;
+    bool is_channel;
+  };
+
+  struct shared {
+    std::string prefix;
+    mutable std::mutex mutex;
+    std::unordered_map<std::string, queue> queues;
+    std::vector<std::shared_ptr<subscription_state>> subscriptions;
+    std::vector<fault> faults;
+    bool down = false;
+    bool closing = false;
+    std::multimap<std::chrono::steady_clock::time_point, delayed> delayed_messages;
+    std::condition_variable timer_wake;
+    std::thread timer;
+  };
+
+  subscription add_subscription(std::string name, bool pattern, message_handler on_message,
+                                gap_handler on_gap) {
+    auto s = std::make_shared<subscription_state>();
+    s->name = std::move(name);
+    s->pattern = pattern;
+    s->on_message = std::move(on_message);
+    s->on_gap = std::move(on_gap);
+    std::lock_guard lock(state_->mutex);
+    state_->subscriptions.push_back(s);
+    return subscription(state_, s);
+  }
+
+  // Applies the fault rules, then hands the message on (now, twice, or later).
+  void deliver(std::string_view name, std::string_view bytes, bool is_channel) {
+    int copies = 1;
+    {
+      std::lock_guard lock(state_->mutex);
+      if (state_->down) throw transport_error("memory transport is down");
+      for (auto it = state_->faults.begin(); it != state_->faults.end(); ++it) {
+        if (!it->match.empty() && name.find(it->match) == std::string_view::npos) continue;
+        fault f = *it;
+        if (it->count > 0 && --it->count == 0) state_->faults.erase(it);
+        if (f.action == fault::drop) return;
+        if (f.action == fault::duplicate) copies = 2;
+        if (f.action == fault::delay) {
+          auto at = std::chrono::steady_clock::now() + f.delay_by;
+          state_->delayed_messages.emplace(
+              at, delayed{at, std::string(name), std::string(bytes), is_channel});
+          if (!state_->timer.joinable()) state_->timer = std::thread([this] { timer_loop(); });
+          state_->timer_wake.notify_all();
+          return;
+        }
+        break;
+      }
+    }
+    for (int i = 0; i < copies; ++i) {
+      if (is_channel)
+        fan_out(name, bytes);
+      else
+        enqueue(name, bytes);
+    }
+  }
+
+  void enqueue(std::string_view name, std::string_view bytes) {
+    std::lock_guard lock(state_->mutex);
+    auto& q = state_->queues[std::string(name)];
+    q.items.emplace_back(bytes);
+    for (auto* r : q.waiters) r->wake.notify_one();
+  }
+
+  void fan_out(std::string_view channel, std::string_view bytes) {
+    std::vector<std::shared_ptr<subscription_state>> targets;
+    {
+      std::lock_guard lock(state_->mutex);
+      for (auto& s : state_->subscriptions)
+        if (s->pattern ? detail::glob_match(s->name, channel) : s->name == channel)
+          targets.push_back(s);
+    }
+    for (auto& s : targets) {
+      std::lock_guard lock(s->delivering);
+      if (!s->active) continue;
+      s->running_on = std::this_thread::get_id();
+      s->on_message(channel, bytes);
+      s->running_on = std::thread::id{};
+    }
+  }
+
+  void timer_loop() {
+    std::unique_lock lock(state_->mutex);
+    while (!state_->closing) {
+      auto& pending = state_->delayed_messages;
+      if (pending.empty()) {
+        state_->timer_wake.wait(lock);
+        continue;
+      }
+      auto first = pending.begin();
+      if (first->first > std::chrono::steady_clock::now()) {
+        state_->timer_wake.wait_until(lock, first->first);
+        continue;
+      }
+      delayed d = std::move(first->second);
+      pending.erase(first);
+      lock.unlock();
+      if (d.is_channel)
+        fan_out(d.name, d.bytes);
+      else
+        enqueue(d.name, d.bytes);
+      lock.lock();
+    }
+  }
+
+  std::shared_ptr<shared> state_;
+};
+
+static_assert(redwire::transport<transport>);
+
+}  // namespace redwire::memory
