@@ -10,6 +10,7 @@
 // worker goes on. Calls that carry the same key run one at a time, in the order they arrived.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -43,7 +44,9 @@ namespace redwire {
 struct service_options {
   std::string instance_id{};    ///< empty: "<service>-<host>-<pid>-<random>"
   std::size_t workers = 4;      ///< threads running handlers
-  std::size_t batch_size = 64;  ///< most requests taken from the transport at once
+  /// Most requests taken from the transport at once; never more than the idle workers can
+  /// start, so that replicas share the load.
+  std::size_t batch_size = 64;
   /// Longest a pop waits before looking at the stop flag again (stop() wakes it earlier).
   std::chrono::milliseconds poll_interval{1000};
 };
@@ -196,9 +199,11 @@ class service {
       if (!ready_.empty()) {
         work_item item = std::move(ready_.front());
         ready_.pop_front();
+        ++busy_;
         lock.unlock();
         execute(item.bytes, reply);
         lock.lock();
+        --busy_;
         if (!item.key.empty()) release_key(item.key);
         continue;
       }
@@ -212,11 +217,16 @@ class service {
         continue;
       }
       popping_ = true;
+      // Take no more than the idle workers can start: what this instance takes, replicas
+      // cannot, so an instance that over-takes leaves its replicas idle while requests wait.
+      const std::size_t idle = options_.workers - busy_;
+      const std::size_t room = idle > ready_.size() ? idle - ready_.size() : 1;
+      const std::size_t take = std::max<std::size_t>(1, std::min(options_.batch_size, room));
       lock.unlock();
       batch.clear();
       bool failed = false;
       try {
-        reader_->pop(batch, options_.batch_size, options_.poll_interval);
+        reader_->pop(batch, take, options_.poll_interval);
       } catch (const transport_error& e) {
         failed = true;
         log(log_level::warning,
@@ -383,6 +393,7 @@ class service {
   mutable std::mutex mutex_;
   std::condition_variable state_changed_;
   bool started_ = false, stopping_ = false, popping_ = false;
+  std::size_t busy_ = 0;  // workers running a handler
   std::unique_ptr<detail::any_reader> reader_;
   std::vector<std::thread> workers_;
   std::deque<work_item> ready_;
