@@ -67,6 +67,21 @@ struct procedure_info {
   std::uint64_t fingerprint = 0;
 };
 
+class service;
+
+namespace detail {
+/// A part of an instance that runs beside its request workers and starts and stops with them:
+/// heartbeats, event subscriptions, stream consumers. Components start after the workers, in
+/// the order they were added, and stop before them, in reverse order.
+class service_component {
+ public:
+  virtual ~service_component() = default;
+  virtual void start(service& owner) = 0;
+  /// Finishes what was taken, then returns.
+  virtual void stop() = 0;
+};
+}  // namespace detail
+
 class service {
  public:
   template <transport T>
@@ -109,17 +124,31 @@ class service {
     }
   }
 
-  /// Starts the workers and returns.
-  void start() {
+  /// Adds a component (see detail::service_component). Only before start().
+  void add_component(std::unique_ptr<detail::service_component> component) {
     std::lock_guard lock(mutex_);
-    if (started_) return;
-    started_ = true;
-    stopping_ = false;
-    reader_ = bus_->open_reader(
-        {detail::instance_queue(bus_->prefix(), name_, options_.instance_id),
-         detail::service_queue(bus_->prefix(), name_)});
-    for (std::size_t i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { work(); });
+    if (started_) throw std::logic_error("redwire: add_component() after start()");
+    components_.push_back(std::move(component));
   }
+
+  /// Starts the workers, then the components, and returns.
+  void start() {
+    {
+      std::lock_guard lock(mutex_);
+      if (started_) return;
+      started_ = true;
+      stopping_ = false;
+      reader_ = bus_->open_reader(
+          {detail::instance_queue(bus_->prefix(), name_, options_.instance_id),
+           detail::service_queue(bus_->prefix(), name_)});
+      for (std::size_t i = 0; i < options_.workers; ++i)
+        workers_.emplace_back([this] { work(); });
+    }
+    for (auto& c : components_) c->start(*this);
+  }
+
+  /// The transport this service was made with (for components).
+  detail::any_transport& bus() noexcept { return *bus_; }
 
   /// Starts if needed, then blocks until stop() is called from another thread.
   void run() {
@@ -130,6 +159,13 @@ class service {
 
   /// Stops taking requests, finishes every request already taken, then returns.
   void stop() {
+    bool components_running;
+    {
+      std::lock_guard lock(mutex_);
+      components_running = started_ && !stopping_;
+    }
+    if (components_running)
+      for (auto it = components_.rbegin(); it != components_.rend(); ++it) (*it)->stop();
     std::vector<std::thread> workers;
     {
       std::lock_guard lock(mutex_);
@@ -389,6 +425,7 @@ class service {
   std::string name_;
   service_options options_;
   std::unordered_map<std::string, bound_procedure> handlers_;
+  std::vector<std::unique_ptr<detail::service_component>> components_;
 
   mutable std::mutex mutex_;
   std::condition_variable state_changed_;
