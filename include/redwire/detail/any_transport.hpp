@@ -6,12 +6,14 @@
 #pragma once
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "../transport.hpp"
+#include "any_stream_reader.hpp"
 
 namespace redwire::detail {
 
@@ -38,6 +40,32 @@ class any_transport {
   virtual std::unique_ptr<any_subscription> subscribe(std::string_view channel,
                                                       message_handler on_message,
                                                       gap_handler on_gap) = 0;
+
+  // ---- events (issue 5): optional capabilities; a transport without them throws -----------
+  /// See redwire::pattern_transport.
+  virtual std::unique_ptr<any_subscription> psubscribe(std::string_view pattern,
+                                                       message_handler on_message,
+                                                       gap_handler on_gap) {
+    (void)pattern, (void)on_message, (void)on_gap;
+    throw std::logic_error("redwire: this transport cannot subscribe to channel patterns");
+  }
+  /// See redwire::stream_transport.
+  virtual std::string stream_append(std::string_view stream, std::string_view bytes,
+                                    std::size_t max_length) {
+    (void)stream, (void)bytes, (void)max_length;
+    throw std::logic_error("redwire: this transport has no durable streams");
+  }
+  virtual std::unique_ptr<any_stream_reader> open_stream_reader(std::string stream,
+                                                                std::string group,
+                                                                std::string consumer) {
+    (void)stream, (void)group, (void)consumer;
+    throw std::logic_error("redwire: this transport has no durable streams");
+  }
+  virtual std::vector<stream_entry> stream_range(std::string_view stream, std::size_t max) {
+    (void)stream, (void)max;
+    throw std::logic_error("redwire: this transport has no durable streams");
+  }
+  // ---- end of events -----------------------------------------------------------------------
 };
 
 template <transport T>
@@ -58,6 +86,47 @@ class transport_adapter final : public any_transport {
     return std::make_unique<subscription>(
         t_.subscribe(channel, std::move(on_message), std::move(on_gap)));
   }
+
+  // ---- events (issue 5) ----------------------------------------------------------------------
+  std::unique_ptr<any_subscription> psubscribe(std::string_view pattern, message_handler on_message,
+                                               gap_handler on_gap) override {
+    if constexpr (pattern_transport<T>) {
+      using pattern_subscription = decltype(t_.psubscribe(pattern, std::move(on_message),
+                                                          std::move(on_gap)));
+      struct holder final : any_subscription {
+        explicit holder(pattern_subscription s) : s(std::move(s)) {}
+        pattern_subscription s;
+      };
+      return std::make_unique<holder>(
+          t_.psubscribe(pattern, std::move(on_message), std::move(on_gap)));
+    } else {
+      return any_transport::psubscribe(pattern, std::move(on_message), std::move(on_gap));
+    }
+  }
+  std::string stream_append(std::string_view stream, std::string_view bytes,
+                            std::size_t max_length) override {
+    if constexpr (stream_transport<T>)
+      return t_.stream_append(stream, bytes, max_length);
+    else
+      return any_transport::stream_append(stream, bytes, max_length);
+  }
+  std::unique_ptr<any_stream_reader> open_stream_reader(std::string stream, std::string group,
+                                                        std::string consumer) override {
+    if constexpr (stream_transport<T>) {
+      auto r = t_.open_stream_reader(std::move(stream), std::move(group), std::move(consumer));
+      return std::make_unique<stream_reader_adapter<decltype(r)>>(std::move(r));
+    } else {
+      return any_transport::open_stream_reader(std::move(stream), std::move(group),
+                                               std::move(consumer));
+    }
+  }
+  std::vector<stream_entry> stream_range(std::string_view stream, std::size_t max) override {
+    if constexpr (stream_transport<T>)
+      return t_.stream_range(stream, max);
+    else
+      return any_transport::stream_range(stream, max);
+  }
+  // ---- end of events ---------------------------------------------------------------------------
 
  private:
   using reader_type = decltype(std::declval<T&>().open_reader(std::vector<std::string>{}));

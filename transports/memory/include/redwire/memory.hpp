@@ -29,6 +29,7 @@
 #include <redwire/transport.hpp>
 
 #include "memory/pattern.hpp"
+#include "memory/streams.hpp"
 
 namespace redwire::memory {
 
@@ -185,6 +186,33 @@ class transport {
   subscription psubscribe(std::string_view pattern, message_handler on_message,
                           gap_handler on_gap = {}) {
     return add_subscription(std::string(pattern), true, std::move(on_message), std::move(on_gap));
+  }
+
+  // ---- durable streams (redwire::stream_transport; see memory/streams.hpp) -----------------
+
+  /// Appends an entry and returns its id; max_length > 0 trims the oldest entries.
+  std::string stream_append(std::string_view stream, std::string_view bytes,
+                            std::size_t max_length = 0) {
+    {
+      std::lock_guard lock(state_->mutex);
+      if (state_->down) throw transport_error("memory transport is down");
+    }
+    return streams_->append(stream, bytes, max_length);
+  }
+  using stream_reader = detail::stream_reader;
+  stream_reader open_stream_reader(std::string stream, std::string group, std::string consumer) {
+    return stream_reader(streams_, std::move(stream), std::move(group), std::move(consumer));
+  }
+  std::vector<stream_entry> stream_range(std::string_view stream, std::size_t max) {
+    return streams_->range(stream, max);
+  }
+  /// Test hooks: forgets a consumer group (as a Redis restarted empty would); counts the
+  /// entries pending in a group.
+  void destroy_stream_group(const std::string& stream, const std::string& group) {
+    streams_->destroy_group(stream, group);
+  }
+  std::size_t stream_pending(const std::string& stream, const std::string& group) {
+    return streams_->pending_count(stream, group);
   }
 
   // ---- test hooks --------------------------------------------------------------------------
@@ -366,8 +394,11 @@ class transport {
   }
 
   std::shared_ptr<shared> state_;
+  std::shared_ptr<detail::stream_store> streams_ = std::make_shared<detail::stream_store>();
 };
 
 static_assert(redwire::transport<transport>);
+static_assert(redwire::stream_transport<transport>);
+static_assert(redwire::pattern_transport<transport>);
 
 }  // namespace redwire::memory

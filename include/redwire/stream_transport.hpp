@@ -1,0 +1,110 @@
+// redwire/stream_transport.hpp — what a transport offers for durable streams (a capability).
+//
+// redwire::transport (transport.hpp) is all a call needs. Durable streams need more: an
+// append-only log per stream, consumer groups that hand each entry to one consumer of the group,
+// and a list of entries delivered but not yet acknowledged ("pending"), so that entries taken
+// by a consumer that died can be claimed by another one. Redis Streams model exactly that;
+// redwire::memory::transport mimics it. A transport without it still serves calls and topics;
+// svc.consume() and cli.append() then throw std::logic_error.
+//
+// Entry ids are strings "<milliseconds>-<sequence>", increasing within a stream, as Redis
+// makes them. "0-0" is the cursor that starts a claim scan from the beginning.
+#pragma once
+
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "transport.hpp"
+
+namespace redwire {
+
+/// One entry of a stream as a reader sees it.
+struct stream_entry {
+  std::string id;       ///< "1712345678901-0"
+  std::string payload;  ///< the bytes that were appended
+};
+
+/// The consumer group is gone (Redis restarted empty, someone ran XGROUP DESTROY or deleted
+/// the stream). The consumer creates it again and goes on.
+class no_such_group : public transport_error {
+ public:
+  using transport_error::transport_error;
+};
+
+/// The view of one consumer of one group on one stream. A consumer runs on one thread; only
+/// wake() may be called from another. Every operation throws transport_error when the broker
+/// cannot be reached, no_such_group when the group does not exist (create_group() excepted).
+///   r.create_group(from_start): creates the group (and the stream) if missing; an existing
+///     group is left alone. from_start: the group sees the entries already in the stream;
+///     otherwise only those appended afterwards.
+///   r.read(out, max, block): appends up to `max` entries never delivered to the group, waiting
+///     up to `block` for the first one (0: no wait); they become pending on this consumer.
+///     Returns early, maybe empty, after wake().
+///   r.read_own_pending(out, after_id, max): entries pending on this consumer with an id past
+///     `after_id` (a restarted consumer finds what it took before it stopped).
+///   r.autoclaim(out, min_idle, cursor, max): claims for this consumer up to `max` entries
+///     pending on any consumer of the group for at least `min_idle`; returns the cursor for the
+///     next scan ("0-0" when the scan went round). Each claim counts as a delivery.
+///   r.delivery_counts(ids): how many times each entry was delivered (0: not pending).
+///   r.ack(ids): the entries are done; they leave the pending list.
+///   r.wake(): makes a read that is waiting return now.
+template <class R>
+concept stream_reader =
+    requires(R& r, std::vector<stream_entry>& out, std::size_t max, std::chrono::milliseconds ms,
+             std::string_view id, std::span<const std::string> ids, bool flag) {
+      r.create_group(flag);
+      r.read(out, max, ms);
+      r.read_own_pending(out, id, max);
+      { r.autoclaim(out, ms, id, max) } -> std::convertible_to<std::string>;
+      { r.delivery_counts(ids) } -> std::convertible_to<std::vector<std::uint64_t>>;
+      r.ack(ids);
+      r.wake();
+    };
+
+/// A transport that can carry durable streams.
+///   t.stream_append(stream, bytes, max_length): appends one entry and returns its id; when
+///     max_length > 0, trims the oldest entries so that about max_length remain (approximate:
+///     the broker may keep a few more, cheaply).
+///   t.open_stream_reader(stream, group, consumer): a stream_reader (by value, movable); on
+///     Redis it has a connection of its own, because a blocking read holds its connection.
+///   t.stream_range(stream, max): the first `max` entries, oldest first (dead letters, tools).
+template <class T>
+concept stream_transport = requires(T& t, std::string_view name, std::string_view bytes,
+                                    std::size_t n, std::string s) {
+  { t.stream_append(name, bytes, n) } -> std::convertible_to<std::string>;
+  { t.open_stream_reader(s, s, s) } -> stream_reader;
+  { t.stream_range(name, n) } -> std::convertible_to<std::vector<stream_entry>>;
+};
+
+/// A transport that can subscribe to channels by glob pattern (* ? [abc]), as Redis PSUBSCRIBE.
+template <class T>
+concept pattern_transport = requires(T& t, std::string_view pattern, message_handler on_message,
+                                     gap_handler on_gap) {
+  { t.psubscribe(pattern, std::move(on_message), std::move(on_gap)) } -> std::movable;
+};
+
+namespace detail {
+/// Orders entry ids "ms-seq" as numbers; malformed parts count as 0.
+inline bool stream_id_less(std::string_view a, std::string_view b) {
+  auto split = [](std::string_view id) {
+    std::uint64_t ms = 0, seq = 0;
+    std::size_t i = 0;
+    for (; i < id.size() && id[i] != '-'; ++i)
+      if (id[i] >= '0' && id[i] <= '9') ms = ms * 10 + static_cast<std::uint64_t>(id[i] - '0');
+    for (++i; i < id.size(); ++i)
+      if (id[i] >= '0' && id[i] <= '9') seq = seq * 10 + static_cast<std::uint64_t>(id[i] - '0');
+    return std::pair{ms, seq};
+  };
+  return split(a) < split(b);
+}
+}  // namespace detail
+
+}  // namespace redwire
