@@ -19,14 +19,16 @@
 #include <thread>
 #include <vector>
 
+#include <redwire/log.hpp>
 #include <redwire/transport.hpp>
 
 #include "connection.hpp"
 
 namespace redwire::redis::detail {
 
-inline void log(std::string_view what) {
-  std::fprintf(stderr, "redwire::redis: %.*s\n", static_cast<int>(what.size()), what.data());
+/// Through redwire's log sink (redwire/log.hpp): warnings by default, `info` for recoveries.
+inline void log(std::string_view what, log_level level = log_level::warning) {
+  redwire::log(level, std::string("redis: ").append(what));
 }
 
 class command_connection {
@@ -143,7 +145,7 @@ class command_connection {
         conn_ = std::move(c);
         connected_ = !stop_;
         backoff = st_.reconnect_min;
-        log("command connection restored to " + st_.describe());
+        log("command connection restored to " + st_.describe(), log_level::info);
       } catch (const transport_error&) {
         std::unique_lock lk(m_);
         cv_.wait_for(lk, backoff, [&] { return stop_; });

@@ -174,7 +174,7 @@ class subscriber {
           ++generation_;
           cv_.notify_all();
         }
-        if (reconnect) log("subscriber connection restored to " + st_.describe());
+        if (reconnect) log("subscriber connection restored to " + st_.describe(), log_level::info);
         reconnect = true;
         backoff = st_.reconnect_min;
         read_loop();

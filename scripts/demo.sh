@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds redwire's examples and runs the demo: services, replicas and callers talking through
+# Redis — a private redis-server started for the demo, unless REDWIRE_REDIS_URL is set.
+# Usage: bash scripts/demo.sh   (from anywhere; installs missing packages first)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${REDWIRE_BUILD_DIR:-$here/build}"
+
+bash "$here/scripts/install-deps.sh"
+cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j "$(nproc)" --target hello_service hello_caller calc_service calc_caller
+bash "$here/scripts/run-demo.sh" "$build/examples"
