@@ -26,6 +26,7 @@
 #include "redis/connection.hpp"
 #include "redis/queue_reader.hpp"
 #include "redis/resp.hpp"
+#include "redis/streams.hpp"
 #include "redis/subscriber.hpp"
 #include "redis/url.hpp"
 
@@ -120,6 +121,23 @@ class transport {
     return command(all);
   }
 
+  // ---- durable streams (redwire::stream_transport; see redis/streams.hpp) ------------------
+
+  /// XADD stream [MAXLEN ~ max_length] * rw bytes; returns the entry id (one round trip on the
+  /// shared pipelined connection).
+  std::string stream_append(std::string_view stream, std::string_view bytes,
+                            std::size_t max_length = 0) {
+    return detail::xadd(*commands_, stream, bytes, max_length);
+  }
+  /// A consumer of `group` on `stream`, with a connection of its own (opened at first use).
+  stream_reader open_stream_reader(std::string stream, std::string group, std::string consumer) {
+    return stream_reader(commands_, std::move(stream), std::move(group), std::move(consumer));
+  }
+  /// XRANGE stream - + COUNT max.
+  std::vector<stream_entry> stream_range(std::string_view stream, std::size_t max) {
+    return detail::xrange(*commands_, stream, max);
+  }
+
   /// Whether the shared command connection is up (push and publish work).
   bool connected() const { return commands_->connected(); }
 
@@ -136,5 +154,7 @@ class transport {
 
 static_assert(redwire::transport<transport>);
 static_assert(redwire::queue_reader<queue_reader>);
+static_assert(redwire::stream_transport<transport>);
+static_assert(redwire::pattern_transport<transport>);
 
 }  // namespace redwire::redis

@@ -1,0 +1,290 @@
+// redwire/redis/streams.hpp — durable streams on Redis Streams (redwire::stream_transport).
+//
+//   append    XADD key [MAXLEN ~ n] * rw <bytes>          shared pipelined connection
+//   range     XRANGE key - + COUNT n                        shared pipelined connection
+//   reader    XGROUP CREATE ... MKSTREAM, XREADGROUP [BLOCK], XAUTOCLAIM, XPENDING, XACK
+//
+// Each stream reader has a connection of its own, as a queue reader has: XREADGROUP BLOCK holds
+// its connection until an entry comes. wake() unblocks it with CLIENT UNBLOCK sent through the
+// shared command connection (the machinery of queue_reader.hpp). Entries carry one field, "rw".
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <redwire/stream_transport.hpp>
+#include <redwire/transport.hpp>
+
+#include "command_connection.hpp"
+#include "connection.hpp"
+#include "queue_reader.hpp"
+
+namespace redwire::redis {
+namespace detail {
+
+/// Sends one command through the shared pipelined connection and waits for its reply.
+inline reply round_trip(command_connection& commands, std::span<const std::string_view> args,
+                        const char* what) {
+  auto promise = std::make_shared<std::promise<reply>>();
+  auto future = promise->get_future();
+  commands.send(args, what, [promise](reply&& r) { promise->set_value(std::move(r)); });
+  if (future.wait_for(commands.config().command_timeout) != std::future_status::ready)
+    throw transport_error(std::string("redwire::redis: no reply to ") + what + " in time");
+  reply r = future.get();
+  if (r.is_error()) {
+    if (r.str.starts_with("redwire: connection lost"))
+      throw transport_error(std::string("redwire::redis: ") + what + ": connection lost");
+    throw transport_error(std::string("redwire::redis: ") + what + " failed: " + r.str);
+  }
+  return r;
+}
+
+/// Appends the entries of an XRANGE / XREADGROUP / XAUTOCLAIM entry list; entries whose body
+/// is nil (deleted while pending) go to `gone` instead.
+inline void take_entries(reply& list, std::vector<stream_entry>& out,
+                         std::vector<std::string>* gone) {
+  for (reply& e : list.elements) {
+    if (!e.is_array() || e.elements.size() < 2) continue;
+    reply& fields = e.elements[1];
+    std::string* payload = nullptr;
+    for (std::size_t i = 0; i + 1 < fields.elements.size(); i += 2)
+      if (fields.elements[i].str == "rw") payload = &fields.elements[i + 1].str;
+    if (payload) {
+      out.push_back({std::move(e.elements[0].str), std::move(*payload)});
+    } else if (gone) {
+      gone->push_back(std::move(e.elements[0].str));
+    }
+  }
+}
+
+/// XADD; returns the entry id. max_length > 0 adds MAXLEN ~ max_length.
+inline std::string xadd(command_connection& commands, std::string_view stream,
+                                 std::string_view bytes, std::size_t max_length) {
+  std::string limit = std::to_string(max_length);
+  std::vector<std::string_view> args{"XADD", stream};
+  if (max_length > 0) args.insert(args.end(), {"MAXLEN", "~", limit});
+  args.insert(args.end(), {"*", "rw", bytes});
+  reply r = round_trip(commands, args, "XADD");
+  return std::move(r.str);
+}
+
+/// XRANGE key - + COUNT max.
+inline std::vector<stream_entry> xrange(command_connection& commands, std::string_view stream,
+                                        std::size_t max) {
+  std::string count = std::to_string(max);
+  std::string_view args[] = {"XRANGE", stream, "-", "+", "COUNT", count};
+  reply r = round_trip(commands, args, "XRANGE");
+  std::vector<stream_entry> out;
+  take_entries(r, out, nullptr);
+  return out;
+}
+
+}  // namespace detail
+
+/// One consumer of one group; see redwire::stream_reader. Movable; one thread at a time, except
+/// wake().
+class stream_reader {
+ public:
+  stream_reader(std::shared_ptr<detail::command_connection> commands, std::string stream,
+                std::string group, std::string consumer)
+      : s_(std::make_shared<detail::reader_state>()),
+        stream_(std::move(stream)),
+        group_(std::move(group)),
+        consumer_(std::move(consumer)) {
+    s_->st = commands->config();
+    s_->commands = std::move(commands);
+    s_->backoff = s_->st.reconnect_min;
+  }
+
+  void create_group(bool from_start) {
+    std::string_view args[] = {"XGROUP", "CREATE", stream_, group_, from_start ? "0" : "$",
+                               "MKSTREAM"};
+    reply r = run(args);
+    if (r.is_error() && !r.str.starts_with("BUSYGROUP"))
+      throw transport_error("redwire::redis: XGROUP CREATE " + stream_ + " " + group_ +
+                            " failed: " + r.str);
+  }
+
+  void read(std::vector<stream_entry>& out, std::size_t max, std::chrono::milliseconds block) {
+    std::string count = std::to_string(std::max<std::size_t>(max, 1));
+    std::string block_ms = std::to_string(block.count());
+    std::vector<std::string_view> args{"XREADGROUP", "GROUP", group_, consumer_, "COUNT", count};
+    if (block.count() > 0) args.insert(args.end(), {"BLOCK", block_ms});
+    args.insert(args.end(), {"STREAMS", stream_, ">"});
+    std::optional<reply> r;
+    if (block.count() > 0) {
+      r = blocking_call(args, detail::clock::now() + block);
+      if (!r) return;  // woken before it was sent
+    } else {
+      r = run(args);
+    }
+    check(*r, "XREADGROUP");
+    take_stream_reply(*r, out);
+  }
+
+  void read_own_pending(std::vector<stream_entry>& out, std::string_view after_id,
+                        std::size_t max) {
+    std::string count = std::to_string(std::max<std::size_t>(max, 1));
+    std::string_view args[] = {"XREADGROUP", "GROUP", group_,  consumer_, "COUNT",
+                               count,        "STREAMS", stream_, after_id};
+    reply r = run(args);
+    check(r, "XREADGROUP");
+    take_stream_reply(r, out);
+  }
+
+  std::string autoclaim(std::vector<stream_entry>& out, std::chrono::milliseconds min_idle,
+                        std::string_view cursor, std::size_t max) {
+    std::string idle = std::to_string(min_idle.count());
+    std::string count = std::to_string(std::max<std::size_t>(max, 1));
+    std::string_view args[] = {"XAUTOCLAIM", stream_, group_, consumer_, idle,
+                               cursor,       "COUNT", count};
+    reply r = run(args);
+    check(r, "XAUTOCLAIM");
+    if (!r.is_array() || r.elements.size() < 2) return "0-0";
+    std::vector<std::string> gone;
+    detail::take_entries(r.elements[1], out, &gone);  // Redis 6.2 reports deleted ones as nil
+    if (!gone.empty()) ack(gone);
+    return std::move(r.elements[0].str);
+  }
+
+  std::vector<std::uint64_t> delivery_counts(std::span<const std::string> ids) {
+    // One XPENDING per id, pipelined: a single round trip for the lot.
+    std::string cmd;
+    for (const std::string& id : ids) {
+      std::string_view args[] = {"XPENDING", stream_, group_, id, id, "1"};
+      detail::append_command(cmd, args);
+    }
+    std::vector<std::uint64_t> counts;
+    if (ids.empty()) return counts;
+    ensure_connected(detail::clock::now() + s_->st.command_timeout);
+    try {
+      s_->conn->send(cmd);
+      auto deadline = detail::clock::now() + s_->st.command_timeout;
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        std::optional<reply> r = s_->conn->read_reply(deadline);
+        if (!r) throw transport_error("redwire::redis: no reply to XPENDING in time");
+        check(*r, "XPENDING");
+        std::uint64_t n = 0;
+        if (r->is_array() && !r->elements.empty() && r->elements[0].elements.size() >= 4)
+          n = static_cast<std::uint64_t>(r->elements[0].elements[3].integer);
+        counts.push_back(n);
+      }
+    } catch (const transport_error&) {
+      drop_connection();
+      throw;
+    }
+    return counts;
+  }
+
+  void ack(std::span<const std::string> ids) {
+    if (ids.empty()) return;
+    std::vector<std::string_view> args{"XACK", stream_, group_};
+    args.insert(args.end(), ids.begin(), ids.end());
+    reply r = run(args);
+    check(r, "XACK");
+  }
+
+  /// Makes a waiting read() return now (or the next one). Any thread.
+  void wake() {
+    if (!s_) return;
+    s_->wake_pending = true;
+    if (s_->blocking) detail::send_unblock(s_, 1000);
+  }
+
+ private:
+  void check(const reply& r, const char* what) {
+    if (!r.is_error()) return;
+    if (r.str.starts_with("NOGROUP"))
+      throw no_such_group("redwire::redis: " + std::string(what) + " on " + stream_ + ": " + r.str);
+    throw transport_error("redwire::redis: " + std::string(what) + " on " + stream_ +
+                          " failed: " + r.str);
+  }
+
+  void take_stream_reply(reply& r, std::vector<stream_entry>& out) {
+    // [[key, [[id, [field, value, ...]], ...]]]; nil when nothing came
+    if (!r.is_array()) return;
+    std::vector<std::string> gone;
+    for (reply& per_stream : r.elements)
+      if (per_stream.is_array() && per_stream.elements.size() == 2)
+        detail::take_entries(per_stream.elements[1], out, &gone);
+    if (!gone.empty()) ack(gone);  // deleted while pending: nothing left to process
+  }
+
+  reply run(std::span<const std::string_view> args) {
+    ensure_connected(detail::clock::now() + s_->st.command_timeout);
+    try {
+      return s_->conn->execute(args, s_->st.command_timeout);
+    } catch (const transport_error&) {
+      drop_connection();
+      throw;
+    }
+  }
+
+  std::optional<reply> blocking_call(std::span<const std::string_view> args,
+                                     detail::clock::time_point deadline) {
+    detail::reader_state& s = *s_;
+    ensure_connected(deadline);
+    s.blocking = true;  // seen by wake() before it reads wake_pending (both seq_cst)
+    if (s.wake_pending.exchange(false)) {
+      s.blocking = false;
+      return std::nullopt;
+    }
+    try {
+      std::string cmd;
+      detail::append_command(cmd, args);
+      s.conn->send(cmd);
+      std::optional<reply> r = s.conn->read_reply(deadline + s.st.command_timeout);
+      s.blocking = false;
+      if (!r) throw transport_error("redwire::redis: no answer to XREADGROUP from " + s.st.describe());
+      if (r->is_nil()) s.wake_pending = false;
+      // CLIENT UNBLOCK makes a blocked XREADGROUP answer with an error only when asked to
+      // (UNBLOCK ERROR); the default is a nil reply, as on timeout.
+      return r;
+    } catch (const transport_error&) {
+      s.blocking = false;
+      drop_connection();
+      throw;
+    }
+  }
+
+  void ensure_connected(detail::clock::time_point deadline) {
+    detail::reader_state& s = *s_;
+    if (s.conn) return;
+    if (detail::clock::now() < s.next_attempt) {
+      std::this_thread::sleep_until(std::min(s.next_attempt, deadline));
+      if (detail::clock::now() < s.next_attempt)
+        throw transport_error("redwire::redis: cannot reach " + s.st.describe() + " (retrying)");
+    }
+    try {
+      s.conn = std::make_unique<detail::connection>(s.st, "redwire:stream", true);
+      s.client_id = s.conn->client_id();
+      s.backoff = s.st.reconnect_min;
+    } catch (const transport_error&) {
+      s.next_attempt = detail::clock::now() + s.backoff;
+      s.backoff = std::min(s.backoff * 2, s.st.reconnect_max);
+      throw;
+    }
+  }
+
+  void drop_connection() {
+    s_->conn.reset();
+    s_->client_id = -1;
+  }
+
+  std::shared_ptr<detail::reader_state> s_;
+  std::string stream_, group_, consumer_;
+};
+
+static_assert(redwire::stream_reader<stream_reader>);
+
+}  // namespace redwire::redis
