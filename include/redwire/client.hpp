@@ -32,8 +32,11 @@
 #include "detail/pending_calls.hpp"
 #include "envelope.hpp"
 #include "errors.hpp"
+#include "events/publishing.hpp"
 #include "log.hpp"
 #include "procedure.hpp"
+#include "stream.hpp"
+#include "topic.hpp"
 #include "transport.hpp"
 
 namespace redwire {
@@ -237,6 +240,49 @@ class client : public detail::call_api<client> {
     }
     if (auto failure = send(p, o, frame))
       throw rpc_error(errc::unavailable, *failure, std::string(p.name));
+  }
+
+  // ---- events (topic.hpp, stream.hpp) -------------------------------------------------------
+
+  /// Sends `value` to every current subscriber of topic `t` (none: it is lost). Carries the
+  /// trace id of the call or event being handled on this thread. Throws rpc_error(unavailable).
+  ///   cli.publish(order_created, o);
+  template <fixed_string N, class T, class G>
+  void publish(const topic<N, T>& t, G&& value) {
+    (void)t;
+    if constexpr (detail::published_value_does_not_convert<N, G, T>::value)
+      detail::publish_event<topic<N, T>>(*bus_, options_.id,
+                                         detail::as_declared<T>(std::forward<G>(value)));
+  }
+  template <fixed_string N, class T, class G>
+  void publish(const stream<N, T>&, G&&) {
+    (void)detail::publish_to_a_stream<N>{};
+  }
+
+  /// Appends `value` to stream `s` and returns the entry id ("1712345678901-0"). Throws
+  /// rpc_error(unavailable); std::logic_error when the transport has no streams.
+  ///   std::string id = cli.append(order_log, o, {.max_length = 100000});
+  template <fixed_string N, class T, class G>
+  std::string append(const stream<N, T>& s, G&& value, append_options o = {}) {
+    (void)s;
+    if constexpr (detail::appended_value_does_not_convert<N, G, T>::value)
+      return detail::append_event<stream<N, T>>(
+          *bus_, options_.id, detail::as_declared<T>(std::forward<G>(value)), o.max_length);
+    else
+      return {};
+  }
+  template <fixed_string N, class T, class G>
+  std::string append(const topic<N, T>&, G&&, append_options = {}) {
+    (void)detail::append_to_a_topic<N>{};
+    return {};
+  }
+
+  /// The first `max` entries that consumer group `group` gave up on (oldest first), with the
+  /// bytes as they were appended.
+  template <fixed_string N, class T>
+  std::vector<stream_entry> dead_letters(const stream<N, T>& s, std::string_view group,
+                                         std::size_t max = 100) {
+    return detail::read_dead_letters(*bus_, s.name, group, max);
   }
 
  private:

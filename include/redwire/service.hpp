@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -35,8 +36,12 @@
 #include "detail/names.hpp"
 #include "envelope.hpp"
 #include "errors.hpp"
+#include "events/entry_points.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
 #include "procedure.hpp"
+#include "stream.hpp"
+#include "topic.hpp"
 #include "transport.hpp"
 
 namespace redwire {
@@ -49,6 +54,9 @@ struct service_options {
   std::size_t batch_size = 64;
   /// Longest a pop waits before looking at the stop flag again (stop() wakes it earlier).
   std::chrono::milliseconds poll_interval{1000};
+  /// Log every call and event handled (debug level, with trace id and duration) through the
+  /// log sink (log.hpp). Off: nothing is built per call.
+  bool log_calls = false;
 };
 
 /// Counters since start; read them with service::stats().
@@ -121,7 +129,43 @@ class service {
               detail::encode_values(out, result);
             }
           }};
+      handlers_[std::string(p.name)].metrics = &metrics_.add(p.name, operation_kind::procedure);
     }
+  }
+
+  // ---- events (topic.hpp, stream.hpp; machinery in events/) ---------------------------------
+
+  /// Runs `handler` for each event published to topic `t` while the service runs (or to every
+  /// topic matching a topic_pattern; its handler may take (std::string_view topic, T)).
+  /// Only before start(); the compiler checks the handler.
+  ///   svc.subscribe(order_created, [](order o) { /* ... */ });
+  template <fixed_string N, class T, class F>
+  void subscribe(const topic<N, T>& t, F&& handler, subscribe_options o = {}) {
+    if constexpr (detail::check_event_handler<N, T, F, false>())
+      detail::add_topic_subscription(*this, t, std::forward<F>(handler), std::move(o));
+  }
+  template <fixed_string P, class T, class F>
+  void subscribe(const topic_pattern<P, T>& t, F&& handler, subscribe_options o = {}) {
+    if constexpr (detail::check_event_handler<P, T, F, true>())
+      detail::add_topic_subscription(*this, t, std::forward<F>(handler), std::move(o));
+  }
+  template <fixed_string N, class T, class F>
+  void subscribe(const stream<N, T>&, F&&, subscribe_options = {}) {
+    (void)detail::subscribe_to_a_stream<N>{};
+  }
+
+  /// Runs `handler` for each entry of stream `s`, as a consumer of group `group` (made on
+  /// demand): acknowledged when it returns, retried when it throws (see consume_options).
+  ///   svc.consume(order_log, "billing", [](order o) { /* ... */ });
+  template <fixed_string N, class T, class F>
+  void consume(const stream<N, T>& s, std::string group, F&& handler, consume_options o = {}) {
+    if constexpr (detail::check_event_handler<N, T, F, false>())
+      detail::add_stream_consumer(*this, s, std::move(group), std::forward<F>(handler),
+                                  std::move(o));
+  }
+  template <fixed_string N, class T, class F>
+  void consume(const topic<N, T>&, std::string, F&&, consume_options = {}) {
+    (void)detail::consume_a_topic<N>{};
   }
 
   /// Adds a component (see detail::service_component). Only before start().
@@ -202,6 +246,16 @@ class service {
     return out;
   }
 
+  /// Counters and durations per procedure, topic and stream/group (metrics.hpp).
+  std::vector<operation_stats> metrics() const { return metrics_.snapshot(); }
+  /// One operation's: "calc.add", "orders.created", "orders.log/billing".
+  std::optional<operation_stats> metrics(std::string_view name) const {
+    return metrics_.snapshot(name);
+  }
+  /// For components: where they count what they do.
+  detail::metrics_registry& metrics_registry() noexcept { return metrics_; }
+  bool logs_every_call() const noexcept { return options_.log_calls; }
+
   service_stats stats() const {
     service_stats s;
     s.calls = calls_.load();
@@ -217,6 +271,7 @@ class service {
     std::uint64_t fingerprint = 0;
     std::string signature;
     std::function<void(std::string_view, std::string&)> invoke;
+    detail::operation_metrics* metrics = nullptr;
   };
 
   struct work_item {
@@ -350,6 +405,8 @@ class service {
     }
     if (e.expired()) {
       ++expired_;
+      if (auto found = handlers_.find(std::string(e.procedure)); found != handlers_.end())
+        found->second.metrics->timeouts.fetch_add(1, std::memory_order_relaxed);
       return;  // the caller has given up: running it now would break "at most once, in time"
     }
     const bool wants_reply = e.kind == message_kind::request && !e.reply_to.empty();
@@ -377,6 +434,7 @@ class service {
     begin_reply(e, reply, message_kind::reply, errc{});
     errc failure{};
     std::string message;
+    const auto started = std::chrono::steady_clock::now();
     try {
       target.invoke(e.payload, reply);
       ++calls_;
@@ -402,6 +460,20 @@ class service {
     if (failure == errc::remote_exception) {
       ++calls_;
       ++failures_;
+    }
+    if (failure == errc{} || failure == errc::remote_exception) {
+      const auto elapsed = std::chrono::steady_clock::now() - started;
+      target.metrics->record(elapsed, failure != errc{});
+      const bool late = e.expired();
+      if (late) target.metrics->timeouts.fetch_add(1, std::memory_order_relaxed);
+      if (options_.log_calls)
+        log(log_level::debug,
+            "call " + std::string(e.procedure) + " trace " + std::string(e.trace_id) + " from " +
+                std::string(e.caller) + (failure != errc{} ? " failed" : " ok") +
+                (late ? " past its deadline" : "") + " in " +
+                std::to_string(
+                    std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()) +
+                " us");
     }
     if (!wants_reply) {
       if (failure != errc{})
@@ -445,6 +517,7 @@ class service {
   }
 
   std::unique_ptr<detail::any_transport> bus_;
+  detail::metrics_registry metrics_;  // before components_: they count into it
   std::string name_;
   service_options options_;
   std::unordered_map<std::string, bound_procedure> handlers_;
@@ -464,3 +537,5 @@ class service {
 };
 
 }  // namespace redwire
+
+#include "events/service_events.hpp"  // what subscribe() and consume() add

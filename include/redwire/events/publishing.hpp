@@ -1,0 +1,58 @@
+// redwire/events/publishing.hpp — the sending side of events, behind client::publish() and
+// client::append(): frame the value, hand it to the transport, report failures as rpc_error.
+#pragma once
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../detail/any_transport.hpp"
+#include "../errors.hpp"
+#include "../stream_transport.hpp"
+#include "frame.hpp"
+#include "names.hpp"
+
+namespace redwire::detail {
+
+/// PUBLISH the framed value on the topic's channel. Throws rpc_error(errc::unavailable) when
+/// the transport cannot take it.
+template <class Topic, class T>
+void publish_event(any_transport& bus, std::string_view source, const T& value) {
+  const std::string frame =
+      encode_event_frame(event_kind::topic, Topic::name, Topic::fingerprint, source, value);
+  try {
+    bus.publish(topic_channel(bus.prefix(), Topic::name), frame);
+  } catch (const transport_error& e) {
+    throw rpc_error(errc::unavailable, std::string("transport: ") + e.what(),
+                    std::string(Topic::name));
+  }
+}
+
+/// XADD the framed value; returns the entry id. Throws rpc_error(errc::unavailable) when the
+/// transport cannot take it, std::logic_error when it has no streams.
+template <class Stream, class T>
+std::string append_event(any_transport& bus, std::string_view source, const T& value,
+                         std::size_t max_length) {
+  const std::string frame =
+      encode_event_frame(event_kind::stream, Stream::name, Stream::fingerprint, source, value);
+  try {
+    return bus.stream_append(stream_key(bus.prefix(), Stream::name), frame, max_length);
+  } catch (const transport_error& e) {
+    throw rpc_error(errc::unavailable, std::string("transport: ") + e.what(),
+                    std::string(Stream::name));
+  }
+}
+
+/// The first `max` entries of a group's dead-letter stream, as they were appended.
+inline std::vector<stream_entry> read_dead_letters(any_transport& bus, std::string_view stream,
+                                                   std::string_view group, std::size_t max) {
+  try {
+    return bus.stream_range(dead_letter_key(bus.prefix(), stream, group), max);
+  } catch (const transport_error& e) {
+    throw rpc_error(errc::unavailable, std::string("transport: ") + e.what(), std::string(stream));
+  }
+}
+
+}  // namespace redwire::detail
