@@ -34,8 +34,9 @@ class transport_error : public std::runtime_error {
 /// and never unsubscribe from inside it.
 using message_handler = std::function<void(std::string_view channel, std::string_view payload)>;
 
-/// Called when messages of a subscription may have been lost (the connection dropped and came
-/// back). Delivery goes on afterwards; the subscriber decides what a gap means to it.
+/// Called when messages of a subscription may have been lost: when the connection drops, and
+/// again once the subscription is restored (for what was published meanwhile). Delivery goes
+/// on afterwards; the subscriber decides what a gap means to it.
 using gap_handler = std::function<void()>;
 
 /// Takes messages from one or more queues for one consumer (one service instance).

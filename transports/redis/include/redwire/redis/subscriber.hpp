@@ -152,6 +152,7 @@ class subscriber {
     delivery_thread_ = std::this_thread::get_id();
     auto backoff = st_.reconnect_min;
     bool reconnect = false;
+    bool lost = false;
     while (true) {
       try {
         auto c = std::make_unique<connection>(st_, "redwire:subscriber");
@@ -180,8 +181,14 @@ class subscriber {
         read_loop();
       } catch (const transport_error& e) {
         std::lock_guard lk(m_);
-        if (!stop_ && connected_) log(std::string("subscriber connection lost: ") + e.what());
+        lost = !stop_ && connected_;
+        if (lost) log(std::string("subscriber connection lost: ") + e.what());
       }
+      // Messages published from now until the re-subscription are lost: say so at once (a
+      // client fails its calls in flight now rather than at their timeouts), and again once
+      // subscribed (for what was published while the subscription was being restored).
+      if (lost) report_gap_to_all();
+      lost = false;
       std::unique_lock lk(m_);
       connected_ = false;
       ++attempts_;
@@ -197,6 +204,25 @@ class subscriber {
     std::lock_guard lk(m_);
     connected_ = false;
     cv_.notify_all();
+  }
+
+  void report_gap_to_all() {
+    std::vector<std::shared_ptr<subscriber_entry>> all;
+    {
+      std::lock_guard lk(m_);
+      if (stop_) return;
+      for (auto* states : {&channels_, &patterns_})
+        for (auto& [name, s] : *states) all.insert(all.end(), s.entries.begin(), s.entries.end());
+    }
+    for (auto& e : all) {
+      std::lock_guard running(e->running);
+      if (e->cancelled || !e->on_gap) continue;
+      try {
+        e->on_gap();
+      } catch (...) {
+        log("a gap handler threw");
+      }
+    }
   }
 
   // Reads until the connection fails (throws transport_error) or stop().

@@ -1,0 +1,172 @@
+// Calls through a real Redis between real processes, and what happens when Redis goes away.
+#if REDWIRE_TEST_REDIS
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <map>
+#include <thread>
+
+#include "calls/buses.hpp"
+#include "calls/test_api.hpp"
+#include "support/child_process.hpp"
+
+using namespace std::chrono_literals;
+using namespace test_api;
+using redwire::errc;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+template <class F>
+bool eventually(F&& cond, std::chrono::milliseconds limit) {
+  auto deadline = clock_type::now() + limit;
+  while (clock_type::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return cond();
+}
+
+TEST(redis_processes, replicas_share_calls_and_targeted_calls_reach_their_instance) {
+  redwire::test::redis_server server;
+  redwire::test::child_process a({REDWIRE_TEST_REPLICA, server.url(), "replica-a"});
+  redwire::test::child_process b({REDWIRE_TEST_REPLICA, server.url(), "replica-b"});
+  redwire::redis::transport bus{server.url()};
+  redwire::client cli{bus};
+  // Both replicas are up once each has answered a call targeted at it.
+  for (std::string id : {"replica-a", "replica-b"})
+    ASSERT_EQ(cli.with({.timeout = 10s, .instance = id}).call(calc::whoami), id);
+
+  std::map<std::string, int> answered;
+  std::vector<std::future<int>> slow;
+  for (int i = 0; i < 40; ++i) slow.push_back(cli.async_call(calc::sleep_ms, 10));
+  for (auto& f : slow) EXPECT_EQ(f.get(), 10);
+  for (int i = 0; i < 40; ++i) ++answered[cli.call(calc::whoami)];
+  EXPECT_GT(answered["replica-a"], 0);
+  EXPECT_GT(answered["replica-b"], 0);
+  EXPECT_EQ(answered["replica-a"] + answered["replica-b"], 40);
+  for (int i = 0; i < 10; ++i)
+    EXPECT_EQ(cli.with({.instance = "replica-b"}).call(calc::whoami), "replica-b");
+
+  a.signal(SIGTERM);
+  b.signal(SIGTERM);
+  EXPECT_EQ(a.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
+}
+
+TEST(redis_processes, a_killed_replica_leaves_the_survivor_serving) {
+  redwire::test::redis_server server;
+  redwire::test::child_process a({REDWIRE_TEST_REPLICA, server.url(), "replica-a"});
+  redwire::test::child_process b({REDWIRE_TEST_REPLICA, server.url(), "replica-b"});
+  redwire::redis::transport bus{server.url()};
+  redwire::client cli{bus};
+  for (std::string id : {"replica-a", "replica-b"})
+    ASSERT_EQ(cli.with({.timeout = 10s, .instance = id}).call(calc::whoami), id);
+  a.signal(SIGKILL);
+  a.wait();
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(cli.with({.timeout = 2s}).call(calc::whoami), "replica-b");
+}
+
+struct redis_outage : ::testing::Test {
+  redwire::test::redis_server server;
+  redwire::redis::transport bus{server.url()};
+  std::atomic<int> slept{0};
+  redwire::service svc{bus, "calc", {.workers = 4, .poll_interval = 200ms}};
+  redwire::client cli{bus, {.default_timeout = 10s}};
+  void SetUp() override {
+    svc.bind(calc::add, [](int a, int b) { return a + b; });
+    svc.bind(calc::sleep_ms, [this](int ms) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+      return ++slept;
+    });
+    svc.start();
+    ASSERT_EQ(cli.call(calc::add, 1, 1), 2);
+  }
+};
+
+TEST_F(redis_outage, killed_redis_ends_calls_promptly_and_calls_resume_after_restart) {
+  std::vector<std::future<int>> in_flight;
+  for (int i = 0; i < 4; ++i) in_flight.push_back(cli.async_call(calc::sleep_ms, 300));
+  std::this_thread::sleep_for(50ms);
+  auto killed = clock_type::now();
+  server.kill();
+  for (auto& f : in_flight) {
+    // Well before the 10 s timeout: the reply channel's loss fails them as unavailable.
+    ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+    try {
+      f.get();
+      ADD_FAILURE() << "a reply came through a dead Redis";
+    } catch (const redwire::rpc_error& e) {
+      EXPECT_TRUE(e.code() == errc::unavailable || e.code() == errc::timeout) << e.what();
+    }
+  }
+  EXPECT_LT(clock_type::now() - killed, 5s);
+
+  // While Redis is down a call fails fast instead of waiting for its timeout.
+  auto start = clock_type::now();
+  auto down = cli.try_call(calc::add, 1, 2);
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error().code(), errc::unavailable);
+  EXPECT_LT(clock_type::now() - start, 3s);
+
+  server.restart();
+  auto back = clock_type::now();
+  bool ok = eventually(
+      [&] {
+        auto r = cli.with({.timeout = 300ms}).try_call(calc::add, 20, 22);
+        return r && *r == 42;
+      },
+      5s);
+  ASSERT_TRUE(ok);
+  EXPECT_LT(clock_type::now() - back, 2500ms) << "calls resumed late";
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(cli.call(calc::add, i, i), 2 * i);
+}
+
+TEST_F(redis_outage, paused_redis_past_the_timeout_then_resumed) {
+  server.pause();
+  auto r = cli.with({.timeout = 300ms}).try_call(calc::add, 1, 2);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error().code() == errc::timeout || r.error().code() == errc::unavailable);
+  server.resume();
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto again = cli.with({.timeout = 500ms}).try_call(calc::add, 2, 2);
+        return again && *again == 4;
+      },
+      10s));
+}
+
+TEST_F(redis_outage, user_commands_and_lua_share_the_transport) {
+  bus.command({"SET", "app:counter", "41"});
+  auto incremented = bus.eval("return redis.call('INCR', KEYS[1])", {"app:counter"});
+  EXPECT_EQ(incremented.integer, 42);
+  EXPECT_EQ(bus.command({"GET", "app:counter"}).str, "42");
+  EXPECT_EQ(cli.call(calc::add, 40, 2), 42);  // calls still flow alongside
+  EXPECT_THROW(bus.command({"INCR", "no-such-command-args", "x"}), redwire::redis::command_error);
+}
+
+TEST_F(redis_outage, no_keys_left_after_10000_calls) {
+  std::vector<std::future<int>> window;
+  for (int i = 0; i < 10000; ++i) {
+    window.push_back(cli.async_call(calc::add, i, 1));
+    if (window.size() == 256) {
+      for (auto& f : window) f.get();
+      window.clear();
+    }
+  }
+  for (auto& f : window) f.get();
+  svc.stop();
+  auto keys = bus.command({"KEYS", "*"});
+  for (auto& k : keys.elements) {
+    if (k.str.rfind("app:", 0) == 0) continue;
+    // Only the registry's keys may remain, and each of them expires.
+    auto ttl = bus.command({"PTTL", k.str});
+    EXPECT_GT(ttl.integer, 0) << "key left behind without expiry: " << k.str;
+  }
+}
+
+}  // namespace
+
+#endif
