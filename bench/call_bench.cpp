@@ -1,0 +1,195 @@
+// bench/call_bench.cpp — calls through the in-memory transport and through Redis.
+//
+// Every Redis case runs against one private redis-server that this program starts (the test
+// fixture's), over TCP on 127.0.0.1. The speed goals are ratios within one run:
+//   redis/sync_vs_ping   one bare hiredis PING and one redwire sync call per iteration,
+//                        interleaved so both see the same machine; counters ping_p50_us,
+//                        call_p50_us and ratio (goal: <= 2.3)
+//   redis/async/inflight:N   calls/s with N calls in flight (goal: >= 100k/s at 256)
+//   redis/payload/bytes:N    sync echo of N bytes, p50 and p99
+//   redis/replicas:R         calls/s with 256 in flight and R service instances in-process
+// Services run on transports of their own (as in another process); the caller has its own.
+//   call_bench --benchmark_filter=sync_vs_ping --benchmark_repetitions=3
+#include <benchmark/benchmark.h>
+
+#include <redwire/memory.hpp>
+#include <redwire/redis.hpp>
+#include <redwire/redwire.hpp>
+
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench_support.hpp"
+#include "support/redis_server.hpp"
+
+namespace {
+
+using bench::clock;
+
+// ---- in-memory transport ---------------------------------------------------------------------
+
+void memory_call(benchmark::State& state) {
+  redwire::memory::transport bus;
+  redwire::service svc{bus, "bench", {.workers = 1}};
+  bench::bind_all(svc);
+  svc.start();
+  redwire::client cli{bus};
+  bench::samples lat;
+  for (int i = 0; i < 1000; ++i) benchmark::DoNotOptimize(cli.call(bench::add, i, 1));
+  for (auto _ : state) {
+    auto t0 = clock::now();
+    benchmark::DoNotOptimize(cli.call(bench::add, 1, 2));
+    lat.add(clock::now() - t0);
+  }
+  state.counters["p50_us"] = lat.quantile(0.5) / 1e3;
+  state.counters["p99_us"] = lat.quantile(0.99) / 1e3;
+}
+
+// ---- Redis -------------------------------------------------------------------------------------
+
+/// One redis-server for the whole run, the caller's transport and client, and the service
+/// replicas (each on its own transport, with its own connections, as separate processes would be).
+struct redis_env {
+  redwire::test::redis_server server;
+  std::unique_ptr<redwire::redis::transport> caller_bus;
+  std::unique_ptr<redwire::client> cli;
+  std::vector<std::unique_ptr<redwire::redis::transport>> replica_buses;
+  std::vector<std::unique_ptr<redwire::service>> replicas;
+
+  redis_env() {
+    caller_bus = std::make_unique<redwire::redis::transport>(server.url());
+    cli = std::make_unique<redwire::client>(*caller_bus);
+  }
+
+  /// Makes sure exactly `n` replicas serve the bench procedures.
+  redwire::client& with_replicas(std::size_t n) {
+    if (replicas.size() != n) {
+      replicas.clear();
+      replica_buses.clear();
+      for (std::size_t i = 0; i < n; ++i) {
+        replica_buses.push_back(std::make_unique<redwire::redis::transport>(server.url()));
+        replicas.push_back(std::make_unique<redwire::service>(*replica_buses.back(), "bench"));
+        bench::bind_all(*replicas.back());
+        replicas.back()->start();
+      }
+      for (int i = 0; i < 200; ++i) cli->call(bench::add, i, 1);  // connections warm
+    }
+    return *cli;
+  }
+
+  static redis_env& get() {
+    static redis_env env;
+    return env;
+  }
+};
+
+void redis_ping(benchmark::State& state) {
+  auto& env = redis_env::get();
+  env.with_replicas(1);
+  bench::bare_redis bare(env.caller_bus->config());
+  bench::samples lat;
+  for (auto _ : state) {
+    auto t0 = clock::now();
+    bare.ping();
+    lat.add(clock::now() - t0);
+  }
+  state.counters["p50_us"] = lat.quantile(0.5) / 1e3;
+  state.counters["p99_us"] = lat.quantile(0.99) / 1e3;
+}
+
+void redis_sync_call(benchmark::State& state) {
+  auto& cli = redis_env::get().with_replicas(1);
+  bench::samples lat;
+  for (auto _ : state) {
+    auto t0 = clock::now();
+    benchmark::DoNotOptimize(cli.call(bench::add, 1, 2));
+    lat.add(clock::now() - t0);
+  }
+  state.counters["p50_us"] = lat.quantile(0.5) / 1e3;
+  state.counters["p99_us"] = lat.quantile(0.99) / 1e3;
+}
+
+// The goal's measurement: a PING and a call per iteration, so both share the machine's moods.
+void redis_sync_vs_ping(benchmark::State& state) {
+  auto& env = redis_env::get();
+  auto& cli = env.with_replicas(1);
+  bench::bare_redis bare(env.caller_bus->config());
+  bench::samples ping, call;
+  for (auto _ : state) {
+    auto t0 = clock::now();
+    bare.ping();
+    auto t1 = clock::now();
+    benchmark::DoNotOptimize(cli.call(bench::add, 1, 2));
+    auto t2 = clock::now();
+    ping.add(t1 - t0);
+    call.add(t2 - t1);
+  }
+  const double p = ping.quantile(0.5), c = call.quantile(0.5);
+  state.counters["ping_p50_us"] = p / 1e3;
+  state.counters["call_p50_us"] = c / 1e3;
+  state.counters["ratio"] = p > 0 ? c / p : 0;
+}
+
+// Keeps N calls in flight: each iteration waits for the oldest and sends a new one.
+void redis_async(benchmark::State& state, std::size_t replicas) {
+  auto& cli = redis_env::get().with_replicas(replicas);
+  const auto in_flight = static_cast<std::size_t>(state.range(0));
+  std::vector<std::future<int>> window(in_flight);
+  for (std::size_t i = 0; i < in_flight; ++i) window[i] = cli.async_call(bench::add, 1, 2);
+  std::size_t head = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(window[head].get());
+    window[head] = cli.async_call(bench::add, 1, 2);
+    head = head + 1 == in_flight ? 0 : head + 1;
+  }
+  for (auto& f : window) f.get();
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  state.counters["calls_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+void redis_async_inflight(benchmark::State& state) { redis_async(state, 1); }
+void redis_replicas(benchmark::State& state) {
+  redis_async(state, static_cast<std::size_t>(state.range(1)));
+}
+
+void redis_payload(benchmark::State& state) {
+  auto& cli = redis_env::get().with_replicas(1);
+  const std::string payload(static_cast<std::size_t>(state.range(0)), 'x');
+  bench::samples lat;
+  for (auto _ : state) {
+    auto t0 = clock::now();
+    std::string back = cli.call(bench::echo, payload);
+    lat.add(clock::now() - t0);
+    benchmark::DoNotOptimize(back);
+  }
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+  state.counters["p50_us"] = lat.quantile(0.5) / 1e3;
+  state.counters["p99_us"] = lat.quantile(0.99) / 1e3;
+}
+
+}  // namespace
+
+BENCHMARK(memory_call)->Name("memory_call")->UseRealTime();
+BENCHMARK(redis_ping)->Name("redis/ping")->UseRealTime()->MinTime(1.0);
+BENCHMARK(redis_sync_call)->Name("redis/sync_call")->UseRealTime()->MinTime(1.0);
+BENCHMARK(redis_sync_vs_ping)->Name("redis/sync_vs_ping")->UseRealTime()->MinTime(2.0);
+BENCHMARK(redis_async_inflight)
+    ->Name("redis/async")
+    ->ArgName("inflight")
+    ->Arg(1)->Arg(16)->Arg(256)->Arg(1024)
+    ->UseRealTime()->MinTime(1.0);
+BENCHMARK(redis_payload)
+    ->Name("redis/payload")
+    ->ArgName("bytes")
+    ->Arg(16)->Arg(256)->Arg(4 << 10)->Arg(64 << 10)->Arg(1 << 20)
+    ->UseRealTime();
+BENCHMARK(redis_replicas)
+    ->Name("redis/replicas")
+    ->ArgNames({"inflight", "replicas"})
+    ->Args({256, 1})->Args({256, 2})->Args({256, 4})
+    ->UseRealTime()->MinTime(1.0);
+
+BENCHMARK_MAIN();

@@ -1,0 +1,352 @@
+// bench/latency.cpp — redwire-latency: how fast are redwire calls through *your* Redis?
+//
+// Starts service instances in this process (on a namespace of their own, so your services are
+// not disturbed), calls them for a while, and prints latency percentiles, calls/s and, as the
+// baseline, a bare hiredis PING round trip to the same server. See --help.
+#include <redwire/redis.hpp>
+#include <redwire/redwire.hpp>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <future>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "bench_support.hpp"
+#include "support/redis_server.hpp"
+
+namespace {
+
+using bench::clock;
+using seconds_f = std::chrono::duration<double>;
+
+constexpr const char* usage = R"(redwire-latency — measure redwire calls through your Redis
+
+usage: redwire-latency [options]
+
+Runs service instances inside this process, calls them from caller threads for a while, and
+prints latency percentiles (p50/p90/p99/p99.9), calls/s, and a bare PING round trip to the
+same server (hiredis, one connection) as the baseline the call latency is held to.
+The procedure is an echo: the request carries --payload bytes and the reply carries them back.
+
+where:
+  --url URL            the Redis to use (default redis://127.0.0.1:6379)
+                       also redis://user:password@host:port/db, unix:///path/to/socket
+  --private            start a private redis-server (no persistence, free port) and use it
+                       instead of --url; needs redis-server in /usr/bin or $REDWIRE_REDIS_SERVER
+  --payload SIZE       request (and reply) payload in bytes; k and m suffixes (1k, 64k, 1m);
+                       default 16
+  --concurrency N      calls in flight at any time (default 1)
+  --threads N          caller threads sharing one client (default: the smaller of N and 4);
+                       each keeps concurrency/threads calls in flight, as sync calls when that
+                       is 1, else as async calls whose latency ends when the caller sees it
+  --duration SECONDS   how long to measure (default 5)
+  --warmup SECONDS     calls made and not counted before measuring (default 1)
+  --replicas N         service instances in this process, each with its own connections
+                       (default 1)
+  --workers N          handler threads per instance (default 4)
+  --prefix NAME        namespace of the queues and channels used (default rwbench-<pid>)
+  --json FILE          also write the results to FILE as JSON
+  -h, --help           this text
+
+examples:
+  redwire-latency --private                                 sync calls, private redis-server
+  redwire-latency --url redis://10.0.0.5:6379 --duration 10
+  redwire-latency --concurrency 256 --payload 1k --replicas 2 --json out.json
+
+A progress line is written to stderr while it runs; results go to stdout.
+The PING baseline is measured first, for a second, on an otherwise idle connection.
+)";
+
+struct config {
+  std::string url = "redis://127.0.0.1:6379";
+  bool private_server = false;
+  std::size_t payload = 16;
+  std::size_t concurrency = 1;
+  std::size_t threads = 0;
+  double duration = 5;
+  double warmup = 1;
+  std::size_t replicas = 1;
+  std::size_t workers = 4;
+  std::string prefix;
+  std::string json;
+};
+
+[[noreturn]] void fail(const std::string& message) {
+  std::fprintf(stderr, "redwire-latency: %s (see --help)\n", message.c_str());
+  std::exit(2);
+}
+
+std::size_t parse_size(const std::string& text, const char* what) {
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  std::string suffix = end ? end : "";
+  double scale = 1;
+  if (suffix == "k" || suffix == "K" || suffix == "kb" || suffix == "KiB") scale = 1024;
+  else if (suffix == "m" || suffix == "M" || suffix == "mb" || suffix == "MiB") scale = 1024 * 1024;
+  else if (!suffix.empty()) fail(std::string("bad ") + what + ": " + text);
+  if (!(v >= 0) || end == text.c_str()) fail(std::string("bad ") + what + ": " + text);
+  return static_cast<std::size_t>(v * scale);
+}
+
+double parse_seconds(const std::string& text, const char* what) {
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || (*end && std::strcmp(end, "s") != 0) || !(v >= 0))
+    fail(std::string("bad ") + what + ": " + text);
+  return v;
+}
+
+config parse(int argc, char** argv) {
+  config c;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    std::string value;
+    if (auto eq = a.find('='); a.starts_with("--") && eq != std::string::npos) {
+      value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+    }
+    auto next = [&]() -> std::string {
+      if (!value.empty()) return value;
+      if (i + 1 >= argc) fail(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      std::fputs(usage, stdout);
+      std::exit(0);
+    } else if (a == "--url") c.url = next();
+    else if (a == "--private") c.private_server = true;
+    else if (a == "--payload") c.payload = parse_size(next(), "--payload");
+    else if (a == "--concurrency") c.concurrency = parse_size(next(), "--concurrency");
+    else if (a == "--threads") c.threads = parse_size(next(), "--threads");
+    else if (a == "--duration") c.duration = parse_seconds(next(), "--duration");
+    else if (a == "--warmup") c.warmup = parse_seconds(next(), "--warmup");
+    else if (a == "--replicas") c.replicas = parse_size(next(), "--replicas");
+    else if (a == "--workers") c.workers = parse_size(next(), "--workers");
+    else if (a == "--prefix") c.prefix = next();
+    else if (a == "--json") c.json = next();
+    else fail("unknown option " + a);
+  }
+  if (c.concurrency == 0) fail("--concurrency must be at least 1");
+  if (c.replicas == 0) fail("--replicas must be at least 1");
+  if (c.workers == 0) fail("--workers must be at least 1");
+  if (c.duration <= 0) fail("--duration must be positive");
+  if (c.threads == 0) c.threads = std::min<std::size_t>(c.concurrency, 4);
+  c.threads = std::min(c.threads, c.concurrency);
+  if (c.prefix.empty()) c.prefix = "rwbench-" + std::to_string(::getpid());
+  return c;
+}
+
+std::string micros(double ns) {
+  char text[32];
+  double us = ns / 1e3;
+  std::snprintf(text, sizeof text, us < 100 ? "%.1f us" : "%.0f us", us);
+  return text;
+}
+
+struct caller_result {
+  bench::samples latency;
+  std::uint64_t errors = 0;
+  std::string first_error;
+};
+
+// One caller thread: `window` calls in flight until `stop`; counts only after `measuring`.
+void caller(redwire::client& cli, const std::string& payload, std::size_t window,
+            const std::atomic<bool>& measuring, const std::atomic<bool>& stop,
+            std::atomic<std::uint64_t>& done, caller_result& out) {
+  auto record = [&](clock::time_point started, bool ok) {
+    done.fetch_add(1, std::memory_order_relaxed);
+    if (ok && measuring.load(std::memory_order_relaxed)) out.latency.add(clock::now() - started);
+  };
+  auto note_error = [&](const std::exception& e) {
+    if (!measuring.load(std::memory_order_relaxed)) return;
+    if (out.errors++ == 0) out.first_error = e.what();
+  };
+  if (window == 1) {
+    while (!stop.load(std::memory_order_relaxed)) {
+      auto t0 = clock::now();
+      auto r = cli.try_call(bench::echo, payload);
+      if (!r) note_error(r.error());
+      record(t0, r.has_value());
+    }
+    return;
+  }
+  std::deque<std::pair<clock::time_point, std::future<std::string>>> in_flight;
+  for (;;) {
+    while (in_flight.size() < window && !stop.load(std::memory_order_relaxed))
+      in_flight.emplace_back(clock::now(), cli.async_call(bench::echo, payload));
+    if (in_flight.empty()) break;
+    auto& [t0, f] = in_flight.front();
+    bool ok = true;
+    try {
+      f.get();
+    } catch (const std::exception& e) {
+      ok = false;
+      note_error(e);
+    }
+    record(t0, ok);
+    in_flight.pop_front();
+  }
+}
+
+double measure_ping(const redwire::redis::settings& st, double seconds, bench::samples& out) {
+  bench::bare_redis bare(st);
+  for (int i = 0; i < 100; ++i) bare.ping();
+  auto end = clock::now() + std::chrono::duration_cast<clock::duration>(seconds_f(seconds));
+  while (clock::now() < end) {
+    auto t0 = clock::now();
+    bare.ping();
+    out.add(clock::now() - t0);
+  }
+  return out.quantile(0.5);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  config c = parse(argc, argv);
+  std::optional<redwire::test::redis_server> server;
+  if (c.private_server) {
+    server.emplace();
+    c.url = server->url();
+  }
+  redwire::redis::options o{.url = c.url, .prefix = c.prefix};
+  const redwire::redis::settings st = redwire::redis::resolve(o);
+
+  std::fprintf(stderr, "redwire-latency: %s%s, payload %zu B, %zu in flight on %zu thread%s, "
+               "%zu replica%s x %zu workers\n",
+               st.describe().c_str(), c.private_server ? " (private)" : "", c.payload,
+               c.concurrency, c.threads, c.threads == 1 ? "" : "s", c.replicas,
+               c.replicas == 1 ? "" : "s", c.workers);
+
+  // The baseline first, alone on the machine.
+  bench::samples ping;
+  std::fprintf(stderr, "\r  measuring the PING baseline...");
+  const double ping_p50 = measure_ping(st, 1.0, ping);
+
+  std::vector<std::unique_ptr<redwire::redis::transport>> buses;
+  std::vector<std::unique_ptr<redwire::service>> services;
+  for (std::size_t i = 0; i < c.replicas; ++i) {
+    buses.push_back(std::make_unique<redwire::redis::transport>(st));
+    redwire::service_options so;
+    so.workers = c.workers;
+    services.push_back(std::make_unique<redwire::service>(*buses.back(), "bench", so));
+    bench::bind_all(*services.back());
+    services.back()->start();
+  }
+  redwire::redis::transport caller_bus{st};
+  redwire::client cli{caller_bus};
+
+  const std::string payload(c.payload, 'x');
+  std::atomic<bool> measuring{false}, stop{false};
+  std::atomic<std::uint64_t> done{0};
+  std::vector<caller_result> results(c.threads);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < c.threads; ++t) {
+    std::size_t window = c.concurrency / c.threads + (t < c.concurrency % c.threads ? 1 : 0);
+    threads.emplace_back(caller, std::ref(cli), std::cref(payload), window, std::cref(measuring),
+                         std::cref(stop), std::ref(done), std::ref(results[t]));
+  }
+
+  auto sleep_showing = [&](double seconds, const char* phase, clock::time_point started) {
+    auto end = clock::now() + std::chrono::duration_cast<clock::duration>(seconds_f(seconds));
+    std::uint64_t last_done = done.load();
+    auto last = clock::now();
+    while (clock::now() < end) {
+      std::this_thread::sleep_for(std::min(std::chrono::duration_cast<clock::duration>(
+                                               std::chrono::milliseconds(250)),
+                                           end - clock::now()));
+      auto now = clock::now();
+      std::uint64_t d = done.load();
+      double rate = static_cast<double>(d - last_done) / seconds_f(now - last).count();
+      last_done = d;
+      last = now;
+      std::fprintf(stderr, "\r  %-9s %5.1f s  %10llu calls  %9.0f calls/s   ", phase,
+                   seconds_f(now - started).count(), static_cast<unsigned long long>(d), rate);
+    }
+  };
+  auto warm_start = clock::now();
+  if (c.warmup > 0) sleep_showing(c.warmup, "warm-up", warm_start);
+  measuring = true;
+  const std::uint64_t done_before = done.load();
+  const auto started = clock::now();
+  sleep_showing(c.duration, "measuring", started);
+  measuring = false;
+  const auto elapsed = seconds_f(clock::now() - started).count();
+  const std::uint64_t calls = done.load() - done_before;
+  stop = true;
+  for (auto& t : threads) t.join();
+  std::fprintf(stderr, "\r%*s\r", 70, "");
+
+  bench::samples all;
+  std::uint64_t errors = 0;
+  std::string first_error;
+  for (auto& r : results) {
+    all.merge(r.latency);
+    errors += r.errors;
+    if (first_error.empty()) first_error = r.first_error;
+  }
+  const double rate = static_cast<double>(calls) / elapsed;
+  const double p50 = all.quantile(0.5), p90 = all.quantile(0.9), p99 = all.quantile(0.99),
+               p999 = all.quantile(0.999), max = all.quantile(1.0);
+  const double ratio = ping_p50 > 0 ? p50 / ping_p50 : 0;
+
+  std::printf("redwire-latency  %s, payload %zu B, %zu in flight (%zu thread%s), %zu replica%s "
+              "x %zu workers, %.1f s\n",
+              st.describe().c_str(), c.payload, c.concurrency, c.threads,
+              c.threads == 1 ? "" : "s", c.replicas, c.replicas == 1 ? "" : "s", c.workers,
+              elapsed);
+  std::printf("  calls     %llu (%llu errors)   %.0f calls/s\n",
+              static_cast<unsigned long long>(calls), static_cast<unsigned long long>(errors),
+              rate);
+  std::printf("  latency   p50 %s   p90 %s   p99 %s   p99.9 %s   max %s\n", micros(p50).c_str(),
+              micros(p90).c_str(), micros(p99).c_str(), micros(p999).c_str(),
+              micros(max).c_str());
+  std::printf("  PING      p50 %s   (bare hiredis round trip to the same server)\n",
+              micros(ping_p50).c_str());
+  std::printf("  ratio     call p50 / PING p50 = %.2fx%s\n", ratio,
+              c.concurrency == 1 ? "   (goal for sync calls: <= 2.3x)" : "");
+  if (errors) std::printf("  first error: %s\n", first_error.c_str());
+
+  if (!c.json.empty()) {
+    std::ofstream j(c.json);
+    if (!j) fail("cannot write " + c.json);
+    auto us = [](double ns) { return std::round(ns / 10.0) / 100.0; };
+    j << "{\n"
+      << "  \"server\": \"" << st.describe() << "\",\n"
+      << "  \"private_server\": " << (c.private_server ? "true" : "false") << ",\n"
+      << "  \"payload_bytes\": " << c.payload << ",\n"
+      << "  \"concurrency\": " << c.concurrency << ",\n"
+      << "  \"threads\": " << c.threads << ",\n"
+      << "  \"replicas\": " << c.replicas << ",\n"
+      << "  \"workers\": " << c.workers << ",\n"
+      << "  \"duration_s\": " << elapsed << ",\n"
+      << "  \"calls\": " << calls << ",\n"
+      << "  \"errors\": " << errors << ",\n"
+      << "  \"calls_per_s\": " << std::round(rate) << ",\n"
+      << "  \"latency_us\": {\"p50\": " << us(p50) << ", \"p90\": " << us(p90)
+      << ", \"p99\": " << us(p99) << ", \"p999\": " << us(p999) << ", \"max\": " << us(max)
+      << "},\n"
+      << "  \"ping_p50_us\": " << us(ping_p50) << ",\n"
+      << "  \"ratio_p50_to_ping\": " << std::round(ratio * 100) / 100 << "\n"
+      << "}\n";
+  }
+  for (auto& s : services) s->stop();
+  return errors == 0 || calls > errors ? 0 : 1;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "\nredwire-latency: %s\n", e.what());
+  return 1;
+}
