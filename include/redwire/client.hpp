@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <future>
+#include <map>
 #include <optional>
 #include <memory>
 #include <string>
@@ -27,6 +28,7 @@
 #include "codec.hpp"
 #include "context.hpp"
 #include "detail/any_transport.hpp"
+#include "detail/auth.hpp"
 #include "detail/diagnostics.hpp"
 #include "detail/names.hpp"
 #include "detail/pending_calls.hpp"
@@ -51,6 +53,11 @@ struct call_options {
 struct client_options {
   std::chrono::milliseconds default_timeout{std::chrono::seconds(5)};
   std::string id{};  ///< empty: made unique from host, pid and a random part
+  /// Shared secret of the services called (see service_options::secret); empty: none. Calls
+  /// are then MACed with it, and replies that are not MACed with it are dropped.
+  std::string secret{};
+  /// Secrets per service name ("calc"), overriding `secret` for those services.
+  std::map<std::string, std::string, std::less<>> secrets{};
 };
 
 class client;
@@ -152,6 +159,9 @@ class client : public detail::call_api<client> {
       : bus_(std::make_unique<detail::transport_adapter<T>>(bus)),
         options_(std::move(options)) {
     if (options_.id.empty()) options_.id = detail::unique_id("client");
+    keys_ = detail::client_keys(options_.secret, options_.secrets);
+    options_.secret.clear();  // kept as keys only
+    options_.secrets.clear();
     reply_channel_ = detail::reply_channel(bus_->prefix(), options_.id);
     subscribe_replies();
   }
@@ -366,7 +376,10 @@ class client : public detail::call_api<client> {
     std::string frame;
     frame.reserve(128);
     encode_envelope_header(frame, e);
+    const std::size_t header_size = frame.size();
     detail::encode_values(frame, detail::as_declared<A>(std::forward<G>(args))...);
+    if (const detail::hmac_key* key = keys_.for_service(p.service))
+      detail::sign_frame(frame, header_size, *key);
     return frame;
   }
 
@@ -405,6 +418,7 @@ class client : public detail::call_api<client> {
       return;
     }
     if (e.kind != message_kind::reply && e.kind != message_kind::error_reply) return;
+    if (!keys_.empty() && !reply_is_authentic(bytes, e)) return;
     detail::pending_call* call = pending_.take(e.call_id);
     if (!call) return;  // late: the call timed out already
     if (e.kind == message_kind::error_reply) {
@@ -415,8 +429,25 @@ class client : public detail::call_api<client> {
     call->complete();
   }
 
+  // With a secret for the procedure's service, only replies MACed with it and addressed to this
+  // client count; the others are forged (the call goes on waiting for the real one). A bare
+  // `unauthorized` refusal is believed: the service cannot MAC it with a secret we lack.
+  bool reply_is_authentic(std::string_view bytes, const envelope& e) {
+    const detail::hmac_key* key = keys_.for_service(detail::service_of(e.procedure));
+    if (!key) return true;
+    if (e.token.empty() && e.kind == message_kind::error_reply && e.error == errc::unauthorized)
+      return true;
+    const char* why = detail::check_frame(bytes, e, *key);
+    if (!why && e.caller != options_.id) why = "it answers another client";
+    if (!why) return true;
+    log(log_level::warning, "client " + options_.id + ": dropped a reply to " +
+                                std::string(e.procedure) + " that is not authentic: " + why);
+    return false;
+  }
+
   std::unique_ptr<detail::any_transport> bus_;
   client_options options_;
+  detail::client_keys keys_;
   call_options default_call_;
   std::string reply_channel_;
   detail::pending_calls pending_;

@@ -13,6 +13,13 @@
 //                 caller, trace id, ordering key, instance (who answered), token
 //   ...     rest  payload: the encoded arguments, the encoded result, or the error message
 //
+// The token authenticates the frame when the service has a secret (detail/auth.hpp): it holds
+// one scheme byte (1: HMAC-SHA256) and HMAC-SHA256(secret, the whole frame as encoded with an
+// empty token — header fields and payload, the deadline included). The sender encodes with an
+// empty token, MACs, then puts the 33 bytes in its place; the receiver recomputes over the frame
+// with the token emptied again and compares in constant time (CRYPTO_memcmp). Replies of such a
+// service are MACed the same way and carry the caller's id, so a client can reject forgeries.
+//
 // A reader refuses anything it does not understand with errc::bad_message: an unknown magic or
 // version, a kind out of range, a length past the end. Later versions append fields after the
 // token (older readers skip nothing, so they bump the version) — the magic stays.

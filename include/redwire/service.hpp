@@ -8,6 +8,8 @@
 // service's (shared by every replica). Handlers run on `workers` threads and must be
 // thread-safe. A handler that throws sends its message back as errc::remote_exception; the
 // worker goes on. Calls that carry the same key run one at a time, in the order they arrived.
+// With a secret (service_options::secret), only calls MACed with it run; the others get
+// errc::unauthorized, and replies are MACed too (detail/auth.hpp).
 #pragma once
 
 #include <algorithm>
@@ -32,6 +34,7 @@
 #include "codec.hpp"
 #include "context.hpp"
 #include "detail/any_transport.hpp"
+#include "detail/auth.hpp"
 #include "detail/diagnostics.hpp"
 #include "detail/names.hpp"
 #include "envelope.hpp"
@@ -57,6 +60,9 @@ struct service_options {
   /// Log every call and event handled (debug level, with trace id and duration) through the
   /// log sink (log.hpp). Off: nothing is built per call.
   bool log_calls = false;
+  /// Shared secret: non-empty, only calls authenticated with it (HMAC-SHA256, see
+  /// client_options::secret) run; others get errc::unauthorized. Never sent, never stored.
+  std::string secret{};
 };
 
 /// Counters since start; read them with service::stats().
@@ -66,6 +72,7 @@ struct service_stats {
   std::uint64_t expired = 0;        ///< requests dropped because their deadline had passed
   std::uint64_t rejected = 0;       ///< unknown procedure, signature mismatch, bad arguments
   std::uint64_t bad_messages = 0;   ///< bytes in the queue that are not a redwire request
+  std::uint64_t unauthorized = 0;   ///< requests refused for want of a valid MAC (secret set)
 };
 
 /// What a service serves, as the registry publishes it.
@@ -101,6 +108,10 @@ class service {
     if (options_.instance_id.empty()) options_.instance_id = detail::unique_id(name_);
     if (options_.workers == 0) options_.workers = 1;
     if (options_.batch_size == 0) options_.batch_size = 1;
+    if (!options_.secret.empty()) {
+      key_ = std::make_unique<detail::hmac_key>(options_.secret);
+      options_.secret.clear();  // kept as a key only
+    }
   }
 
   service(const service&) = delete;
@@ -263,6 +274,7 @@ class service {
     s.expired = expired_.load();
     s.rejected = rejected_.load();
     s.bad_messages = bad_messages_.load();
+    s.unauthorized = unauthorized_.load();
     return s;
   }
 
@@ -403,6 +415,15 @@ class service {
       ++bad_messages_;
       return;
     }
+    if (key_) {  // before anything else reads the request: it may be forged
+      if (const char* why = detail::check_request(bytes, e, *key_)) {
+        ++unauthorized_;
+        if (e.kind == message_kind::request && !e.reply_to.empty())
+          send_error(e, reply, errc::unauthorized,
+                     "service " + name_ + " runs only calls authenticated with its secret: " + why);
+        return;
+      }
+    }
     if (e.expired()) {
       ++expired_;
       if (auto found = handlers_.find(std::string(e.procedure)); found != handlers_.end())
@@ -431,7 +452,7 @@ class service {
     const call_context context{e.procedure, e.trace_id, e.caller, options_.instance_id, e.key};
     detail::call_scope scope(context);
     reply.clear();
-    begin_reply(e, reply, message_kind::reply, errc{});
+    const std::size_t header_size = begin_reply(e, reply, message_kind::reply, errc{});
     errc failure{};
     std::string message;
     const auto started = std::chrono::steady_clock::now();
@@ -485,10 +506,13 @@ class service {
       send_error(e, reply, failure, message);
       return;
     }
+    if (key_) detail::sign_frame(reply, header_size, *key_);
     publish(e.reply_to, reply);
   }
 
-  void begin_reply(const envelope& request, std::string& out, message_kind kind, errc code) {
+  // Returns the size of the header written (where the payload starts).
+  std::size_t begin_reply(const envelope& request, std::string& out, message_kind kind,
+                          errc code) {
     envelope r;
     r.kind = kind;
     r.call_id = request.call_id;
@@ -497,13 +521,17 @@ class service {
     r.procedure = request.procedure;
     r.trace_id = request.trace_id;
     r.instance = options_.instance_id;
+    if (key_) r.caller = request.caller;  // inside the MAC: the reply is for that client only
     encode_envelope_header(out, r);
+    return out.size();
   }
 
   void send_error(const envelope& request, std::string& out, errc code, std::string_view message) {
     out.clear();
-    begin_reply(request, out, message_kind::error_reply, code);
+    const std::size_t header_size = begin_reply(request, out, message_kind::error_reply, code);
     out.append(message);
+    // A refusal goes bare: a caller without the secret could not check a MAC anyway.
+    if (key_ && code != errc::unauthorized) detail::sign_frame(out, header_size, *key_);
     publish(request.reply_to, out);
   }
 
@@ -517,6 +545,7 @@ class service {
   }
 
   std::unique_ptr<detail::any_transport> bus_;
+  std::unique_ptr<detail::hmac_key> key_;  // set: only authenticated calls run
   detail::metrics_registry metrics_;  // before components_: they count into it
   std::string name_;
   service_options options_;
@@ -534,6 +563,7 @@ class service {
   std::unordered_map<std::string, std::deque<std::string>> waiting_by_key_;
 
   std::atomic<std::uint64_t> calls_{0}, failures_{0}, expired_{0}, rejected_{0}, bad_messages_{0};
+  std::atomic<std::uint64_t> unauthorized_{0};
 };
 
 }  // namespace redwire
