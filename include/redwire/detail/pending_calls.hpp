@@ -14,7 +14,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "../errors.hpp"
@@ -109,6 +108,91 @@ struct pending_call {
   }
 };
 
+/// Call id -> pending call, as an open-addressing table (linear probing, deletion by backward
+/// shift): no allocation per call once it has grown to the calls in flight, where a node-based
+/// map allocates a node for every call. Ids are never 0 (0 marks a free slot).
+class call_table {
+ public:
+  call_table() : slots_(16) {}
+
+  void insert(std::uint64_t id, pending_call* call) {
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    place(id, call);
+    ++size_;
+  }
+
+  pending_call* find(std::uint64_t id) const {
+    for (std::size_t i = home(id);; i = next(i)) {
+      if (slots_[i].id == id) return slots_[i].call;
+      if (slots_[i].id == 0) return nullptr;
+    }
+  }
+
+  /// Removes and returns the call, or nullptr.
+  pending_call* erase(std::uint64_t id) {
+    std::size_t i = home(id);
+    for (;; i = next(i)) {
+      if (slots_[i].id == 0) return nullptr;
+      if (slots_[i].id == id) break;
+    }
+    pending_call* call = slots_[i].call;
+    // Backward shift: pull later entries of the probe run into the hole, so finds never stop
+    // early at it.
+    for (std::size_t j = next(i);; j = next(j)) {
+      if (slots_[j].id == 0) break;
+      const std::size_t h = home(slots_[j].id);
+      // Move j into i if its home is not in the cyclic range (i, j].
+      if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
+        slots_[i] = slots_[j];
+        i = j;
+      }
+    }
+    slots_[i] = {};
+    --size_;
+    return call;
+  }
+
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& s : slots_)
+      if (s.id != 0) f(s.call);
+  }
+
+  void clear() {
+    for (auto& s : slots_) s = {};
+    size_ = 0;
+  }
+
+  std::size_t size() const noexcept { return size_; }
+
+ private:
+  struct slot {
+    std::uint64_t id = 0;
+    pending_call* call = nullptr;
+  };
+
+  std::size_t home(std::uint64_t id) const noexcept {
+    return static_cast<std::size_t>((id * 0x9E3779B97F4A7C15ull) >> 16) & (slots_.size() - 1);
+  }
+  std::size_t next(std::size_t i) const noexcept { return (i + 1) & (slots_.size() - 1); }
+
+  void place(std::uint64_t id, pending_call* call) {
+    std::size_t i = home(id);
+    while (slots_[i].id != 0) i = next(i);
+    slots_[i] = {id, call};
+  }
+
+  void grow() {
+    std::vector<slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (const auto& s : old)
+      if (s.id != 0) place(s.id, s.call);
+  }
+
+  std::vector<slot> slots_;
+  std::size_t size_ = 0;
+};
+
 class pending_calls {
  public:
   using clock = std::chrono::steady_clock;
@@ -120,13 +204,13 @@ class pending_calls {
 
   void add(std::uint64_t id, pending_call* call) {
     std::lock_guard lock(mutex_);
-    calls_.emplace(id, call);
+    calls_.insert(id, call);
   }
 
   /// Adds a call that the timer thread fails with errc::timeout at `timeout` from now.
   void add_with_timeout(std::uint64_t id, pending_call* call, std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
-    calls_.emplace(id, call);
+    calls_.insert(id, call);
     auto& line = deadlines_[timeout];
     bool earliest_changed = line.empty();
     line.push_back({clock::now() + timeout, id});
@@ -137,11 +221,7 @@ class pending_calls {
   /// Removes and returns the call, or nullptr if someone else already took it.
   pending_call* take(std::uint64_t id) {
     std::lock_guard lock(mutex_);
-    auto it = calls_.find(id);
-    if (it == calls_.end()) return nullptr;
-    pending_call* call = it->second;
-    calls_.erase(it);
-    return call;
+    return calls_.erase(id);
   }
 
   /// Completes every pending call with `error` (the transport lost replies, or shutdown).
@@ -150,7 +230,7 @@ class pending_calls {
     {
       std::lock_guard lock(mutex_);
       taken.reserve(calls_.size());
-      for (auto& [id, call] : calls_) taken.push_back(call);
+      calls_.for_each([&](pending_call* call) { taken.push_back(call); });
       calls_.clear();
     }
     for (pending_call* call : taken) {
@@ -190,12 +270,9 @@ class pending_calls {
       auto next = clock::time_point::max();
       for (auto it = deadlines_.begin(); it != deadlines_.end();) {
         auto& line = it->second;
-        while (!line.empty() && (line.front().at <= now || !calls_.count(line.front().id))) {
-          auto found = calls_.find(line.front().id);
-          if (found != calls_.end()) {
-            expired.push_back(found->second);
-            calls_.erase(found);
-          }
+        while (!line.empty() &&
+               (line.front().at <= now || calls_.find(line.front().id) == nullptr)) {
+          if (pending_call* found = calls_.erase(line.front().id)) expired.push_back(found);
           line.pop_front();
         }
         if (line.empty()) {
@@ -224,7 +301,7 @@ class pending_calls {
   }
 
   mutable std::mutex mutex_;
-  std::unordered_map<std::uint64_t, pending_call*> calls_;
+  call_table calls_;
   std::map<std::chrono::milliseconds, std::deque<deadline>> deadlines_;
   std::condition_variable timer_wake_;
   std::thread timer_;

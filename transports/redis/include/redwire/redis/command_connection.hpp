@@ -97,7 +97,7 @@ class command_connection {
     }
     if (flushing_) return;  // the writer at work will take it along
     flushing_ = true;
-    std::string batch;
+    std::string batch = std::move(spare_);  // its capacity is kept: no allocation per command
     bool failed = false;
     std::string error;
     while (!out_.empty() && connected_) {
@@ -117,6 +117,8 @@ class command_connection {
         break;
       }
     }
+    if (batch.capacity() <= max_kept_buffer) spare_ = std::move(batch);
+    if (out_.empty() && out_.capacity() > max_kept_buffer) std::string().swap(out_);
     flushing_ = false;
     cv_.notify_all();
     if (failed) throw transport_error(error);
@@ -127,6 +129,7 @@ class command_connection {
  private:
   static constexpr std::size_t max_buffered = 8 << 20;
   static constexpr std::chrono::milliseconds checked_write_interval{100};
+  static constexpr std::size_t max_kept_buffer = 1 << 20;
   static constexpr std::string_view skip_next_reply = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n";
 
   static std::unique_ptr<connection> open(const settings& st, bool& skip_replies) {
@@ -279,6 +282,7 @@ class command_connection {
   bool stop_ = false;
   int blocked_writers_ = 0;
   std::string out_;
+  std::string spare_;  // the other of the two buffers that writers swap (under m_)
   std::deque<slot> pending_;
   std::thread thread_;
 };

@@ -38,6 +38,9 @@ struct reader_state {
   bool use_lmpop = true;  // until the server says it does not know LMPOP (Redis < 7)
   clock::time_point next_attempt{};
   std::chrono::milliseconds backoff{0};
+  // Reused by every pop (the popping thread only): no allocation per pop for the command.
+  std::vector<std::string_view> args;
+  std::string command;
 };
 
 // CLIENT UNBLOCK may reach Redis before the BLPOP it targets (they travel on two connections):
@@ -110,8 +113,8 @@ class queue_reader {
     detail::reader_state& s = *s_;
     std::string count = std::to_string(max), numkeys = std::to_string(s.queues.size());
     std::string seconds = seconds_text(timeout);
-    std::vector<std::string_view> args;
-    args.reserve(s.queues.size() + 6);
+    std::vector<std::string_view>& args = s.args;
+    args.clear();
     if (timeout.count() > 0) {
       args.push_back("BLMPOP");
       args.push_back(seconds);
@@ -173,7 +176,8 @@ class queue_reader {
       s.blocking = false;
       return std::nullopt;
     }
-    std::string cmd;
+    std::string& cmd = s.command;
+    cmd.clear();
     detail::append_command(cmd, args);
     s.conn->send(cmd);
     // Redis times the command out itself; our own deadline only catches a dead server.
