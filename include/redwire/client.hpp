@@ -32,6 +32,7 @@
 #include "detail/diagnostics.hpp"
 #include "detail/names.hpp"
 #include "detail/pending_calls.hpp"
+#include "detail/targeted_push.hpp"
 #include "envelope.hpp"
 #include "errors.hpp"
 #include "events/publishing.hpp"
@@ -53,6 +54,7 @@ struct call_options {
 struct client_options {
   std::chrono::milliseconds default_timeout{std::chrono::seconds(5)};
   std::string id{};  ///< empty: made unique from host, pid and a random part
+  std::string group{};  ///< calls go to the services of this group only (see service_options)
   /// Shared secret of the services called (see service_options::secret); empty: none. Calls
   /// are then MACed with it, and replies that are not MACed with it are dropped.
   std::string secret{};
@@ -162,7 +164,8 @@ class client : public detail::call_api<client> {
     keys_ = detail::client_keys(options_.secret, options_.secrets);
     options_.secret.clear();  // kept as keys only
     options_.secrets.clear();
-    reply_channel_ = detail::reply_channel(bus_->prefix(), options_.id);
+    scope_ = detail::group_prefix(bus_->prefix(), options_.group);
+    reply_channel_ = detail::reply_channel(scope_, options_.id);
     subscribe_replies();
   }
 
@@ -389,9 +392,9 @@ class client : public detail::call_api<client> {
   std::optional<std::string> send(const P& p, const call_options& o, const std::string& frame) {
     try {
       if (o.instance.empty())
-        bus_->push(detail::service_queue(bus_->prefix(), p.service), frame);
-      else
-        bus_->push(detail::instance_queue(bus_->prefix(), p.service, o.instance), frame);
+        bus_->push(detail::service_queue(scope_, p.service), frame);
+      else  // refused at once (errc::unavailable) if that instance is not alive
+        detail::push_to_instance(*bus_, scope_, p.service, o.instance, frame);
       return std::nullopt;
     } catch (const transport_error& e) {
       return std::string("transport: ") + e.what();
@@ -450,6 +453,7 @@ class client : public detail::call_api<client> {
   client_options options_;
   detail::client_keys keys_;
   call_options default_call_;
+  std::string scope_;  // the transport's prefix and the group
   std::string reply_channel_;
   detail::pending_calls pending_;
   std::atomic<std::uint64_t> next_id_{1};

@@ -40,6 +40,7 @@
 #include "envelope.hpp"
 #include "errors.hpp"
 #include "events/entry_points.hpp"
+#include "instance_info.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 #include "procedure.hpp"
@@ -60,6 +61,10 @@ struct service_options {
   /// Log every call and event handled (debug level, with trace id and duration) through the
   /// log sink (log.hpp). Off: nothing is built per call.
   bool log_calls = false;
+  /// Names are scoped by the group: instances and clients of other groups do not see this one.
+  std::string group{};
+  /// Heartbeats and facts for the registry (on by default; see redwire/registry.hpp).
+  registration_options registration{};
   /// Shared secret: non-empty, only calls authenticated with it (HMAC-SHA256, see
   /// client_options::secret) run; others get errc::unauthorized. Never sent, never stored.
   std::string secret{};
@@ -75,13 +80,6 @@ struct service_stats {
   std::uint64_t unauthorized = 0;   ///< requests refused for want of a valid MAC (secret set)
 };
 
-/// What a service serves, as the registry publishes it.
-struct procedure_info {
-  std::string name;
-  std::string signature;
-  std::uint64_t fingerprint = 0;
-};
-
 class service;
 
 namespace detail {
@@ -95,6 +93,9 @@ class service_component {
   /// Finishes what was taken, then returns.
   virtual void stop() = 0;
 };
+/// Keeps the instance registered (detail/heartbeat.hpp, included at the end of this file).
+inline std::unique_ptr<service_component> make_heartbeat(const registration_options& options,
+                                                         const std::string& group);
 }  // namespace detail
 
 class service {
@@ -193,9 +194,13 @@ class service {
       if (started_) return;
       started_ = true;
       stopping_ = false;
-      reader_ = bus_->open_reader(
-          {detail::instance_queue(bus_->prefix(), name_, options_.instance_id),
-           detail::service_queue(bus_->prefix(), name_)});
+      const std::string scope = detail::group_prefix(bus_->prefix(), options_.group);
+      reader_ = bus_->open_reader({detail::instance_queue(scope, name_, options_.instance_id),
+                                   detail::service_queue(scope, name_)});
+      if (options_.registration.enabled && !registered_) {  // last: it starts after the rest
+        components_.push_back(detail::make_heartbeat(options_.registration, options_.group));
+        registered_ = true;
+      }
       for (std::size_t i = 0; i < options_.workers; ++i)
         workers_.emplace_back([this] { work(); });
     }
@@ -249,6 +254,7 @@ class service {
 
   const std::string& name() const noexcept { return name_; }
   const std::string& instance_id() const noexcept { return options_.instance_id; }
+  const std::string& group() const noexcept { return options_.group; }
 
   std::vector<procedure_info> procedures() const {
     std::lock_guard lock(mutex_);
@@ -555,6 +561,7 @@ class service {
   mutable std::mutex mutex_;
   std::condition_variable state_changed_;
   bool started_ = false, stopping_ = false, popping_ = false;
+  bool registered_ = false;  // the heartbeat component was added
   std::size_t busy_ = 0;  // workers running a handler
   std::int64_t average_run_ns_ = 0;  // see batch_limit()
   std::unique_ptr<detail::any_reader> reader_;
@@ -567,5 +574,7 @@ class service {
 };
 
 }  // namespace redwire
+
+#include "detail/heartbeat.hpp"
 
 #include "events/service_events.hpp"  // what subscribe() and consume() add

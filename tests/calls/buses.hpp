@@ -67,7 +67,8 @@ class redis_bus final : public bus_on<redwire::redis::transport> {
   std::vector<std::string> leftovers() override {
     std::vector<std::string> keys;
     auto r = transport_.command({"KEYS", "rw:*"});
-    for (auto& e : r.elements) keys.push_back(e.str);
+    for (auto& e : r.elements)  // queues only: the registry keeps its tombstones a while
+      if (transport_.command({"TYPE", e.str}).str == "list") keys.push_back(e.str);
     return keys;
   }
 };

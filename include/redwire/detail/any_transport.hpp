@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "../registry_store.hpp"
 #include "../transport.hpp"
 #include "any_stream_reader.hpp"
 
@@ -66,6 +67,60 @@ class any_transport {
     throw std::logic_error("redwire: this transport has no durable streams");
   }
   // ---- end of events -----------------------------------------------------------------------
+
+  // ---- registry (issue 4): optional capability, see redwire::registry_store ------------------
+  virtual bool stores_registry() const { return false; }
+  virtual void put_record(std::string_view key, const record_fields& fields,
+                          std::chrono::milliseconds ttl) {
+    (void)key, (void)fields, (void)ttl;
+    throw lacks_registry();
+  }
+  virtual bool refresh_record(std::string_view key, std::chrono::milliseconds ttl) {
+    (void)key, (void)ttl;
+    throw lacks_registry();
+  }
+  virtual void remove_record(std::string_view key) {
+    (void)key;
+    throw lacks_registry();
+  }
+  virtual std::vector<record_fields> read_records(const std::vector<std::string>& keys) {
+    (void)keys;
+    throw lacks_registry();
+  }
+  virtual bool touch_member(std::string_view set, std::string_view member,
+                            std::chrono::milliseconds ttl) {
+    (void)set, (void)member, (void)ttl;
+    throw lacks_registry();
+  }
+  virtual std::size_t remove_member(std::string_view set, std::string_view member) {
+    (void)set, (void)member;
+    throw lacks_registry();
+  }
+  virtual std::vector<std::string> live_members(std::string_view set,
+                                                std::chrono::milliseconds grace) {
+    (void)set, (void)grace;
+    throw lacks_registry();
+  }
+  virtual std::vector<std::string> reap_members(std::string_view set,
+                                                std::chrono::milliseconds grace) {
+    (void)set, (void)grace;
+    throw lacks_registry();
+  }
+  virtual std::vector<std::string> take_queue(std::string_view queue) {
+    (void)queue;
+    throw lacks_registry();
+  }
+  virtual void push_unless_member(std::string_view set, std::string_view member,
+                              std::string_view queue, std::string_view bytes,
+                              std::string_view channel, std::string_view refusal) {
+    (void)set, (void)member, (void)queue, (void)bytes, (void)channel, (void)refusal;
+    throw lacks_registry();
+  }
+
+  static std::logic_error lacks_registry() {
+    return std::logic_error("redwire: transport lacks registry storage (redwire::registry_store)");
+  }
+  // ---- end of registry -------------------------------------------------------------------------
 };
 
 template <transport T>
@@ -127,6 +182,56 @@ class transport_adapter final : public any_transport {
       return any_transport::stream_range(stream, max);
   }
   // ---- end of events ---------------------------------------------------------------------------
+
+  // ---- registry (issue 4) ----------------------------------------------------------------------
+  bool stores_registry() const override { return registry_store<T>; }
+  void put_record(std::string_view key, const record_fields& fields,
+                  std::chrono::milliseconds ttl) override {
+    if constexpr (registry_store<T>) t_.put_record(key, fields, ttl);
+    else any_transport::put_record(key, fields, ttl);
+  }
+  bool refresh_record(std::string_view key, std::chrono::milliseconds ttl) override {
+    if constexpr (registry_store<T>) return t_.refresh_record(key, ttl);
+    else return any_transport::refresh_record(key, ttl);
+  }
+  void remove_record(std::string_view key) override {
+    if constexpr (registry_store<T>) t_.remove_record(key);
+    else any_transport::remove_record(key);
+  }
+  std::vector<record_fields> read_records(const std::vector<std::string>& keys) override {
+    if constexpr (registry_store<T>) return t_.read_records(keys);
+    else return any_transport::read_records(keys);
+  }
+  bool touch_member(std::string_view set, std::string_view member,
+                    std::chrono::milliseconds ttl) override {
+    if constexpr (registry_store<T>) return t_.touch_member(set, member, ttl);
+    else return any_transport::touch_member(set, member, ttl);
+  }
+  std::size_t remove_member(std::string_view set, std::string_view member) override {
+    if constexpr (registry_store<T>) return t_.remove_member(set, member);
+    else return any_transport::remove_member(set, member);
+  }
+  std::vector<std::string> live_members(std::string_view set,
+                                        std::chrono::milliseconds grace) override {
+    if constexpr (registry_store<T>) return t_.live_members(set, grace);
+    else return any_transport::live_members(set, grace);
+  }
+  std::vector<std::string> reap_members(std::string_view set,
+                                        std::chrono::milliseconds grace) override {
+    if constexpr (registry_store<T>) return t_.reap_members(set, grace);
+    else return any_transport::reap_members(set, grace);
+  }
+  std::vector<std::string> take_queue(std::string_view queue) override {
+    if constexpr (registry_store<T>) return t_.take_queue(queue);
+    else return any_transport::take_queue(queue);
+  }
+  void push_unless_member(std::string_view set, std::string_view member, std::string_view queue,
+                      std::string_view bytes, std::string_view channel,
+                      std::string_view refusal) override {
+    if constexpr (registry_store<T>) t_.push_unless_member(set, member, queue, bytes, channel, refusal);
+    else any_transport::push_unless_member(set, member, queue, bytes, channel, refusal);
+  }
+  // ---- end of registry -------------------------------------------------------------------------
 
  private:
   using reader_type = decltype(std::declval<T&>().open_reader(std::vector<std::string>{}));

@@ -16,6 +16,14 @@
 
 namespace redwire::detail {
 
+/// The prefix of every name of a group: `prefix` itself without a group, "rw:blue" with one.
+/// Two groups on one broker share no queue, channel or registry key.
+inline std::string group_prefix(std::string_view prefix, std::string_view group) {
+  std::string s(prefix);
+  if (!group.empty()) s.append(":").append(group);
+  return s;
+}
+
 /// Requests for any instance of `service`: "rw:{calc}:q".
 inline std::string service_queue(std::string_view prefix, std::string_view service) {
   std::string s;

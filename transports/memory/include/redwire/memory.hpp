@@ -29,6 +29,7 @@
 #include <redwire/transport.hpp>
 
 #include "memory/pattern.hpp"
+#include "memory/registry_store.hpp"
 #include "memory/streams.hpp"
 
 namespace redwire::memory {
@@ -46,7 +47,8 @@ struct options {
   std::string prefix = "rw";
 };
 
-class transport {
+/// Also stores the registry: see memory/registry_store.hpp.
+class transport : public detail::registry_tables<transport> {
   struct reader_state;
   struct subscription_state;
   struct shared;
@@ -398,6 +400,7 @@ class transport {
 };
 
 static_assert(redwire::transport<transport>);
+static_assert(redwire::registry_store<transport>);
 static_assert(redwire::stream_transport<transport>);
 static_assert(redwire::pattern_transport<transport>);
 

@@ -25,6 +25,7 @@
 #include "redis/command_connection.hpp"
 #include "redis/connection.hpp"
 #include "redis/queue_reader.hpp"
+#include "redis/registry_store.hpp"
 #include "redis/resp.hpp"
 #include "redis/streams.hpp"
 #include "redis/subscriber.hpp"
@@ -32,7 +33,8 @@
 
 namespace redwire::redis {
 
-class transport {
+/// Also stores the registry: see redis/registry_store.hpp.
+class transport : public detail::registry_connection<transport> {
  public:
   /// Connects now: throws std::invalid_argument for a bad URL, transport_error when Redis cannot
   /// be reached or refuses the credentials.
@@ -153,6 +155,7 @@ class transport {
 };
 
 static_assert(redwire::transport<transport>);
+static_assert(redwire::registry_store<transport>);
 static_assert(redwire::queue_reader<queue_reader>);
 static_assert(redwire::stream_transport<transport>);
 static_assert(redwire::pattern_transport<transport>);

@@ -1,0 +1,165 @@
+// redwire/detail/heartbeat.hpp — the service component that keeps an instance registered.
+//
+// At start it writes the instance's record and liveness entry and announces `joined`; then a
+// thread of its own beats every ttl / 3 (never a worker: a handler busy for minutes does not
+// make its instance look dead), re-registers if it finds itself missing (reaped during a long
+// pause, or the broker lost its data), and reaps the expired replicas of its service. At stop
+// it removes the instance at once, fails back what waits in its queue, and announces `left`.
+// It also listens on the instance's control channel: an orchestrator that rejects the
+// instance makes it stop serving, with a log line that says so.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "../instance_info.hpp"
+#include "../log.hpp"
+#include "../service.hpp"
+#include "host_facts.hpp"
+#include "membership.hpp"
+
+namespace redwire::detail {
+
+class heartbeat final : public service_component {
+ public:
+  heartbeat(registration_options options, std::string group)
+      : options_(std::move(options)), group_(std::move(group)) {}
+
+  ~heartbeat() override {
+    stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void start(service& owner) override {
+    if (thread_.joinable()) thread_.join();  // a previous run that stopped itself
+    bus_ = &owner.bus();
+    if (!bus_->stores_registry()) {
+      log(log_level::debug, "service " + owner.instance_id() +
+                                ": the transport has no registry storage; not registering");
+      return;
+    }
+    owner_ = &owner;
+    scope_ = group_prefix(bus_->prefix(), group_);
+    info_ = host_facts();
+    info_.service = owner.name();
+    info_.id = owner.instance_id();
+    info_.group = group_;
+    info_.metadata = options_.metadata;
+    info_.procedures = owner.procedures();
+    {
+      std::lock_guard lock(mutex_);
+      running_ = true;
+      stopping_ = false;
+      rejected_.clear();
+    }
+    control_ = bus_->subscribe(
+        instance_control(scope_, info_.service, info_.id),
+        [this](std::string_view, std::string_view words) { on_control(words); }, {});
+    try {
+      write_registration(*bus_, scope_, info_, options_.ttl);
+      publish_membership(*bus_, scope_, membership::joined, info_);
+    } catch (const transport_error& e) {
+      log(log_level::warning, "service " + info_.id + ": cannot register yet (" + e.what() +
+                                  "); the heartbeat will retry");
+    }
+    thread_ = std::thread([this] { beat_loop(); });
+  }
+
+  void stop() override {
+    {
+      std::lock_guard lock(mutex_);
+      if (!running_ || stopping_) return;
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+    control_.reset();
+    try {
+      write_departure(*bus_, scope_, info_);
+      publish_membership(*bus_, scope_, membership::left, info_);
+    } catch (const transport_error& e) {
+      log(log_level::warning, "service " + info_.id + ": cannot deregister (" + e.what() +
+                                  "); the registry will see it expire");
+    }
+    std::lock_guard lock(mutex_);
+    running_ = false;
+  }
+
+ private:
+  void beat_loop() {
+    const auto interval = std::max(options_.ttl / 3, std::chrono::milliseconds(10));
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      wake_.wait_for(lock, interval, [this] { return stopping_ || !rejected_.empty(); });
+      if (stopping_) break;
+      if (!rejected_.empty()) {
+        log(log_level::error, "service " + info_.id + " (" + info_.service +
+                                  ") was rejected by the orchestrator: " + rejected_ +
+                                  "; it stops serving");
+        lock.unlock();
+        owner_->stop();  // calls stop() above on this thread, then drains the workers
+        return;
+      }
+      lock.unlock();
+      beat();
+      lock.lock();
+    }
+  }
+
+  void beat() {
+    try {
+      const std::string record = instance_record(scope_, info_.service, info_.id);
+      if (bus_->touch_member(live_instances(scope_, info_.service), info_.id, options_.ttl)) {
+        // Missing from the set: reaped during a long pause, or the broker lost its data.
+        write_registration(*bus_, scope_, info_, options_.ttl);
+        publish_membership(*bus_, scope_, membership::joined, info_);
+        log(log_level::info, "service " + info_.id + ": registered again");
+      } else {
+        if (!bus_->refresh_record(record, record_ttl(options_.ttl)))
+          bus_->put_record(record, to_fields(info_), record_ttl(options_.ttl));
+        bus_->touch_member(service_index(scope_), info_.service, options_.ttl);
+      }
+      reap_service(*bus_, scope_, info_.service);
+    } catch (const transport_error& e) {
+      log(log_level::warning, "service " + info_.id + ": heartbeat failed: " + e.what());
+    }
+  }
+
+  // On the transport's delivery thread: only note it; the heartbeat thread acts.
+  void on_control(std::string_view words) {
+    constexpr std::string_view reject = "reject ";
+    if (!words.starts_with(reject)) return;
+    {
+      std::lock_guard lock(mutex_);
+      rejected_ = std::string(words.substr(reject.size()));
+      if (rejected_.empty()) rejected_ = "no reason given";
+    }
+    wake_.notify_all();
+  }
+
+  registration_options options_;
+  std::string group_;
+  any_transport* bus_ = nullptr;
+  service* owner_ = nullptr;
+  std::string scope_;
+  instance_info info_;
+  std::unique_ptr<any_subscription> control_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool running_ = false, stopping_ = false;
+  std::string rejected_;  // non-empty: the orchestrator's reason
+  std::thread thread_;
+};
+
+inline std::unique_ptr<service_component> make_heartbeat(const registration_options& options,
+                                                         const std::string& group) {
+  return std::make_unique<heartbeat>(options, group);
+}
+
+}  // namespace redwire::detail

@@ -1,0 +1,135 @@
+// redwire/detail/membership.hpp — the steps of the registry that several parts share:
+// registering, leaving, reaping the expired, reading instances, telling watchers.
+//
+// Exactly one `expired` event per dead instance: reapers (every heartbeat thread of the
+// service and every registry watcher) race on store.reap_members, which hands each expired
+// member to exactly one of them; only that winner reads the record, empties the instance's
+// queue, and publishes the event.
+//
+// Requests left in a dead (or stopped) instance's own queue are failed back to their callers
+// with errc::unavailable, not moved to the service queue: a caller targets an instance on
+// purpose (its state, its cache, the key routing of the orchestrator), and running the call
+// elsewhere would silently break that choice. A refused call never ran, so the caller (or the
+// orchestrator, which does it by itself) may safely send it again to another instance.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../instance_info.hpp"
+#include "../log.hpp"
+#include "any_transport.hpp"
+#include "names.hpp"
+#include "registry_keys.hpp"
+#include "targeted_push.hpp"
+
+namespace redwire::detail {
+
+/// How long a record outlives its last heartbeat: long enough for a reaper to read it.
+inline std::chrono::milliseconds record_ttl(std::chrono::milliseconds ttl) { return ttl * 3; }
+
+/// How long a dead instance stays known as dead (calls targeted at it are refused meanwhile).
+inline constexpr std::chrono::milliseconds mourning = std::chrono::minutes(10);
+
+/// Marks an instance dead; from now on calls targeted at it are refused.
+inline void bury(any_transport& bus, std::string_view scope, std::string_view service,
+                 std::string_view instance) {
+  bus.touch_member(dead_instances(scope, service), instance, mourning);
+}
+
+inline void publish_membership(any_transport& bus, std::string_view scope, membership change,
+                               const instance_info& info) {
+  bus.publish(membership_channel(scope), encode_event(change, info));
+}
+
+/// Sends every request of `requests` back to its caller as errc::unavailable.
+inline void fail_back(any_transport& bus, const std::vector<std::string>& requests,
+                      std::string_view instance, std::string_view why) {
+  for (const auto& r : requests) {
+    if (auto refused = refuse(r, instance, why)) {
+      try {
+        bus.publish(refused->channel, refused->bytes);
+      } catch (const transport_error&) {
+        return;  // the callers time out instead
+      }
+    }
+  }
+}
+
+/// Empties the queue of an instance that is gone and fails its requests back.
+inline void drain_instance_queue(any_transport& bus, std::string_view scope,
+                                 std::string_view service, std::string_view instance,
+                                 std::string_view why) {
+  auto left = bus.take_queue(instance_queue(scope, service, instance));
+  if (left.empty()) return;
+  fail_back(bus, left, instance, why);
+  log(log_level::info, "registry: " + std::to_string(left.size()) + " request(s) waiting for " +
+                           std::string(instance) + " were failed back: " + std::string(why));
+}
+
+/// Writes the record and the liveness entries of `info`. Returns true when the instance was
+/// not in the liveness set (a new registration).
+inline bool write_registration(any_transport& bus, std::string_view scope, const instance_info& info,
+                               std::chrono::milliseconds ttl) {
+  bus.put_record(instance_record(scope, info.service, info.id), to_fields(info), record_ttl(ttl));
+  bus.remove_member(dead_instances(scope, info.service), info.id);  // back from the dead
+  const bool fresh = bus.touch_member(live_instances(scope, info.service), info.id, ttl);
+  bus.touch_member(service_index(scope), info.service, ttl);
+  return fresh;
+}
+
+/// Removes a stopping instance: marks it dead first (targeted pushes are refused from then on),
+/// then removes its liveness entry, its record, its queue, and its service if it was the last.
+inline void write_departure(any_transport& bus, std::string_view scope, const instance_info& info) {
+  bury(bus, scope, info.service, info.id);
+  const std::size_t others = bus.remove_member(live_instances(scope, info.service), info.id);
+  if (others == 0) bus.remove_member(service_index(scope), info.service);
+  bus.remove_record(instance_record(scope, info.service, info.id));
+  drain_instance_queue(bus, scope, info.service, info.id,
+                       "instance " + info.id + " stopped before it took the call");
+}
+
+/// Reaps the expired instances of one service; returns how many this caller reaped.
+inline std::size_t reap_service(any_transport& bus, std::string_view scope,
+                                std::string_view service) {
+  auto gone = bus.reap_members(live_instances(scope, service), std::chrono::milliseconds(0));
+  bus.reap_members(dead_instances(scope, service), std::chrono::milliseconds(0));  // mourned
+  for (const auto& id : gone) {
+    bury(bus, scope, service, id);
+    const std::string key = instance_record(scope, service, id);
+    auto fields = bus.read_records({key});
+    instance_info info = fields.front().empty() ? instance_info{} : from_fields(fields.front());
+    info.service = std::string(service);
+    info.id = id;
+    bus.remove_record(key);
+    drain_instance_queue(bus, scope, service, id, "instance " + id + " expired (no heartbeat)");
+    log(log_level::info, "registry: instance " + id + " of service " + std::string(service) +
+                             " expired (no heartbeat within its TTL)");
+    publish_membership(bus, scope, membership::expired, info);
+  }
+  return gone.size();
+}
+
+/// Services that had a live instance within `grace` (0: now).
+inline std::vector<std::string> read_services(any_transport& bus, std::string_view scope,
+                                              std::chrono::milliseconds grace) {
+  return bus.live_members(service_index(scope), grace);
+}
+
+/// The live instances of a service, from its liveness set and their records (no scan).
+inline std::vector<instance_info> read_instances(any_transport& bus, std::string_view scope,
+                                                 std::string_view service) {
+  auto ids = bus.live_members(live_instances(scope, service), std::chrono::milliseconds(0));
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (const auto& id : ids) keys.push_back(instance_record(scope, service, id));
+  auto records = bus.read_records(keys);
+  std::vector<instance_info> out;
+  for (auto& r : records)
+    if (!r.empty()) out.push_back(from_fields(r));
+  return out;
+}
+
+}  // namespace redwire::detail

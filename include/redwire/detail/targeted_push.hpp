@@ -1,0 +1,74 @@
+// redwire/detail/targeted_push.hpp — sending a call to one instance, refused at once if the
+// instance is not alive.
+//
+// A targeted request goes into the instance's own queue unless the instance is known dead (it
+// stopped or expired within the last minutes: its service's set of dead instances holds it),
+// checked atomically with the push (a Lua script on Redis). If it is, the caller gets an error
+// reply (errc::unavailable) straight away, instead of waiting for its timeout in front of a
+// queue nobody reads. An instance not known at all (not started yet) still gets the call. The same refusal is sent for requests found in the
+// queue of an instance that died or stopped (see membership.hpp).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "../envelope.hpp"
+#include "../errors.hpp"
+#include "any_transport.hpp"
+#include "names.hpp"
+#include "registry_keys.hpp"
+
+namespace redwire::detail {
+
+struct refusal {
+  std::string channel;  ///< the caller's reply address
+  std::string bytes;    ///< an error reply with errc::unavailable
+};
+
+/// The error reply to `request` saying that `instance` cannot take it; nothing for a
+/// notification or for bytes that are not a request.
+inline std::optional<refusal> refuse(std::string_view request, std::string_view instance,
+                                     std::string_view why) {
+  envelope e;
+  try {
+    e = decode_envelope(request);
+  } catch (const std::system_error&) {
+    return std::nullopt;
+  }
+  if (e.kind != message_kind::request || e.reply_to.empty()) return std::nullopt;
+  envelope r;
+  r.kind = message_kind::error_reply;
+  r.call_id = e.call_id;
+  r.fingerprint = e.fingerprint;
+  r.error = errc::unavailable;
+  r.procedure = e.procedure;
+  r.trace_id = e.trace_id;
+  r.instance = instance;
+  refusal out{std::string(e.reply_to), {}};
+  encode_envelope_header(out.bytes, r);
+  out.bytes.append(why);
+  return out;
+}
+
+/// Pushes `frame` to the queue of `instance` of `service`, or refuses it if that instance is
+/// known dead (see above). On a
+/// transport without registry storage, a plain push.
+inline void push_to_instance(any_transport& bus, std::string_view scope, std::string_view service,
+                             std::string_view instance, std::string_view frame) {
+  const std::string queue = instance_queue(scope, service, instance);
+  if (!bus.stores_registry()) {
+    bus.push(queue, frame);
+    return;
+  }
+  auto refused = refuse(frame, instance,
+                        "instance " + std::string(instance) + " of service " + std::string(service) +
+                            " is dead (it stopped or expired); the call was not sent");
+  bus.push_unless_member(dead_instances(scope, service), instance, queue, frame,
+                     refused ? std::string_view(refused->channel) : std::string_view(),
+                     refused ? std::string_view(refused->bytes) : std::string_view());
+}
+
+}  // namespace redwire::detail

@@ -1,0 +1,357 @@
+// redwire/orchestrator.hpp — the orchestrator role: admits instances and routes calls to them.
+//
+//   redwire::orchestrator orc{bus, {.policy = redwire::selection::least_outstanding}};
+//   orc.on_registering([](const redwire::instance_info& i) {
+//     return i.version == redwire::version ? redwire::admission::accept()
+//                                          : redwire::admission::reject("wrong redwire version");
+//   });
+//   orc.on_unregistering([](const redwire::instance_info& i, bool expired) { ... });
+//   orc.start();
+//   int s = orc.call(calc::add, 2, 3);                       // to the instance the policy picks
+//   orc.with({.key = "user-42"}).call(calc::add, 2, 3);      // same key, same instance
+//
+// It watches the registry: every instance it sees is put to on_registering once; a rejected
+// instance is told so and stops serving (it logs why). Calls are targeted at one admitted
+// instance; calls that carry a key go to the instance rendezvous hashing picks for the key, so
+// they reach the same instance (and keep their order) while membership is unchanged. A call
+// refused because its instance just died never ran: it is sent once more, to another instance.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "client.hpp"
+#include "detail/membership.hpp"
+#include "detail/selection.hpp"
+#include "instance_info.hpp"
+#include "registry.hpp"
+
+namespace redwire {
+
+/// on_registering's answer. A bool converts: `return i.cpus >= 4;`
+struct admission {
+  admission(bool accepted = true) : accepted(accepted) {}  // NOLINT: implicit on purpose
+  static admission accept() { return admission(true); }
+  static admission reject(std::string reason) {
+    admission a(false);
+    a.reason = std::move(reason);
+    return a;
+  }
+  bool accepted = true;
+  std::string reason{};  ///< told to the rejected instance, which logs it
+};
+
+struct orchestrator_options {
+  std::string group{};                                ///< the group it orchestrates
+  selection policy = selection::round_robin;          ///< for calls without a key
+  std::chrono::milliseconds default_timeout{std::chrono::seconds(5)};
+  /// How often membership is read again in full (events do the rest; this catches any missed).
+  std::chrono::milliseconds refresh_interval{std::chrono::seconds(1)};
+  std::chrono::milliseconds reap_interval{500};  ///< see registry_options
+};
+
+class orchestrator;
+
+/// An orchestrator with call options bound (orchestrator::with). Do not keep it past its owner.
+class orchestrated_calls {
+ public:
+  orchestrated_calls(orchestrator& owner, call_options options)
+      : owner_(&owner), options_(std::move(options)) {}
+
+  /// Calls the instance the policy (or the key) picks and waits; throws rpc_error.
+  template <fixed_string N, class R, class... A, class... G>
+  R call(const procedure<N, R(A...)>& p, G&&... args) const;
+  /// Same; returns the result or the error, never throws.
+  template <fixed_string N, class R, class... A, class... G>
+  result<R> try_call(const procedure<N, R(A...)>& p, G&&... args) const;
+
+ private:
+  orchestrator* owner_;
+  call_options options_;
+};
+
+class orchestrator {
+ public:
+  using registering_handler = std::function<admission(const instance_info&)>;
+  using unregistering_handler = std::function<void(const instance_info&, bool expired)>;
+
+  template <transport T>
+  explicit orchestrator(T& bus, orchestrator_options options = {})
+      : bus_(std::make_unique<detail::transport_adapter<T>>(bus)),
+        options_(std::move(options)),
+        registry_(bus, {.group = options_.group, .reap_interval = options_.reap_interval}),
+        client_(bus, {.default_timeout = options_.default_timeout, .group = options_.group}) {
+    scope_ = detail::group_prefix(bus_->prefix(), options_.group);
+  }
+
+  orchestrator(const orchestrator&) = delete;
+  orchestrator& operator=(const orchestrator&) = delete;
+  ~orchestrator() { stop(); }
+
+  /// Decides whether an instance may serve; called once per instance, one call at a time, on
+  /// a thread of the orchestrator. Set it before start(). Default: accept all.
+  void on_registering(registering_handler h) { on_registering_ = std::move(h); }
+  /// Called when an admitted instance leaves (expired = false) or expires (expired = true).
+  void on_unregistering(unregistering_handler h) { on_unregistering_ = std::move(h); }
+
+  /// Starts watching the registry and admits the instances already there. A call starts it too.
+  void start() {
+    std::unique_lock lock(mutex_);
+    if (started_) return;
+    started_ = true;
+    lock.unlock();
+    watch_ = registry_.watch([this](const membership_event& e) { on_event(e); });
+    refresh_all();
+    maintainer_ = std::thread([this] { maintain(); });
+  }
+
+  /// Stops watching; calls still work with what is known.
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      if (!started_ || stopping_) return;
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (maintainer_.joinable()) maintainer_.join();
+    watch_ = {};
+  }
+
+  /// The admitted live instances of `service`, as the orchestrator routes to them.
+  std::vector<instance_info> instances(std::string_view service) {
+    start();
+    std::lock_guard lock(mutex_);
+    std::vector<instance_info> out;
+    auto it = services_.find(std::string(service));
+    if (it == services_.end()) return out;
+    for (const auto& c : it->second.members) out.push_back(admitted_.at(c.id));
+    return out;
+  }
+
+  /// The registry it watches.
+  registry& members() noexcept { return registry_; }
+
+  /// Options for the calls made through the returned view: `orc.with({.key = "k"}).call(...)`.
+  orchestrated_calls with(call_options options) { return {*this, std::move(options)}; }
+
+  template <fixed_string N, class R, class... A, class... G>
+  R call(const procedure<N, R(A...)>& p, G&&... args) {
+    return with({}).call(p, std::forward<G>(args)...);
+  }
+  template <fixed_string N, class R, class... A, class... G>
+  result<R> try_call(const procedure<N, R(A...)>& p, G&&... args) {
+    return with({}).try_call(p, std::forward<G>(args)...);
+  }
+
+ private:
+  friend class orchestrated_calls;
+
+  struct service_members {
+    std::vector<detail::candidate> members;  // admitted and alive
+    std::atomic<std::uint64_t> turn{0};
+  };
+
+  template <fixed_string N, class R, class... A, class... G>
+  result<R> route(const call_options& o, const procedure<N, R(A...)>& p, G&... args) {
+    start();
+    for (int attempt = 0;; ++attempt) {
+      std::optional<detail::candidate> chosen = pick(p.service, o.key);
+      if (!chosen)
+        return rpc_error(errc::unavailable,
+                         "no admitted instance of service '" + std::string(p.service) +
+                             "' is alive",
+                         std::string(p.name));
+      call_options targeted = o;
+      targeted.instance = chosen->id;
+      ++*chosen->outstanding;
+      result<R> r = client_.with(targeted).try_call(p, args...);
+      --*chosen->outstanding;
+      // Refused because the instance is dead: the call never ran, so another may take it.
+      if (!r && r.error().error() == errc::unavailable && r.error().instance() == chosen->id &&
+          attempt == 0) {
+        forget(p.service, chosen->id);
+        continue;
+      }
+      return r;
+    }
+  }
+
+  std::optional<detail::candidate> pick(std::string_view service, std::string_view key) {
+    std::unique_lock lock(mutex_);
+    auto it = services_.find(std::string(service));
+    if (it == services_.end() || it->second.members.empty()) {
+      lock.unlock();
+      refresh(std::string(service));  // perhaps it is new: look before giving up
+      lock.lock();
+      it = services_.find(std::string(service));
+      if (it == services_.end() || it->second.members.empty()) return std::nullopt;
+    }
+    auto& s = it->second;
+    return s.members[detail::choose(s.members, options_.policy, key, s.turn)];
+  }
+
+  void forget(std::string_view service, const std::string& id) {
+    std::lock_guard lock(mutex_);
+    auto it = services_.find(std::string(service));
+    if (it == services_.end()) return;
+    std::erase_if(it->second.members, [&](const detail::candidate& c) { return c.id == id; });
+  }
+
+  void maintain() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      wake_.wait_for(lock, options_.refresh_interval, [this] { return stopping_; });
+      if (stopping_) break;
+      lock.unlock();
+      refresh_all();
+      lock.lock();
+    }
+  }
+
+  void refresh_all() {
+    try {
+      std::set<std::string> names;
+      for (auto& s : registry_.services()) names.insert(s);
+      {
+        std::lock_guard lock(mutex_);
+        for (auto& [name, s] : services_) names.insert(name);
+      }
+      for (const auto& name : names) refresh(name);
+    } catch (const transport_error& e) {
+      log(log_level::warning, std::string("orchestrator: cannot read the registry: ") + e.what());
+    }
+  }
+
+  // Reads a service's live instances, admits the new ones, drops the vanished ones.
+  void refresh(const std::string& service) {
+    std::vector<instance_info> live;
+    try {
+      live = registry_.instances(service);
+    } catch (const transport_error&) {
+      return;
+    }
+    std::lock_guard decisions(deciding_);
+    std::set<std::string> alive;
+    for (const auto& i : live) {
+      alive.insert(i.id);
+      admit(i);
+    }
+    std::vector<instance_info> vanished;
+    {
+      std::lock_guard lock(mutex_);
+      auto& s = services_[service];
+      for (const auto& c : s.members)
+        if (!alive.contains(c.id)) vanished.push_back(admitted_.at(c.id));
+    }
+    for (const auto& i : vanished) depart(i, true);  // gone without a word we heard
+  }
+
+  // On the transport's delivery thread.
+  void on_event(const membership_event& e) {
+    std::lock_guard decisions(deciding_);
+    if (e.change == membership::joined) {
+      admit(e.instance);
+    } else {
+      depart(e.instance, e.change == membership::expired);
+    }
+  }
+
+  // With deciding_ held: puts a new instance to on_registering; tells a rejected one again.
+  void admit(const instance_info& i) {
+    auto known = verdicts_.find(i.id);
+    if (known == verdicts_.end()) {
+      admission verdict = admission::accept();
+      if (on_registering_) {
+        try {
+          verdict = on_registering_(i);
+        } catch (const std::exception& e) {
+          verdict = admission::reject(std::string("on_registering threw: ") + e.what());
+        }
+      }
+      if (verdict.accepted) verdict.reason.clear();
+      else if (verdict.reason.empty()) verdict.reason = "rejected by on_registering";
+      known = verdicts_.emplace(i.id, verdict).first;
+    }
+    if (!known->second.accepted) {
+      try {
+        bus_->publish(detail::instance_control(scope_, i.service, i.id),
+                      "reject " + known->second.reason);
+      } catch (const transport_error&) {
+      }
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    admitted_[i.id] = i;
+    auto& members = services_[i.service].members;
+    for (const auto& c : members)
+      if (c.id == i.id) return;
+    members.push_back({i.id});
+  }
+
+  // With deciding_ held.
+  void depart(const instance_info& i, bool expired) {
+    bool was_admitted = false;
+    instance_info known = i;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = services_.find(i.service);
+      if (it != services_.end())
+        std::erase_if(it->second.members, [&](const detail::candidate& c) { return c.id == i.id; });
+      if (auto a = admitted_.find(i.id); a != admitted_.end()) {
+        was_admitted = true;
+        if (known.host.empty()) known = a->second;
+        admitted_.erase(a);
+      }
+    }
+    verdicts_.erase(i.id);
+    if (was_admitted && on_unregistering_) {
+      try {
+        on_unregistering_(known, expired);
+      } catch (const std::exception& e) {
+        log(log_level::warning, std::string("orchestrator: on_unregistering threw: ") + e.what());
+      }
+    }
+  }
+
+  std::unique_ptr<detail::any_transport> bus_;
+  orchestrator_options options_;
+  registry registry_;
+  client client_;
+  std::string scope_;
+  registering_handler on_registering_;
+  unregistering_handler on_unregistering_;
+
+  std::mutex deciding_;                         // one decision at a time; held around hooks
+  std::map<std::string, admission> verdicts_;  // under deciding_
+  std::mutex mutex_;                            // the rest
+  std::condition_variable wake_;
+  bool started_ = false, stopping_ = false;
+  std::map<std::string, service_members> services_;
+  std::map<std::string, instance_info> admitted_;
+  membership_watch watch_;
+  std::thread maintainer_;
+};
+
+template <fixed_string N, class R, class... A, class... G>
+R orchestrated_calls::call(const procedure<N, R(A...)>& p, G&&... args) const {
+  return owner_->route(options_, p, args...).value();
+}
+
+template <fixed_string N, class R, class... A, class... G>
+result<R> orchestrated_calls::try_call(const procedure<N, R(A...)>& p, G&&... args) const {
+  return owner_->route(options_, p, args...);
+}
+
+}  // namespace redwire

@@ -1,0 +1,66 @@
+// redwire/registry_store.hpp — the storage a transport lends to the registry.
+//
+// The registry (heartbeats, discovery, membership events) keeps its state in the broker that
+// carries the calls, so it needs a few storage operations besides queues and channels. A
+// transport that offers them models `redwire::registry_store`; both shipped transports do
+// (Redis: hashes, sorted sets and Lua scripts; memory: maps under a mutex). The core names the
+// keys (see detail/registry_keys.hpp); the store knows nothing of instances or services.
+//
+// Two kinds of things are stored:
+//  - records: a small map of text fields with a time to live (an instance's facts);
+//  - liveness sets: member -> expiry, where the expiry is reckoned on the store's own clock
+//    (Redis: TIME), so hosts with skewed clocks agree on who is alive.
+//
+//   bus.put_record("rw:{calc}:i:calc-1", {{"host", "a1"}}, 15s);
+//   bool fresh = bus.touch_member("rw:{calc}:instances", "calc-1", 5s);   // true: was absent
+//   for (auto& id : bus.reap_members("rw:{calc}:instances", 0ms)) { /* only I got these */ }
+#pragma once
+
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace redwire {
+
+/// The fields of one record, in the order they were written.
+using record_fields = std::vector<std::pair<std::string, std::string>>;
+
+/// Storage for the registry. Every operation may be called from any thread and throws
+/// transport_error when the broker cannot be reached.
+///   s.put_record(key, fields, ttl): replaces the record at `key`; it vanishes after `ttl`.
+///   s.refresh_record(key, ttl) -> bool: restarts its time to live; false if it is gone.
+///   s.remove_record(key)
+///   s.read_records(keys) -> vector<record_fields>: one entry per key, empty if it is gone.
+///   s.touch_member(set, member, ttl) -> bool: the member's expiry becomes at least now + ttl;
+///     true when the member was not in the set.
+///   s.remove_member(set, member) -> size_t: members left in the set.
+///   s.live_members(set, grace) -> vector<string>: members whose expiry is after now - grace.
+///   s.reap_members(set, grace) -> vector<string>: atomically removes the members whose
+///     expiry is before now - grace and returns them; two concurrent reapers never both get
+///     the same member (this is what makes "exactly one expired event" possible).
+///   s.take_queue(queue) -> vector<string>: atomically empties a queue and returns its items.
+///   s.push_unless_member(set, member, queue, bytes, channel, refusal): atomically, pushes
+///     `bytes` to `queue` unless `member` is alive in `set` (the set of dead instances); if it
+///     is, publishes `refusal` to `channel` instead (nothing if `channel` is empty). Does not
+///     wait for the broker's answer.
+template <class S>
+concept registry_store =
+    requires(S& s, std::string_view key, const record_fields& fields,
+             std::chrono::milliseconds ttl, const std::vector<std::string>& keys) {
+      s.put_record(key, fields, ttl);
+      { s.refresh_record(key, ttl) } -> std::same_as<bool>;
+      s.remove_record(key);
+      { s.read_records(keys) } -> std::same_as<std::vector<record_fields>>;
+      { s.touch_member(key, key, ttl) } -> std::same_as<bool>;
+      { s.remove_member(key, key) } -> std::same_as<std::size_t>;
+      { s.live_members(key, ttl) } -> std::same_as<std::vector<std::string>>;
+      { s.reap_members(key, ttl) } -> std::same_as<std::vector<std::string>>;
+      { s.take_queue(key) } -> std::same_as<std::vector<std::string>>;
+      s.push_unless_member(key, key, key, key, key, key);
+    };
+
+}  // namespace redwire
