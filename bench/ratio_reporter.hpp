@@ -4,6 +4,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <map>
 #include <string>
@@ -15,13 +17,20 @@ class ratio_reporter : public benchmark::ConsoleReporter {
  public:
   /// Ratios of `subject_prefix + case` to `baseline_prefix + case`, for each case run.
   ratio_reporter(std::string subject_prefix, std::string baseline_prefix, double goal)
-      : subject_(std::move(subject_prefix)), baseline_(std::move(baseline_prefix)), goal_(goal) {}
+      : ConsoleReporter(::isatty(1) ? OO_Defaults : OO_Tabular),
+        subject_(std::move(subject_prefix)),
+        baseline_(std::move(baseline_prefix)),
+        goal_(goal) {}
 
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
+    // Plain runs, or the median of repetitions (--benchmark_repetitions=N).
     for (const Run& r : runs) {
-      if (r.run_type != Run::RT_Iteration || r.error_occurred) continue;
-      times_[r.benchmark_name()] = r.GetAdjustedRealTime();
+      if (r.error_occurred) continue;
+      if (r.run_type == Run::RT_Iteration)
+        times_[r.run_name.str()] = r.GetAdjustedRealTime();
+      else if (r.aggregate_name == "median")
+        times_[r.run_name.str()] = r.GetAdjustedRealTime();
     }
   }
 
