@@ -8,6 +8,8 @@ set -euo pipefail
 bin="$(cd "${1:?usage: run-demo.sh BIN_DIR}" && pwd)"
 work="$(mktemp -d -t redwire-demo.XXXXXX)"
 pids=()
+# shellcheck source=private-redis.sh
+source "$(dirname "${BASH_SOURCE[0]}")/private-redis.sh"
 
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -18,17 +20,9 @@ trap cleanup EXIT
 
 url="${REDWIRE_REDIS_URL:-}"
 if [ -z "$url" ]; then
-  command -v redis-server >/dev/null || { echo "redis-server is not installed" >&2; exit 1; }
-  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)))"
-  redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
-    --logfile "$work/redis.log" &
-  pids+=($!)
-  url="redis://127.0.0.1:$port"
-  for _ in $(seq 1 100); do
-    if redis-cli -p "$port" ping >/dev/null 2>&1; then break; fi
-    sleep 0.05
-  done
-  redis-cli -p "$port" ping >/dev/null || { echo "private redis-server did not start" >&2; cat "$work/redis.log" >&2; exit 1; }
+  start_private_redis "$work"
+  pids+=("$PRIVATE_REDIS_PID")
+  url="$PRIVATE_REDIS_URL"
   echo "== private redis-server at $url"
 else
   echo "== using REDWIRE_REDIS_URL=$url"

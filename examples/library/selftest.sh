@@ -6,6 +6,8 @@ set -euo pipefail
 bin="$(cd "${1:?usage: selftest.sh BIN_DIR}" && pwd)"
 work="$(mktemp -d -t redwire-library.XXXXXX)"
 pids=()
+# shellcheck source=../../scripts/private-redis.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/private-redis.sh"
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
@@ -13,12 +15,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)))"
-redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
-  --logfile "$work/redis.log" &
-pids+=($!)
-url="redis://127.0.0.1:$port"
-for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+start_private_redis "$work"
+pids+=("$PRIVATE_REDIS_PID")
+url="$PRIVATE_REDIS_URL"
 
 "$bin/lending_service" "$url" --name lending-1 > "$work/lending-1.out" 2>&1 & pids+=($!)
 "$bin/lending_service" "$url" --name lending-2 > "$work/lending-2.out" 2>&1 & pids+=($!)
