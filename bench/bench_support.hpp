@@ -28,34 +28,65 @@ inline void bind_all(redwire::service& svc) {
   svc.bind(add, [](int a, int b) { return a + b; });
 }
 
-/// Latency samples in nanoseconds; percentiles by sorting (fine for the sample counts here).
+/// Latency samples in nanoseconds, kept as a log-linear histogram in fixed memory (20 KiB,
+/// whatever the run length: a 10-minute soak at 100k calls/s must not grow the tool itself):
+/// 64 buckets per power of two, so a quantile is exact to within 1.1 %; below 64 ns, exact.
+/// Quantiles are reported as the middle of their bucket, clamped to the exact min and max.
 class samples {
  public:
-  void reserve(std::size_t n) { ns_.reserve(n); }
-  void add(clock::duration d) { ns_.push_back(std::chrono::duration<double, std::nano>(d).count()); }
-  void add_ns(double ns) { ns_.push_back(ns); }
-  std::size_t size() const { return ns_.size(); }
-  void clear() { ns_.clear(); sorted_ = false; }
+  void reserve(std::size_t) {}
+  void add(clock::duration d) { add_ns(std::chrono::duration<double, std::nano>(d).count()); }
+  void add_ns(double ns) {
+    const auto v = ns <= 0 ? std::uint64_t{0} : static_cast<std::uint64_t>(ns);
+    ++counts_[bucket_of(v)];
+    if (count_ == 0 || ns < min_) min_ = ns;
+    if (count_ == 0 || ns > max_) max_ = ns;
+    ++count_;
+  }
+  std::size_t size() const { return count_; }
+  void clear() { *this = samples(); }
 
   /// The q-quantile (0 <= q <= 1), nearest rank, in nanoseconds; 0 without samples.
-  double quantile(double q) {
-    if (ns_.empty()) return 0;
-    if (!sorted_) {
-      std::sort(ns_.begin(), ns_.end());
-      sorted_ = true;
+  double quantile(double q) const {
+    if (count_ == 0) return 0;
+    const auto rank = static_cast<std::uint64_t>(q * static_cast<double>(count_ - 1) + 0.5);
+    std::uint64_t seen = 0;
+    for (std::size_t b = 0; b < bucket_count; ++b) {
+      seen += counts_[b];
+      if (seen > rank) return std::clamp(middle_of(b), min_, max_);
     }
-    auto rank = static_cast<std::size_t>(q * static_cast<double>(ns_.size() - 1) + 0.5);
-    return ns_[std::min(rank, ns_.size() - 1)];
+    return max_;
   }
 
   void merge(const samples& other) {
-    ns_.insert(ns_.end(), other.ns_.begin(), other.ns_.end());
-    sorted_ = false;
+    if (other.count_ == 0) return;
+    for (std::size_t b = 0; b < bucket_count; ++b) counts_[b] += other.counts_[b];
+    min_ = count_ == 0 ? other.min_ : std::min(min_, other.min_);
+    max_ = count_ == 0 ? other.max_ : std::max(max_, other.max_);
+    count_ += other.count_;
   }
 
  private:
-  std::vector<double> ns_;
-  bool sorted_ = false;
+  static constexpr int sub_bits = 6;  // 64 buckets per power of two
+  static constexpr std::uint64_t sub = std::uint64_t{1} << sub_bits;
+  static constexpr std::size_t bucket_count = (64 - sub_bits + 1) * sub;
+
+  static std::size_t bucket_of(std::uint64_t v) {
+    if (v < sub) return static_cast<std::size_t>(v);
+    const int msb = 63 - __builtin_clzll(v);  // >= sub_bits
+    const int shift = msb - sub_bits;
+    return static_cast<std::size_t>((shift + 1) * sub + ((v >> shift) - sub));
+  }
+  static double middle_of(std::size_t b) {
+    if (b < sub) return static_cast<double>(b);
+    const int shift = static_cast<int>(b / sub) - 1;
+    const double low = static_cast<double>((sub + b % sub) << shift);
+    return low + static_cast<double>(std::uint64_t{1} << shift) / 2;
+  }
+
+  std::vector<std::uint64_t> counts_ = std::vector<std::uint64_t>(bucket_count);
+  std::uint64_t count_ = 0;
+  double min_ = 0, max_ = 0;
 };
 
 /// A bare hiredis connection to the same server redwire uses: the baseline a call is held to.
