@@ -30,6 +30,7 @@
 #include "detail/any_transport.hpp"
 #include "detail/auth.hpp"
 #include "detail/diagnostics.hpp"
+#include "detail/inbox_pool.hpp"
 #include "detail/names.hpp"
 #include "detail/pending_calls.hpp"
 #include "detail/targeted_push.hpp"
@@ -60,6 +61,12 @@ struct client_options {
   std::string secret{};
   /// Secrets per service name ("calc"), overriding `secret` for those services.
   std::map<std::string, std::string, std::less<>> secrets{};
+  /// Sync calls to a service (not to one instance) wait in an inbox of their own when the
+  /// transport has inboxes (redwire::inbox_transport; Redis does): a reply channel on a
+  /// connection that the calling thread reads itself, which saves a thread hop per call. Up to
+  /// this many are opened, on first need, one connection each; sync calls beyond that, and
+  /// async calls, share the client's reply subscription. 0: no inboxes.
+  std::size_t inboxes = 4;
 };
 
 class client;
@@ -166,6 +173,7 @@ class client : public detail::call_api<client> {
     options_.secrets.clear();
     scope_ = detail::group_prefix(bus_->prefix(), options_.group);
     reply_channel_ = detail::reply_channel(scope_, options_.id);
+    inboxes_.emplace(*bus_, reply_channel_, options_.inboxes);
     subscribe_replies();
   }
 
@@ -173,6 +181,7 @@ class client : public detail::call_api<client> {
   client& operator=(const client&) = delete;
 
   ~client() {
+    inboxes_.reset();
     reply_subscription_.reset();  // no reply handler runs past this line
     pending_.fail_all(errc::cancelled, "the client was destroyed");
     pending_.stop_timer();
@@ -191,27 +200,33 @@ class client : public detail::call_api<client> {
 
   template <fixed_string N, class R, class... A, class... G>
   result<R> try_call_with(const call_options& o, const procedure<N, R(A...)>& p, G&&... args) {
-    detail::pending_call slot;
-    const std::uint64_t id = next_call_id();
     const auto timeout = effective_timeout(o);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const std::uint64_t id = next_call_id();
+    detail::inbox_pool::lease box =
+        o.instance.empty() ? inboxes_->acquire(timeout) : detail::inbox_pool::lease{};
     std::string frame;
     try {
-      frame = make_frame<A...>(message_kind::request, p, o, id, timeout, std::forward<G>(args)...);
+      frame = make_frame<A...>(message_kind::request, p, o, id, timeout,
+                               box ? std::string_view(box->channel) : reply_channel_,
+                               std::forward<G>(args)...);
     } catch (const std::system_error& e) {
       return rpc_error(to_errc(e), e.what(), std::string(p.name));
     }
+    if (box) return wait_in_inbox<R>(box, p, o, id, timeout, deadline, frame);
+
+    detail::pending_call slot;
     pending_.add(id, &slot);
-    if (auto failure = send(p, o, frame)) {
+    std::optional<std::string> failure = send(p, o, frame);
+    if (!failure && !reply_subscription_->healthy()) failure = replies_interrupted;
+    if (failure) {
       if (pending_.take(id)) return rpc_error(errc::unavailable, *failure, std::string(p.name));
       slot.done.acquire();  // a reply raced the failure: it wins
     } else if (!slot.done.try_acquire_for(timeout)) {
-      if (pending_.take(id))
-        return rpc_error(errc::timeout, "no reply within " + std::to_string(timeout.count()) +
-                                            " ms",
-                         std::string(p.name), o.instance);
+      if (pending_.take(id)) return timed_out(p.name, o, timeout);
       slot.done.acquire();  // being completed right now
     }
-    return finish<R>(slot, p.name);
+    return finish<R>(slot.error, slot.payload, slot.instance, p.name);
   }
 
   template <fixed_string N, class R, class... A, class... G>
@@ -224,7 +239,8 @@ class client : public detail::call_api<client> {
     const auto timeout = effective_timeout(o);
     std::string frame;
     try {
-      frame = make_frame<A...>(message_kind::request, p, o, id, timeout, std::forward<G>(args)...);
+      frame = make_frame<A...>(message_kind::request, p, o, id, timeout, reply_channel_,
+                               std::forward<G>(args)...);
     } catch (const std::system_error& e) {
       call->promise.set_exception(
           std::make_exception_ptr(rpc_error(to_errc(e), e.what(), std::string(p.name))));
@@ -232,7 +248,9 @@ class client : public detail::call_api<client> {
     }
     auto* raw = call.release();
     pending_.add_with_timeout(id, raw, timeout);
-    if (auto failure = send(p, o, frame)) {
+    std::optional<std::string> failure = send(p, o, frame);
+    if (!failure && !reply_subscription_->healthy()) failure = replies_interrupted;
+    if (failure) {
       if (auto* taken = pending_.take(id)) {
         taken->error = errc::unavailable;
         taken->payload = *failure;
@@ -246,7 +264,7 @@ class client : public detail::call_api<client> {
   void notify_with(const call_options& o, const procedure<N, R(A...)>& p, G&&... args) {
     std::string frame;
     try {
-      frame = make_frame<A...>(message_kind::notification, p, o, 0, effective_timeout(o),
+      frame = make_frame<A...>(message_kind::notification, p, o, 0, effective_timeout(o), {},
                                std::forward<G>(args)...);
     } catch (const std::system_error& e) {
       throw rpc_error(to_errc(e), e.what(), std::string(p.name));
@@ -333,19 +351,55 @@ class client : public detail::call_api<client> {
   }
 
   template <class R>
-  static result<R> finish(detail::pending_call& slot, std::string_view procedure) {
-    if (slot.error != errc{})
-      return rpc_error(slot.error, std::move(slot.payload), std::string(procedure),
-                       std::move(slot.instance));
+  static result<R> finish(errc error, std::string_view payload, std::string_view instance,
+                          std::string_view procedure) {
+    if (error != errc{})
+      return rpc_error(error, std::string(payload), std::string(procedure), std::string(instance));
     try {
       if constexpr (std::is_void_v<R>) {
-        detail::decode_result<void>(slot.payload);
+        detail::decode_result<void>(payload);
         return {};
       } else {
-        return detail::decode_result<R>(slot.payload);
+        return detail::decode_result<R>(payload);
       }
     } catch (const std::system_error& e) {
-      return rpc_error(to_errc(e), e.what(), std::string(procedure), std::move(slot.instance));
+      return rpc_error(to_errc(e), e.what(), std::string(procedure), std::string(instance));
+    }
+  }
+
+  static rpc_error timed_out(std::string_view procedure, const call_options& o,
+                             std::chrono::milliseconds timeout) {
+    return rpc_error(errc::timeout, "no reply within " + std::to_string(timeout.count()) + " ms",
+                     std::string(procedure), o.instance);
+  }
+
+  static constexpr const char* replies_interrupted =
+      "the connection carrying replies was interrupted; the call may or may not have run";
+
+  /// A sync call whose reply comes to an inbox that this thread reads itself (no thread hop).
+  template <class R, class P>
+  result<R> wait_in_inbox(detail::inbox_pool::lease& box, const P& p, const call_options& o,
+                          std::uint64_t id, std::chrono::milliseconds timeout,
+                          std::chrono::steady_clock::time_point deadline, const std::string& frame) {
+    if (auto failure = send(p, o, frame))
+      return rpc_error(errc::unavailable, *failure, std::string(p.name));
+    for (;;) {
+      switch (box->box->receive(box->bytes, deadline)) {
+        case inbox_status::timeout:
+          return timed_out(p.name, o, timeout);
+        case inbox_status::lost:
+          box.discard();
+          return rpc_error(errc::unavailable, replies_interrupted, std::string(p.name));
+        case inbox_status::message:
+          break;
+      }
+      envelope e;
+      // Anything else is the late reply of an earlier call that gave up (or a forgery): skip it.
+      if (!accept_reply(box->bytes, e) || e.call_id != id) continue;
+      const errc error = e.kind == message_kind::error_reply
+                             ? (e.error == errc{} ? errc::bad_message : e.error)
+                             : errc{};
+      return finish<R>(error, e.payload, e.instance, p.name);
     }
   }
 
@@ -357,7 +411,8 @@ class client : public detail::call_api<client> {
 
   template <class... A, fixed_string N, class R, class... G>
   std::string make_frame(message_kind kind, const procedure<N, R(A...)>& p, const call_options& o,
-                         std::uint64_t id, std::chrono::milliseconds timeout, G&&... args) {
+                         std::uint64_t id, std::chrono::milliseconds timeout,
+                         std::string_view reply_to, G&&... args) {
     envelope e;
     e.kind = kind;
     e.call_id = id;
@@ -366,7 +421,7 @@ class client : public detail::call_api<client> {
                         (std::chrono::system_clock::now() + timeout).time_since_epoch())
                         .count();
     e.procedure = p.name;
-    if (kind == message_kind::request) e.reply_to = reply_channel_;
+    if (kind == message_kind::request) e.reply_to = reply_to;
     e.caller = options_.id;
     char trace[16];  // a new trace: 16 hex digits, on the stack (no allocation per call)
     if (const call_context* outer = current_call(); outer && !outer->trace_id.empty()) {
@@ -412,17 +467,22 @@ class client : public detail::call_api<client> {
         });
   }
 
-  void on_reply(std::string_view bytes) {
-    envelope e;
+  /// Decodes a reply and checks it (kind, and authenticity when there are secrets).
+  bool accept_reply(std::string_view bytes, envelope& e) {
     try {
       e = decode_envelope(bytes);
     } catch (const std::system_error& error) {
       log(log_level::warning, std::string("client ") + options_.id +
                                   ": dropped a reply that does not decode: " + error.what());
-      return;
+      return false;
     }
-    if (e.kind != message_kind::reply && e.kind != message_kind::error_reply) return;
-    if (!keys_.empty() && !reply_is_authentic(bytes, e)) return;
+    if (e.kind != message_kind::reply && e.kind != message_kind::error_reply) return false;
+    return keys_.empty() || reply_is_authentic(bytes, e);
+  }
+
+  void on_reply(std::string_view bytes) {
+    envelope e;
+    if (!accept_reply(bytes, e)) return;
     detail::pending_call* call = pending_.take(e.call_id);
     if (!call) return;  // late: the call timed out already
     if (e.kind == message_kind::error_reply) {
@@ -458,6 +518,7 @@ class client : public detail::call_api<client> {
   detail::pending_calls pending_;
   std::atomic<std::uint64_t> next_id_{1};
   std::unique_ptr<detail::any_subscription> reply_subscription_;
+  std::optional<detail::inbox_pool> inboxes_;  // after bus_: closed before it
 };
 
 }  // namespace redwire

@@ -300,23 +300,39 @@ class service {
   // Leader/follower: one worker at a time pops a batch; it keeps the first runnable request
   // for itself (no hand-off for a lone call) and leaves the rest to the others. Requests whose
   // key is busy wait behind it, so same-key calls run one at a time, in arrival order.
+  //
+  // A lone request: the worker that popped it runs it, replies, and pops again — waking no
+  // other worker, whose pop would otherwise reach Redis (and compete for a core) while the
+  // reply is on its way. So that a handler that blocks (a nested call, a slow request) does not
+  // stop the instance from taking requests, one idle worker watches: if the leader has not come
+  // back to pop within `lone_takeover`, that worker pops instead.
   void work() {
     std::vector<std::string> batch;
     std::string reply;
+    std::string reply_to;  // set: `reply` waits to go out with this worker's next pop
+    const bool fuse = reader_->fuses_publish() && options_.workers > 1;
     std::unique_lock lock(mutex_);
     for (;;) {
       if (!ready_.empty()) {
         work_item item = std::move(ready_.front());
         ready_.pop_front();
         ++busy_;
+        const bool lone = fuse && pop_owed_ && owed_by_ == std::this_thread::get_id();
         lock.unlock();
         const auto began = std::chrono::steady_clock::now();
-        execute(item.bytes, reply);
+        execute(item.bytes, reply, lone ? &reply_to : nullptr);
         const auto ran = std::chrono::steady_clock::now() - began;
         lock.lock();
         --busy_;
         note_run_time(ran);
         if (!item.key.empty()) release_key(item.key);
+        if (!reply_to.empty() && !(ready_.empty() && !stopping_ && !popping_ && pop_owed_ &&
+                                   owed_by_ == std::this_thread::get_id())) {
+          lock.unlock();  // someone else pops meanwhile, or there is work: send it now
+          publish(reply_to, reply);
+          reply_to.clear();
+          lock.lock();
+        }
         continue;
       }
       if (stopping_) {
@@ -324,29 +340,52 @@ class service {
         state_changed_.wait(lock);
         continue;
       }
-      if (popping_) {
+      const bool owed_elsewhere = pop_owed_ && owed_by_ != std::this_thread::get_id();
+      if (popping_ || (owed_elsewhere && watching_)) {
         state_changed_.wait(lock);
         continue;
       }
+      if (owed_elsewhere) {
+        watching_ = true;
+        const auto until = owed_since_ + lone_takeover;
+        state_changed_.wait_until(lock, until);
+        watching_ = false;
+        if (!pop_owed_ || popping_ || !ready_.empty() || stopping_ ||
+            std::chrono::steady_clock::now() < owed_since_ + lone_takeover)
+          continue;
+        // The leader is still in its handler: take over popping.
+      }
       popping_ = true;
+      pop_owed_ = false;
       const std::size_t take = batch_limit();
       lock.unlock();
       batch.clear();
       bool failed = false;
       try {
-        reader_->pop(batch, take, options_.poll_interval);
+        if (!reply_to.empty()) {
+          reader_->publish_then_pop(reply_to, reply, batch, take, options_.poll_interval);
+        } else {
+          reader_->pop(batch, take, options_.poll_interval);
+        }
       } catch (const transport_error& e) {
         failed = true;
         log(log_level::warning,
             "service " + options_.instance_id + ": cannot take requests: " + e.what());
       }
+      reply_to.clear();
       lock.lock();
       popping_ = false;
       for (auto& bytes : batch) admit(std::move(bytes));
-      if (ready_.size() > 1)
+      if (ready_.size() > 1) {
         state_changed_.notify_all();
-      else
+      } else if (ready_.size() == 1 && options_.workers > 1) {
+        pop_owed_ = true;  // this worker runs it, then pops again (see above)
+        owed_since_ = std::chrono::steady_clock::now();
+        owed_by_ = std::this_thread::get_id();
+        if (!watching_) state_changed_.notify_one();  // a watcher, unless one is there
+      } else {
         state_changed_.notify_one();  // someone else takes over popping
+      }
       if (failed && !stopping_)  // the transport reconnects by itself: do not spin meanwhile
         state_changed_.wait_for(lock, std::chrono::milliseconds(100));
     }
@@ -410,7 +449,9 @@ class service {
     it->second.pop_front();
   }
 
-  void execute(const std::string& bytes, std::string& reply) {
+  // With `defer_to`, a successful reply is left in `reply` and its channel in *defer_to, for the
+  // caller to send (with its next pop); errors go out at once.
+  void execute(const std::string& bytes, std::string& reply, std::string* defer_to) {
     envelope e;
     try {
       e = decode_envelope(bytes);
@@ -513,7 +554,10 @@ class service {
       return;
     }
     if (key_) detail::sign_frame(reply, header_size, *key_);
-    publish(e.reply_to, reply);
+    if (defer_to)
+      defer_to->assign(e.reply_to);
+    else
+      publish(e.reply_to, reply);
   }
 
   // Returns the size of the header written (where the payload starts).
@@ -561,6 +605,12 @@ class service {
   mutable std::mutex mutex_;
   std::condition_variable state_changed_;
   bool started_ = false, stopping_ = false, popping_ = false;
+  // A worker runs a lone request it popped and pops again afterwards (work()); one idle worker
+  // watches and takes over popping if that takes longer than lone_takeover.
+  static constexpr std::chrono::microseconds lone_takeover{1000};
+  bool pop_owed_ = false, watching_ = false;
+  std::chrono::steady_clock::time_point owed_since_{};
+  std::thread::id owed_by_{};
   bool registered_ = false;  // the heartbeat component was added
   std::size_t busy_ = 0;  // workers running a handler
   std::int64_t average_run_ns_ = 0;  // see batch_limit()

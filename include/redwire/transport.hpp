@@ -72,4 +72,48 @@ concept transport = requires(T& t, const T& ct, std::string_view name, std::stri
   { t.subscribe(name, std::move(on_message), std::move(on_gap)) } -> std::movable;
 };
 
+/// Optional on queue readers: r.publish_then_pop(channel, bytes, out, max, timeout) publishes
+/// and then pops as pop() does, as one exchange with the broker where it can (a service that has
+/// just answered a request sends the reply along with its next pop).
+template <class R>
+concept fusing_reader = queue_reader<R> && requires(R& r, std::string_view s,
+                                                    std::vector<std::string>& out, std::size_t max,
+                                                    std::chrono::milliseconds timeout) {
+  r.publish_then_pop(s, s, out, max, timeout);
+};
+
+/// What inbox::receive found.
+enum class inbox_status {
+  message,  ///< a message of the channel is in `out`
+  timeout,  ///< nothing came before the deadline; the inbox stays usable
+  lost,     ///< the connection is gone: drop the inbox and open another one
+};
+
+/// Optional: a channel subscription that the waiting thread reads itself, on a connection of its
+/// own, so that a message wakes the thread that waits for it and no other (no delivery thread
+/// in between). redwire's client lends one to each sync call when the transport offers them.
+///   i.usable(): without waiting, whether the connection is still there.
+///   i.receive(out, deadline): the next message into `out`, or timeout, or lost.
+template <class I>
+concept inbox = std::movable<I> && requires(I& i, std::string& out,
+                                            std::chrono::steady_clock::time_point deadline) {
+  { i.usable() } -> std::same_as<bool>;
+  { i.receive(out, deadline) } -> std::same_as<inbox_status>;
+};
+
+/// A transport that opens inboxes: t.open_inbox(channel, budget) subscribes (confirmed when it
+/// returns), or throws transport_error — at the latest after about `budget`.
+template <class T>
+concept inbox_transport = transport<T> && requires(T& t, std::string channel,
+                                                   std::chrono::milliseconds budget) {
+  { t.open_inbox(std::move(channel), budget) } -> inbox;
+};
+
+/// Optional on subscription objects: s.healthy() is false from the moment the connection that
+/// carries it is lost until it is subscribed again (messages published meanwhile are lost).
+template <class S>
+concept health_reporting = requires(const S& s) {
+  { s.healthy() } -> std::same_as<bool>;
+};
+
 }  // namespace redwire

@@ -61,9 +61,17 @@ inline redwire::test::redis_server& shared_redis() {
   return server;
 }
 
+/// `inboxes` false: clients wait for every reply through their shared reply subscription
+/// (client_options::inboxes = 0), the path async calls always take.
 class redis_bus final : public bus_on<redwire::redis::transport> {
  public:
-  redis_bus() : bus_on(shared_redis().url()) { transport_.command({"FLUSHALL"}); }
+  explicit redis_bus(bool inboxes = true) : bus_on(shared_redis().url()), inboxes_(inboxes) {
+    transport_.command({"FLUSHALL"});
+  }
+  std::unique_ptr<redwire::client> make_client(redwire::client_options o) override {
+    if (!inboxes_) o.inboxes = 0;
+    return bus_on::make_client(std::move(o));
+  }
   std::vector<std::string> leftovers() override {
     std::vector<std::string> keys;
     auto r = transport_.command({"KEYS", "rw:*"});
@@ -71,12 +79,16 @@ class redis_bus final : public bus_on<redwire::redis::transport> {
       if (transport_.command({"TYPE", e.str}).str == "list") keys.push_back(e.str);
     return keys;
   }
+
+ private:
+  bool inboxes_;
 };
 #endif
 
 inline std::unique_ptr<bus> make_bus(const std::string& kind) {
 #if REDWIRE_TEST_REDIS
   if (kind == "redis") return std::make_unique<redis_bus>();
+  if (kind == "redis_shared") return std::make_unique<redis_bus>(false);
 #endif
   (void)kind;
   return std::make_unique<memory_bus>();
@@ -84,7 +96,7 @@ inline std::unique_ptr<bus> make_bus(const std::string& kind) {
 
 inline std::vector<std::string> bus_kinds() {
 #if REDWIRE_TEST_REDIS
-  return {"memory", "redis"};
+  return {"memory", "redis", "redis_shared"};
 #else
   return {"memory"};
 #endif

@@ -194,6 +194,19 @@ TEST_P(calls, no_instance_means_timeout_at_the_timeout) {
   EXPECT_EQ(cli_->in_flight(), 0u);
 }
 
+TEST_P(calls, a_late_reply_is_not_taken_for_the_next_call) {
+  // The first call gives up before its handler answers; its reply arrives while (or before)
+  // the next calls wait — on Redis in the same inbox, which the next call borrows.
+  auto slow = cli_->with({.timeout = 50ms}).try_call(calc::sleep_ms, 300);
+  ASSERT_FALSE(slow);
+  EXPECT_EQ(slow.error().code(), errc::timeout);
+  std::this_thread::sleep_for(400ms);  // the late reply has come by now
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(cli_->call(calc::add, i, 1000), i + 1000);
+  auto quick = cli_->with({.timeout = 2s}).try_call(calc::sleep_ms, 1);
+  ASSERT_TRUE(quick) << quick.error().what();
+  EXPECT_EQ(*quick, 2);  // the second sleep run: the late reply of the first said 1
+}
+
 TEST_P(calls, async_timeout_completes_the_future) {
   static constexpr redwire::procedure<"nobody.add", int(int, int)> nobody_add{};
   auto f = cli_->with({.timeout = 100ms}).async_call(nobody_add, 1, 2);

@@ -124,6 +124,55 @@ TEST_F(redis_outage, killed_redis_ends_calls_promptly_and_calls_resume_after_res
   for (int i = 0; i < 100; ++i) ASSERT_EQ(cli.call(calc::add, i, i), 2 * i);
 }
 
+TEST_F(redis_outage, sync_calls_waiting_in_inboxes_and_in_the_shared_subscription_end_at_a_kill) {
+  // 6 threads and 4 inboxes: some calls wait in an inbox, the others in the shared reply
+  // subscription; every one ends as unavailable long before its 10 s timeout.
+  std::vector<std::future<redwire::result<int>>> waiting;
+  for (int i = 0; i < 6; ++i)
+    waiting.push_back(std::async(std::launch::async, [this] { return cli.try_call(calc::sleep_ms, 1500); }));
+  std::this_thread::sleep_for(200ms);
+  auto killed = clock_type::now();
+  server.kill();
+  for (auto& f : waiting) {
+    ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+    auto r = f.get();
+    ASSERT_FALSE(r) << "a reply came through a dead Redis";
+    EXPECT_EQ(r.error().code(), errc::unavailable) << r.error().what();
+  }
+  EXPECT_LT(clock_type::now() - killed, 1200ms) << "calls waited for the handler's time";
+}
+
+TEST_F(redis_outage, inboxes_are_bounded_and_closed_with_their_client) {
+  auto inbox_connections = [this] {
+    auto list = bus.command({"CLIENT", "LIST"}).str;
+    std::size_t n = 0;
+    for (auto at = list.find("name=redwire:inbox"); at != std::string::npos;
+         at = list.find("name=redwire:inbox", at + 1))
+      ++n;
+    return n;
+  };
+  {
+    redwire::client two{bus, {.inboxes = 2}};
+    std::vector<std::thread> threads;
+    std::atomic<int> wrong{0};
+    for (int t = 0; t < 8; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 200; ++i)
+          if (two.call(calc::add, t, i) != t + i) ++wrong;
+      });
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(wrong, 0);
+    const std::size_t open = inbox_connections();
+    EXPECT_GE(open, 1u);
+    EXPECT_LE(open, 2u + 1u);  // + the fixture's client, which made one call
+  }
+  EXPECT_TRUE(eventually([&] { return inbox_connections() <= 1; }, 2s));
+  redwire::client none{bus, {.inboxes = 0}};
+  const std::size_t before = inbox_connections();
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(none.call(calc::add, i, 1), i + 1);
+  EXPECT_EQ(inbox_connections(), before);
+}
+
 TEST_F(redis_outage, paused_redis_past_the_timeout_then_resumed) {
   server.pause();
   auto r = cli.with({.timeout = 300ms}).try_call(calc::add, 1, 2);

@@ -24,11 +24,28 @@ class any_reader {
   virtual void pop(std::vector<std::string>& out, std::size_t max,
                    std::chrono::milliseconds timeout) = 0;
   virtual void wake() = 0;
+  /// Whether publish_then_pop does better than publish + pop (redwire::fusing_reader).
+  virtual bool fuses_publish() const { return false; }
+  virtual void publish_then_pop(std::string_view channel, std::string_view bytes,
+                                std::vector<std::string>& out, std::size_t max,
+                                std::chrono::milliseconds timeout) {
+    (void)channel, (void)bytes, (void)out, (void)max, (void)timeout;
+    throw std::logic_error("redwire: this queue reader cannot publish");
+  }
 };
 
 class any_subscription {
  public:
   virtual ~any_subscription() = default;
+  /// False while messages to it would be lost (see redwire::health_reporting).
+  virtual bool healthy() const { return true; }
+};
+
+class any_inbox {
+ public:
+  virtual ~any_inbox() = default;
+  virtual bool usable() = 0;
+  virtual inbox_status receive(std::string& out, std::chrono::steady_clock::time_point deadline) = 0;
 };
 
 class any_transport {
@@ -41,6 +58,13 @@ class any_transport {
   virtual std::unique_ptr<any_subscription> subscribe(std::string_view channel,
                                                       message_handler on_message,
                                                       gap_handler on_gap) = 0;
+
+  /// See redwire::inbox_transport; nullptr when the transport has no inboxes.
+  virtual std::unique_ptr<any_inbox> open_inbox(std::string channel,
+                                                std::chrono::milliseconds budget) {
+    (void)channel, (void)budget;
+    return nullptr;
+  }
 
   // ---- events (issue 5): optional capabilities; a transport without them throws -----------
   /// See redwire::pattern_transport.
@@ -140,6 +164,26 @@ class transport_adapter final : public any_transport {
                                               gap_handler on_gap) override {
     return std::make_unique<subscription>(
         t_.subscribe(channel, std::move(on_message), std::move(on_gap)));
+  }
+
+  std::unique_ptr<any_inbox> open_inbox(std::string channel,
+                                        std::chrono::milliseconds budget) override {
+    if constexpr (inbox_transport<T>) {
+      using inbox_type = decltype(t_.open_inbox(std::move(channel), budget));
+      struct holder final : any_inbox {
+        explicit holder(inbox_type i) : i(std::move(i)) {}
+        bool usable() override { return i.usable(); }
+        inbox_status receive(std::string& out,
+                             std::chrono::steady_clock::time_point deadline) override {
+          return i.receive(out, deadline);
+        }
+        inbox_type i;
+      };
+      return std::make_unique<holder>(t_.open_inbox(std::move(channel), budget));
+    } else {
+      (void)channel, (void)budget;
+      return nullptr;
+    }
   }
 
   // ---- events (issue 5) ----------------------------------------------------------------------
@@ -245,10 +289,23 @@ class transport_adapter final : public any_transport {
       r.pop(out, max, timeout);
     }
     void wake() override { r.wake(); }
+    bool fuses_publish() const override { return fusing_reader<reader_type>; }
+    void publish_then_pop(std::string_view channel, std::string_view bytes,
+                          std::vector<std::string>& out, std::size_t max,
+                          std::chrono::milliseconds timeout) override {
+      if constexpr (fusing_reader<reader_type>)
+        r.publish_then_pop(channel, bytes, out, max, timeout);
+      else
+        any_reader::publish_then_pop(channel, bytes, out, max, timeout);
+    }
     reader_type r;
   };
   struct subscription final : any_subscription {
     explicit subscription(subscription_type s) : s(std::move(s)) {}
+    bool healthy() const override {
+      if constexpr (health_reporting<subscription_type>) return s.healthy();
+      else return true;
+    }
     subscription_type s;
   };
 

@@ -11,6 +11,8 @@
 // reconnects by itself with exponential backoff; push/publish throw transport_error while down.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <initializer_list>
 #include <memory>
 #include <mutex>
@@ -24,6 +26,7 @@
 
 #include "redis/command_connection.hpp"
 #include "redis/connection.hpp"
+#include "redis/inbox.hpp"
 #include "redis/queue_reader.hpp"
 #include "redis/registry_store.hpp"
 #include "redis/resp.hpp"
@@ -140,6 +143,17 @@ class transport : public detail::registry_connection<transport> {
     return detail::xrange(*commands_, stream, max);
   }
 
+  /// A channel subscription on a connection of its own, read by the thread that waits (see
+  /// redis/inbox.hpp). Throws transport_error, at the latest after about `budget` (connect,
+  /// handshake and subscription each get a third of it, and no more than the URL's timeouts).
+  inbox open_inbox(std::string channel, std::chrono::milliseconds budget) {
+    settings st = st_;
+    const auto third = std::max(budget / 3, std::chrono::milliseconds(1));
+    st.connect_timeout = std::min(st.connect_timeout, third);
+    st.command_timeout = std::min(st.command_timeout, third);
+    return inbox(st, std::move(channel));
+  }
+
   /// Whether the shared command connection is up (push and publish work).
   bool connected() const { return commands_->connected(); }
 
@@ -157,7 +171,10 @@ class transport : public detail::registry_connection<transport> {
 static_assert(redwire::transport<transport>);
 static_assert(redwire::registry_store<transport>);
 static_assert(redwire::queue_reader<queue_reader>);
+static_assert(redwire::fusing_reader<queue_reader>);
 static_assert(redwire::stream_transport<transport>);
+static_assert(redwire::inbox_transport<transport>);
+static_assert(redwire::health_reporting<subscription>);
 static_assert(redwire::pattern_transport<transport>);
 
 }  // namespace redwire::redis

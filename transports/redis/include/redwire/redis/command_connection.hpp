@@ -126,11 +126,18 @@ class command_connection {
 
   const settings& config() const noexcept { return st_; }
 
+  /// Whether the server takes `CLIENT REPLY SKIP` from this user (probed at every connect).
+  bool skips_replies() const {
+    std::lock_guard lk(m_);
+    return skip_replies_;
+  }
+
+  static constexpr std::string_view skip_next_reply = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n";
+
  private:
   static constexpr std::size_t max_buffered = 8 << 20;
   static constexpr std::chrono::milliseconds checked_write_interval{100};
   static constexpr std::size_t max_kept_buffer = 1 << 20;
-  static constexpr std::string_view skip_next_reply = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n";
 
   static std::unique_ptr<connection> open(const settings& st, bool& skip_replies) {
     auto c = std::make_unique<connection>(st, "redwire:commands");

@@ -32,6 +32,9 @@ struct subscriber_entry {
   gap_handler on_gap;
   std::mutex running;  // held while a handler runs, so that unsubscribing can wait for it
   std::atomic<bool> cancelled{false};
+  /// Subscribed and connected: false from the loss of the connection until Redis confirms the
+  /// subscription again (subscription::healthy()).
+  std::atomic<bool> live{false};
 };
 
 class subscriber {
@@ -79,6 +82,7 @@ class subscriber {
     auto& states = pattern ? patterns_ : channels_;
     auto [it, fresh] = states.try_emplace(e->name);
     it->second.entries.push_back(e);
+    if (it->second.confirmed) e->live = true;
     if (fresh) {
       std::string_view args[] = {pattern ? "PSUBSCRIBE" : "SUBSCRIBE", e->name};
       std::string cmd;
@@ -214,6 +218,7 @@ class subscriber {
       for (auto* states : {&channels_, &patterns_})
         for (auto& [name, s] : *states) all.insert(all.end(), s.entries.begin(), s.entries.end());
     }
+    for (auto& e : all) e->live = false;  // before any gap handler runs: see healthy()
     for (auto& e : all) {
       std::lock_guard running(e->running);
       if (e->cancelled || !e->on_gap) continue;
@@ -268,6 +273,7 @@ class subscriber {
             auto it = states.find(name);
             if (it == states.end()) continue;
             it->second.confirmed = true;
+            for (auto& entry : it->second.entries) entry->live = true;
             cv_.notify_all();
             if (it->second.gap_pending) {
               it->second.gap_pending = false;
@@ -336,6 +342,9 @@ class subscription {
     entry_.reset();
   }
   bool active() const noexcept { return entry_ != nullptr; }
+  /// False from the loss of the connection until the subscription is confirmed again:
+  /// messages published meanwhile are lost (the gap handler says when it begins and ends).
+  bool healthy() const noexcept { return entry_ && entry_->live.load(); }
 
  private:
   std::shared_ptr<detail::subscriber> owner_;
