@@ -19,11 +19,7 @@ cmake -S "$here" -B "$here/build-asan" "${common[@]}" -DREDWIRE_SANITIZE=address
 cmake --build "$here/build-asan" -j "$jobs" \
       --target core_tests memory_tests call_tests test_replica make_corpus wire_fuzzer
 step "ASan+UBSan run, then the fuzzer"
-# redis_outage.killed_*: the command connection may take a push written in the instant Redis
-# dies and lose it, so that call waits its whole timeout instead of failing as unavailable; ASan's
-# slowness widens that window (a known race in the Redis transport, not a memory error).
 (cd "$here/build-asan" &&
- GTEST_FILTER='-redis_outage.killed_redis_ends_calls_promptly_and_calls_resume_after_restart' \
  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
  ctest --output-on-failure -j "$jobs" --timeout 900 \

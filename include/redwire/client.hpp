@@ -487,9 +487,9 @@ class client : public detail::call_api<client> {
     if (!call) return;  // late: the call timed out already
     if (e.kind == message_kind::error_reply) {
       call->error = e.error == errc{} ? errc::bad_message : e.error;
+      call->instance.assign(e.instance);  // errors name who answered; results need not
     }
     call->payload.assign(e.payload);
-    call->instance.assign(e.instance);
     call->complete();
   }
 

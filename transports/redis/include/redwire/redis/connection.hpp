@@ -75,6 +75,20 @@ class connection {
 
   /// A reply already received and buffered, without touching the socket.
   std::optional<reply> buffered_reply() { return parser_.next(); }
+  /// The same, parsed into the parser's own reply (no allocation once warm); valid until the
+  /// next read.
+  reply* buffered_reply_view() { return parser_.next_view(); }
+
+  /// Waits for the next reply until `deadline` (nullptr: timed out), parsed as by
+  /// buffered_reply_view(). Throws transport_error.
+  reply* read_reply_view(clock::time_point deadline) {
+    for (;;) {
+      if (reply* r = parser_.next_view()) return r;
+      std::size_t n = sock_.read_some(buffer_.data(), buffer_.size(), deadline);
+      if (n == 0) return nullptr;
+      parser_.feed(buffer_.data(), n);
+    }
+  }
 
   /// Waits for the next reply until `deadline` (nullopt: timed out). Throws transport_error.
   std::optional<reply> read_reply(clock::time_point deadline) {

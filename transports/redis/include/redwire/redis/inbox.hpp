@@ -66,9 +66,9 @@ class inbox {
     if (!conn_) return inbox_status::lost;
     try {
       for (;;) {
-        while (std::optional<reply> r = conn_->buffered_reply()) {
+        while (reply* r = conn_->buffered_reply_view()) {
           if (r->is_array() && r->elements.size() == 3 && r->elements[0].str == "message") {
-            out.swap(r->elements[2].str);
+            out.swap(r->elements[2].str);  // both keep a capacity: no allocation per message
             return inbox_status::message;
           }
         }

@@ -156,8 +156,14 @@ class queue_reader {
     args.insert(args.end(), s.queues.begin(), s.queues.end());
     for (std::string_view a : {"LEFT", "COUNT"}) args.push_back(a);
     args.push_back(count);
-    std::optional<reply> r = timeout.count() > 0 ? blocking_call(args, deadline)
-                                                 : s.conn->execute(args, s.st.command_timeout);
+    std::optional<reply> answer;  // the non-blocking form only (a pop with no wait)
+    reply* r = nullptr;
+    if (timeout.count() > 0) {
+      r = blocking_call(args, deadline);
+    } else {
+      answer = s.conn->execute(args, s.st.command_timeout);
+      r = &*answer;
+    }
     if (!r) return true;  // woken before it was sent
     if (r->is_error()) {
       if (r->str.starts_with("ERR unknown command")) {
@@ -191,15 +197,16 @@ class queue_reader {
     args.insert(args.end(), s.queues.begin(), s.queues.end());
     std::string seconds = seconds_text(timeout);
     args.push_back(seconds);
-    std::optional<reply> r = blocking_call(args, deadline);
+    reply* r = blocking_call(args, deadline);
     if (!r) return;
     if (r->is_error()) throw transport_error("redwire::redis: BLPOP failed: " + r->str);
     if (r->is_array() && r->elements.size() == 2) out.push_back(std::move(r->elements[1].str));
   }
 
-  // Sends a blocking command unless a wake() is pending (then nullopt), and waits for its reply.
-  // A nil reply (timeout or CLIENT UNBLOCK) consumes the pending wake.
-  std::optional<reply> blocking_call(std::span<const std::string_view> args,
+  // Sends a blocking command unless a wake() is pending (then nullptr), and waits for its reply,
+  // which stays valid until the next read on the connection. A nil reply (timeout or CLIENT
+  // UNBLOCK) consumes the pending wake.
+  reply* blocking_call(std::span<const std::string_view> args,
                                      detail::clock::time_point deadline) {
     detail::reader_state& s = *s_;
     s.blocking = true;  // seen by wake() before it reads wake_pending (both seq_cst)
@@ -209,14 +216,14 @@ class queue_reader {
       s.blocking = false;
       if (!s.prefix.empty()) s.conn->send(s.prefix);  // the reply goes out all the same
       s.prefix.clear();
-      return std::nullopt;
+      return nullptr;
     }
     cmd.append(s.prefix);  // what publish_then_pop sends ahead, in the same write (once)
     s.prefix.clear();
     detail::append_command(cmd, args);
     s.conn->send(cmd);
     // Redis times the command out itself; our own deadline only catches a dead server.
-    std::optional<reply> r = s.conn->read_reply(deadline + s.st.command_timeout);
+    reply* r = s.conn->read_reply_view(deadline + s.st.command_timeout);
     s.blocking = false;
     if (!r) throw transport_error("redwire::redis: no answer to " + std::string(args[0]) + " from " + s.st.describe());
     if (r->is_nil()) s.wake_pending = false;

@@ -75,47 +75,83 @@ inline void append_command(std::string& out, std::initializer_list<std::string_v
   append_command(out, std::span<const std::string_view>(args.begin(), args.size()));
 }
 
-inline reply to_reply(const redisReply* r) {
-  reply out;
-  switch (r->type) {
-    case REDIS_REPLY_STRING: out.type = reply_type::string; break;
-    case REDIS_REPLY_STATUS: out.type = reply_type::status; break;
-    case REDIS_REPLY_ERROR: out.type = reply_type::error; break;
-    case REDIS_REPLY_INTEGER: out.type = reply_type::integer; break;
-    case REDIS_REPLY_ARRAY: out.type = reply_type::array; break;
-    default: out.type = reply_type::nil; break;
-  }
-  if (out.type == reply_type::string || out.type == reply_type::status ||
-      out.type == reply_type::error) {
-    out.str.assign(r->str, r->len);
-  } else if (out.type == reply_type::integer) {
-    out.integer = r->integer;
-  } else if (out.type == reply_type::array) {
-    out.elements.reserve(r->elements);
-    for (std::size_t i = 0; i < r->elements; ++i) out.elements.push_back(to_reply(r->element[i]));
-  }
-  return out;
-}
-
 /// Incremental reply parser: feed() what the socket gave, then next() until it returns nothing.
+///
+/// hiredis's reader builds the reply through our object functions straight into a `reply` that
+/// the parser keeps and reuses: strings and element vectors keep their capacity from one reply
+/// to the next, so a stream of same-shaped replies (pub/sub messages, pops) is parsed without
+/// a heap allocation (hiredis's own redisReply objects are never made).
 class reply_parser {
  public:
-  reply_parser() : reader_(redisReaderCreate()) {
+  reply_parser() : reader_(redisReaderCreateWithFunctions(&functions)) {
     if (!reader_) throw std::bad_alloc();
+    reader_->privdata = &root_;
   }
+  reply_parser(const reply_parser&) = delete;
+  reply_parser& operator=(const reply_parser&) = delete;
 
   void feed(const char* data, std::size_t n) {
     if (redisReaderFeed(reader_.get(), data, n) != REDIS_OK) fail();
   }
 
-  /// The next complete reply, if there is one. Throws transport_error on a protocol error.
-  std::optional<reply> next() {
+  /// The next complete reply, if there is one; valid until the next call. Throws
+  /// transport_error on a protocol error.
+  reply* next_view() {
     void* raw = nullptr;
     if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) fail();
-    if (!raw) return std::nullopt;
-    std::unique_ptr<redisReply, void (*)(void*)> r(static_cast<redisReply*>(raw), freeReplyObject);
-    return to_reply(r.get());
+    return static_cast<reply*>(raw);
   }
+
+  /// The next complete reply, if there is one, as a value of its own.
+  std::optional<reply> next() {
+    reply* r = next_view();
+    if (!r) return std::nullopt;
+    return std::move(*r);
+  }
+
+ private:
+  static reply& slot_of(const redisReadTask* task) {
+    if (!task->parent) return *static_cast<reply*>(task->privdata);
+    return static_cast<reply*>(task->parent->obj)->elements[static_cast<std::size_t>(task->idx)];
+  }
+  static void* make_string(const redisReadTask* task, char* s, std::size_t n) {
+    reply& r = slot_of(task);
+    r.type = task->type == REDIS_REPLY_ERROR    ? reply_type::error
+             : task->type == REDIS_REPLY_STATUS ? reply_type::status
+                                                : reply_type::string;
+    r.str.assign(s, n);
+    r.integer = 0;
+    r.elements.clear();
+    return &r;
+  }
+  static void* make_array(const redisReadTask* task, int n) {
+    reply& r = slot_of(task);
+    r.type = reply_type::array;
+    r.str.clear();
+    r.integer = 0;
+    r.elements.resize(static_cast<std::size_t>(n < 0 ? 0 : n));  // elements keep their capacity
+    return &r;
+  }
+  static void* make_integer(const redisReadTask* task, long long v) {
+    reply& r = slot_of(task);
+    r.type = reply_type::integer;
+    r.str.clear();
+    r.integer = v;
+    r.elements.clear();
+    return &r;
+  }
+  static void* make_nil(const redisReadTask* task) {
+    reply& r = slot_of(task);
+    r.type = reply_type::nil;
+    r.str.clear();
+    r.integer = 0;
+    r.elements.clear();
+    return &r;
+  }
+  static void free_object(void*) {}  // everything lives in root_
+
+  static inline redisReplyObjectFunctions functions{make_string, make_array, make_integer,
+                                                     make_nil, free_object};
 
  private:
   [[noreturn]] void fail() {
@@ -125,6 +161,7 @@ class reply_parser {
   struct free_reader {
     void operator()(redisReader* r) const noexcept { redisReaderFree(r); }
   };
+  reply root_;  // before reader_: the reader points into it
   std::unique_ptr<redisReader, free_reader> reader_;
 };
 

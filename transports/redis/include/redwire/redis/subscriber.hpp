@@ -244,7 +244,7 @@ class subscriber {
         continue;
       }
       ping_sent = false;
-      while (std::optional<reply> r = conn_->buffered_reply()) {
+      while (reply* r = conn_->buffered_reply_view()) {  // reused: no allocation per message
         if (!r->is_array() || r->elements.size() < 2) continue;
         std::string_view kind = r->elements[0].str;
         targets.clear();
