@@ -4,7 +4,23 @@
 #                                  persistence, data and log in WORK_DIR; sets PRIVATE_REDIS_PID,
 #                                  PRIVATE_REDIS_PORT and PRIVATE_REDIS_URL, and fails loudly
 #                                  (log printed) when it does not answer within 5 s.
-# The caller stops it (kill "$PRIVATE_REDIS_PID") in its own cleanup.
+#   cleanup_at_exit WORK_DIR       at exit, stops every process in the array `pids` (TERM, then
+#                                  waits for it) and removes WORK_DIR.
+# Scripts add the server and their own background processes to `pids`.
+
+pids=()
+
+cleanup_at_exit() {
+  _redwire_work="${1:?cleanup_at_exit WORK_DIR}"
+  trap _redwire_cleanup EXIT
+}
+
+_redwire_cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$_redwire_work"
+}
 
 start_private_redis() {
   local work="${1:?start_private_redis WORK_DIR}"

@@ -7,16 +7,9 @@
 set -euo pipefail
 bin="$(cd "${1:?usage: run-demo.sh BIN_DIR}" && pwd)"
 work="$(mktemp -d -t redwire-demo.XXXXXX)"
-pids=()
 # shellcheck source=private-redis.sh
 source "$(dirname "${BASH_SOURCE[0]}")/private-redis.sh"
-
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+cleanup_at_exit "$work"
 
 url="${REDWIRE_REDIS_URL:-}"
 if [ -z "$url" ]; then

@@ -41,7 +41,7 @@ if ! out="$("$here/build-tsan/tests/memory_tests" --gtest_filter=-* 2>&1)"; then
   fi
 fi
 concurrent='*shared_client*:*async*:*replicas*:*same_key*:*stop_finishes*:*inside_a_handler*'
-concurrent+=':*nested*:*targeted*:*auth*:*hostile*'
+concurrent+=':*nested*:*targeted*:*auth*:*hostile*:*inbox*:*late_reply*'
 step "TSan run: memory_tests, call_tests ($concurrent)"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$here/tests/tsan.supp"
 "${run[@]}" "$here/build-tsan/tests/memory_tests" --gtest_brief=1

@@ -11,15 +11,9 @@ duration="${2:-600}"
 interval="${3:-30}"
 [ -x "$tool" ] || { echo "$tool not built (configure with -DREDWIRE_BUILD_BENCH=ON)" >&2; exit 1; }
 work="$(mktemp -d -t redwire-soak.XXXXXX)"
-pids=()
 # shellcheck source=private-redis.sh
 source "$(dirname "${BASH_SOURCE[0]}")/private-redis.sh"
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+cleanup_at_exit "$work"
 
 start_private_redis "$work"
 pids+=("$PRIVATE_REDIS_PID")

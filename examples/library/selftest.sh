@@ -5,15 +5,9 @@
 set -euo pipefail
 bin="$(cd "${1:?usage: selftest.sh BIN_DIR}" && pwd)"
 work="$(mktemp -d -t redwire-library.XXXXXX)"
-pids=()
 # shellcheck source=../../scripts/private-redis.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/private-redis.sh"
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+cleanup_at_exit "$work"
 
 start_private_redis "$work"
 pids+=("$PRIVATE_REDIS_PID")
