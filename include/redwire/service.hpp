@@ -311,6 +311,7 @@ class service {
     std::string reply;
     std::string reply_to;  // set: `reply` waits to go out with this worker's next pop
     const bool fuse = reader_->fuses_publish() && options_.workers > 1;
+    const bool cork = bus_->corks();
     std::unique_lock lock(mutex_);
     for (;;) {
       if (!ready_.empty()) {
@@ -318,14 +319,27 @@ class service {
         ready_.pop_front();
         ++busy_;
         const bool lone = fuse && pop_owed_ && owed_by_ == std::this_thread::get_id();
+        // Part of a batch of fast requests: the reply waits for the batch's others (below).
+        const bool hold = cork && !lone && !ready_.empty() && average_run_ns_ > 0 &&
+                          average_run_ns_ < hold_below_ns;
+        const bool flush_first = held_replies_ && ready_.empty();  // the batch is all taken
+        if (flush_first) held_replies_ = false;
         lock.unlock();
+        if (flush_first) flush_replies();
         const auto began = std::chrono::steady_clock::now();
-        execute(item.bytes, reply, lone ? &reply_to : nullptr);
+        execute(item.bytes, reply, lone ? &reply_to : nullptr, hold);
         const auto ran = std::chrono::steady_clock::now() - began;
         lock.lock();
         --busy_;
         note_run_time(ran);
         if (!item.key.empty()) release_key(item.key);
+        held_replies_ = held_replies_ || hold;
+        if (held_replies_ && ready_.empty()) {  // the batch is taken: its replies go out now
+          held_replies_ = false;
+          lock.unlock();
+          flush_replies();
+          lock.lock();
+        }
         if (!reply_to.empty() && !(ready_.empty() && !stopping_ && !popping_ && pop_owed_ &&
                                    owed_by_ == std::this_thread::get_id())) {
           lock.unlock();  // someone else pops meanwhile, or there is work: send it now
@@ -451,7 +465,8 @@ class service {
 
   // With `defer_to`, a successful reply is left in `reply` and its channel in *defer_to, for the
   // caller to send (with its next pop); errors go out at once.
-  void execute(const std::string& bytes, std::string& reply, std::string* defer_to) {
+  // With `hold`, the reply waits in the transport's buffer for flush_replies().
+  void execute(const std::string& bytes, std::string& reply, std::string* defer_to, bool hold) {
     envelope e;
     try {
       e = decode_envelope(bytes);
@@ -557,7 +572,7 @@ class service {
     if (defer_to)
       defer_to->assign(e.reply_to);
     else
-      publish(e.reply_to, reply);
+      publish(e.reply_to, reply, hold);
   }
 
   // Returns the size of the header written (where the payload starts).
@@ -585,12 +600,24 @@ class service {
     publish(request.reply_to, out);
   }
 
-  void publish(std::string_view channel, const std::string& bytes) {
+  void publish(std::string_view channel, const std::string& bytes, bool hold = false) {
     try {
-      bus_->publish(channel, bytes);
+      if (hold)
+        bus_->publish_held(channel, bytes);
+      else
+        bus_->publish(channel, bytes);
     } catch (const transport_error& e) {
       log(log_level::warning,
           "service " + options_.instance_id + ": a reply was lost: " + e.what());
+    }
+  }
+
+  void flush_replies() {
+    try {
+      bus_->flush();
+    } catch (const transport_error& e) {
+      log(log_level::warning,
+          "service " + options_.instance_id + ": replies were lost: " + e.what());
     }
   }
 
@@ -609,6 +636,13 @@ class service {
   // watches and takes over popping if that takes longer than lone_takeover.
   static constexpr std::chrono::microseconds lone_takeover{1000};
   bool pop_owed_ = false, watching_ = false;
+  // Replies to a batch wait in the transport (corking_transport) while more of the batch is
+  // ready to run, if handlers take under hold_below_ns on average; as soon as the batch is all
+  // taken (a worker takes its last request, or finishes one and finds none left) they are
+  // written, in one write instead of one per reply. A held reply thus waits only until the rest
+  // of its batch has been taken by free workers, never for the handlers it does not run itself.
+  static constexpr std::int64_t hold_below_ns = 50'000;
+  bool held_replies_ = false;
   std::chrono::steady_clock::time_point owed_since_{};
   std::thread::id owed_by_{};
   bool registered_ = false;  // the heartbeat component was added

@@ -82,6 +82,15 @@ concept fusing_reader = queue_reader<R> && requires(R& r, std::string_view s,
   r.publish_then_pop(s, s, out, max, timeout);
 };
 
+/// Optional: t.publish_held(channel, bytes) publishes later — at t.flush() or with the next
+/// publish that is not held — so that many messages leave in one write. Both throw
+/// transport_error as publish does.
+template <class T>
+concept corking_transport = transport<T> && requires(T& t, std::string_view s) {
+  t.publish_held(s, s);
+  t.flush();
+};
+
 /// What inbox::receive found.
 enum class inbox_status {
   message,  ///< a message of the channel is in `out`

@@ -207,6 +207,26 @@ TEST_P(calls, a_late_reply_is_not_taken_for_the_next_call) {
   EXPECT_EQ(*quick, 2);  // the second sleep run: the late reply of the first said 1
 }
 
+TEST_P(calls, fast_replies_do_not_wait_for_a_slow_call_of_their_batch) {
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(cli_->call(calc::add, i, 1), i + 1);  // handlers look fast
+  for (bool slow_first : {true, false}) {
+    std::vector<std::future<int>> fast;
+    std::future<int> slow;
+    if (slow_first) slow = cli_->async_call(calc::sleep_ms, 1500);
+    const auto sent = std::chrono::steady_clock::now();
+    for (int i = 0; i < 30; ++i) fast.push_back(cli_->async_call(calc::add, i, i));
+    if (!slow_first) slow = cli_->async_call(calc::sleep_ms, 1500);
+    for (int i = 0; i < 30; ++i) {
+      ASSERT_EQ(fast[i].wait_for(5s), std::future_status::ready);
+      EXPECT_EQ(fast[i].get(), 2 * i);
+    }
+    // Well before the slow handler ends: their replies were not held behind it.
+    EXPECT_LT(std::chrono::steady_clock::now() - sent, 1000ms) << "slow first: " << slow_first;
+    ASSERT_EQ(slow.wait_for(5s), std::future_status::ready);
+    EXPECT_GT(slow.get(), 0);
+  }
+}
+
 TEST_P(calls, async_timeout_completes_the_future) {
   static constexpr redwire::procedure<"nobody.add", int(int, int)> nobody_add{};
   auto f = cli_->with({.timeout = 100ms}).async_call(nobody_add, 1, 2);

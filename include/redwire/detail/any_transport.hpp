@@ -58,6 +58,12 @@ class any_transport {
   virtual std::unique_ptr<any_subscription> subscribe(std::string_view channel,
                                                       message_handler on_message,
                                                       gap_handler on_gap) = 0;
+  /// See redwire::corking_transport; without it, a plain publish.
+  virtual bool corks() const { return false; }
+  virtual void publish_held(std::string_view channel, std::string_view bytes) {
+    publish(channel, bytes);
+  }
+  virtual void flush() {}
 
   /// See redwire::inbox_transport; nullptr when the transport has no inboxes.
   virtual std::unique_ptr<any_inbox> open_inbox(std::string channel,
@@ -159,6 +165,14 @@ class transport_adapter final : public any_transport {
   }
   void publish(std::string_view channel, std::string_view bytes) override {
     t_.publish(channel, bytes);
+  }
+  bool corks() const override { return corking_transport<T>; }
+  void publish_held(std::string_view channel, std::string_view bytes) override {
+    if constexpr (corking_transport<T>) t_.publish_held(channel, bytes);
+    else t_.publish(channel, bytes);
+  }
+  void flush() override {
+    if constexpr (corking_transport<T>) t_.flush();
   }
   std::unique_ptr<any_subscription> subscribe(std::string_view channel, message_handler on_message,
                                               gap_handler on_gap) override {

@@ -73,6 +73,14 @@ class transport : public detail::registry_connection<transport> {
     commands_->send(args, "PUBLISH");
   }
 
+  /// A PUBLISH that waits in the command connection's buffer until flush() or the next write
+  /// (redwire::corking_transport): a service's replies to one batch leave in one write.
+  void publish_held(std::string_view channel, std::string_view bytes) {
+    std::string_view args[] = {"PUBLISH", channel, bytes};
+    commands_->send(args, "PUBLISH", {}, true);
+  }
+  void flush() { commands_->flush(); }
+
   /// A reader over `queues`, the first served first; it connects at its first pop().
   queue_reader open_reader(std::vector<std::string> queues) {
     return queue_reader(commands_, std::move(queues));
@@ -174,6 +182,7 @@ static_assert(redwire::queue_reader<queue_reader>);
 static_assert(redwire::fusing_reader<queue_reader>);
 static_assert(redwire::stream_transport<transport>);
 static_assert(redwire::inbox_transport<transport>);
+static_assert(redwire::corking_transport<transport>);
 static_assert(redwire::health_reporting<subscription>);
 static_assert(redwire::pattern_transport<transport>);
 

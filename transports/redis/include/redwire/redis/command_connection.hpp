@@ -71,7 +71,11 @@ class command_connection {
 
   /// Queues a command and makes sure it gets written; does not wait for the reply.
   /// Throws transport_error at once when the connection is down.
-  void send(std::span<const std::string_view> args, const char* what, callback cb = {}) {
+  ///
+  /// With `hold`, the command waits in the buffer (up to 64 KiB) until the next send without
+  /// `hold` or flush(): a service answering a batch sends its replies in one write.
+  void send(std::span<const std::string_view> args, const char* what, callback cb = {},
+            bool hold = false) {
     std::unique_lock lk(m_);
     if (out_.size() > max_buffered) {
       // Back-pressure: Redis reads slower than we write; wait a little rather than grow forever.
@@ -95,6 +99,31 @@ class command_connection {
       append_command(out_, args);
       pending_.push_back(slot{what, std::move(cb)});
     }
+    if (hold && out_.size() < max_held) return;  // flush() or the next send writes it
+    flush_locked(lk);
+  }
+
+  /// Writes what held sends left in the buffer. Throws transport_error when the write fails.
+  void flush() {
+    std::unique_lock lk(m_);
+    if (out_.empty() || !connected_ || stop_) return;
+    flush_locked(lk);
+  }
+
+  const settings& config() const noexcept { return st_; }
+
+  /// Whether the server takes `CLIENT REPLY SKIP` from this user (probed at every connect).
+  bool skips_replies() const {
+    std::lock_guard lk(m_);
+    return skip_replies_;
+  }
+
+  static constexpr std::string_view skip_next_reply = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n";
+
+ private:
+  // Under m_ (lk): writes everything queued; one writer at a time, the others leave their
+  // commands for it.
+  void flush_locked(std::unique_lock<std::mutex>& lk) {
     if (flushing_) return;  // the writer at work will take it along
     flushing_ = true;
     std::string batch = std::move(spare_);  // its capacity is kept: no allocation per command
@@ -124,18 +153,8 @@ class command_connection {
     if (failed) throw transport_error(error);
   }
 
-  const settings& config() const noexcept { return st_; }
-
-  /// Whether the server takes `CLIENT REPLY SKIP` from this user (probed at every connect).
-  bool skips_replies() const {
-    std::lock_guard lk(m_);
-    return skip_replies_;
-  }
-
-  static constexpr std::string_view skip_next_reply = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n";
-
- private:
   static constexpr std::size_t max_buffered = 8 << 20;
+  static constexpr std::size_t max_held = 64 << 10;
   static constexpr std::chrono::milliseconds checked_write_interval{100};
   static constexpr std::size_t max_kept_buffer = 1 << 20;
 
