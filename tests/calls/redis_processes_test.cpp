@@ -64,8 +64,29 @@ TEST(redis_processes, a_killed_replica_leaves_the_survivor_serving) {
   redwire::client cli{bus};
   for (std::string id : {"replica-a", "replica-b"})
     ASSERT_EQ(cli.with({.timeout = 10s, .instance = id}).call(calc::whoami), id);
+  // Under load: 16 calls of 400 ms over 2 replicas of 4 workers, so each replica is running some
+  // when replica-a is killed.
+  std::vector<std::future<int>> in_flight;
+  for (int i = 0; i < 16; ++i)
+    in_flight.push_back(cli.with({.timeout = 1500ms}).async_call(calc::sleep_ms, 400));
+  std::this_thread::sleep_for(150ms);
   a.signal(SIGKILL);
   a.wait();
+  int answered = 0, failed = 0;
+  for (auto& f : in_flight) {
+    ASSERT_EQ(f.wait_for(5s), std::future_status::ready) << "a call hung";
+    try {
+      f.get();
+      ++answered;
+    } catch (const redwire::rpc_error& e) {
+      // The calls replica-a had taken end at their timeout, saying which procedure and why.
+      ++failed;
+      EXPECT_TRUE(e.code() == errc::timeout || e.code() == errc::unavailable) << e.what();
+      EXPECT_NE(std::string(e.what()).find("calc.sleep"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_GT(answered, 0) << "replica-b answered nothing";
+  EXPECT_GT(failed, 0) << "replica-a had taken none of the calls";
   for (int i = 0; i < 20; ++i) EXPECT_EQ(cli.with({.timeout = 2s}).call(calc::whoami), "replica-b");
 }
 
