@@ -360,14 +360,26 @@ class service {
         continue;
       }
       if (owed_elsewhere) {
+        // Watch: while lone requests keep coming, stay armed (waking once per lone_takeover)
+        // rather than sleep and be notified at every one; leave after lone_linger without any.
         watching_ = true;
-        const auto until = owed_since_ + lone_takeover;
-        state_changed_.wait_until(lock, until);
+        bool take_over = false;
+        while (ready_.empty() && !stopping_) {
+          const auto now = std::chrono::steady_clock::now();
+          if (pop_owed_ && !popping_ && owed_by_ != std::this_thread::get_id()) {
+            if (now >= owed_since_ + lone_takeover) {
+              take_over = true;  // the leader is still in its handler
+              break;
+            }
+            state_changed_.wait_until(lock, owed_since_ + lone_takeover);
+          } else if (now - owed_since_ < lone_linger) {
+            state_changed_.wait_for(lock, lone_takeover);
+          } else {
+            break;
+          }
+        }
         watching_ = false;
-        if (!pop_owed_ || popping_ || !ready_.empty() || stopping_ ||
-            std::chrono::steady_clock::now() < owed_since_ + lone_takeover)
-          continue;
-        // The leader is still in its handler: take over popping.
+        if (!take_over) continue;
       }
       popping_ = true;
       pop_owed_ = false;
@@ -635,6 +647,7 @@ class service {
   // A worker runs a lone request it popped and pops again afterwards (work()); one idle worker
   // watches and takes over popping if that takes longer than lone_takeover.
   static constexpr std::chrono::microseconds lone_takeover{1000};
+  static constexpr std::chrono::milliseconds lone_linger{20};
   bool pop_owed_ = false, watching_ = false;
   // Replies to a batch wait in the transport (corking_transport) while more of the batch is
   // ready to run, if handlers take under hold_below_ns on average; as soon as the batch is all
