@@ -205,23 +205,7 @@ class stream_consumer final : public service_component {
     }
     auto backoff = o.retry_backoff;
     for (;;) {
-      const call_context context{f.name, f.trace_id, f.source, s_.instance, {}};
-      bool decoded = false, failed = false;
-      std::string error;
-      const auto started = clock::now();
-      {
-        call_scope scope(context);
-        try {
-          dispatch_(f, decoded);
-        } catch (const std::exception& e) {
-          failed = true;
-          error = e.what();
-        } catch (...) {
-          failed = true;
-          error = "the handler threw something that is not a std::exception";
-        }
-      }
-      const auto elapsed = clock::now() - started;
+      const auto [decoded, failed, error, elapsed] = run_event_handler(dispatch_, f, s_.instance);
       if (failed && !decoded) {
         poison(entry, "its value does not decode: " + error);
         return;

@@ -38,6 +38,36 @@ namespace redwire::detail {
 /// value decoded (an exception before that is bad input, after it a failing handler).
 using event_dispatch = std::function<void(const event_frame&, bool& decoded)>;
 
+/// What running an event's handler gave: whether its value decoded, whether it threw (and
+/// what), and how long it ran.
+struct handler_run {
+  bool decoded = false;
+  bool failed = false;
+  std::string error;
+  std::chrono::steady_clock::duration elapsed{};
+};
+
+/// Runs the handler of `f` on instance `instance`, inside the event's call_context (its trace id
+/// follows into the calls and events the handler makes). Never throws what the handler throws.
+inline handler_run run_event_handler(const event_dispatch& dispatch, const event_frame& f,
+                                     std::string_view instance) {
+  handler_run r;
+  const call_context context{f.name, f.trace_id, f.source, instance, {}};
+  call_scope scope(context);
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    dispatch(f, r.decoded);
+  } catch (const std::exception& e) {
+    r.failed = true;
+    r.error = e.what();
+  } catch (...) {
+    r.failed = true;
+    r.error = "the handler threw something that is not a std::exception";
+  }
+  r.elapsed = std::chrono::steady_clock::now() - started;
+  return r;
+}
+
 /// Logs "<what> ... <error>" with the component's context, at most once per second for
 /// repeated failures, so a broken peer cannot flood the log.
 class throttled_log {
@@ -180,21 +210,7 @@ class topic_subscription final : public service_component {
           "' declared differently by its publisher (another value type)");
       return;
     }
-    const call_context context{f.name, f.trace_id, f.source, s_.instance, {}};
-    call_scope scope(context);
-    bool decoded = false, failed = false;
-    std::string error;
-    const auto started = std::chrono::steady_clock::now();
-    try {
-      dispatch_(f, decoded);
-    } catch (const std::exception& e) {
-      failed = true;
-      error = e.what();
-    } catch (...) {
-      failed = true;
-      error = "the handler threw something that is not a std::exception";
-    }
-    const auto elapsed = std::chrono::steady_clock::now() - started;
+    const auto [decoded, failed, error, elapsed] = run_event_handler(dispatch_, f, s_.instance);
     if (failed && !decoded) {
       bad("an event whose value does not decode: " + error);
       return;

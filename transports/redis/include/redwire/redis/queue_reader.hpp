@@ -45,6 +45,40 @@ struct reader_state {
   clock::time_point last_unfused{};  // the last reply published through the command connection
 };
 
+// Connects `s.conn` unless it is there (the reader's and the stream reader's own connection),
+// with exponential backoff between failed attempts; never holds the caller much past
+// `deadline`. Throws transport_error.
+inline void ensure_connected(reader_state& s, clock::time_point deadline, std::string_view name) {
+  if (s.conn) return;
+  if (clock::now() < s.next_attempt) {
+    std::this_thread::sleep_until(std::min(s.next_attempt, deadline));
+    if (clock::now() < s.next_attempt)
+      throw transport_error("redwire::redis: cannot reach " + s.st.describe() + " (retrying)");
+  }
+  settings st = s.st;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+  auto bound = std::clamp(left, std::chrono::milliseconds(50), s.st.connect_timeout);
+  st.connect_timeout = bound;
+  st.command_timeout = std::min(st.command_timeout, bound);
+  try {
+    s.conn = std::make_unique<connection>(st, name, true);
+    s.conn->sock().set_send_timeout(s.st.command_timeout);
+    s.client_id = s.conn->client_id();
+    s.backoff = s.st.reconnect_min;
+  } catch (const transport_error&) {
+    s.next_attempt = clock::now() + s.backoff;
+    s.backoff = std::min(s.backoff * 2, s.st.reconnect_max);
+    throw;
+  }
+}
+
+// After a failure: the next ensure_connected tries at once; backoff grows only if that fails.
+inline void drop_connection(reader_state& s) {
+  s.conn.reset();
+  s.client_id = -1;
+  s.next_attempt = {};
+}
+
 // CLIENT UNBLOCK may reach Redis before the BLPOP it targets (they travel on two connections):
 // Redis then answers 0 and we try again while the reader still says it is blocking.
 inline void send_unblock(const std::shared_ptr<reader_state>& s, int attempts_left) {
@@ -237,38 +271,9 @@ class queue_reader {
   }
 
   void ensure_connected(detail::clock::time_point deadline) {
-    detail::reader_state& s = *s_;
-    if (s.conn) return;
-    auto now = detail::clock::now();
-    if (now < s.next_attempt) {
-      std::this_thread::sleep_until(std::min(s.next_attempt, deadline));
-      if (detail::clock::now() < s.next_attempt) {
-        throw transport_error("redwire::redis: cannot reach " + s.st.describe() + " (retrying)");
-      }
-    }
-    // Never let a reconnect hold a pop much past its timeout.
-    settings st = s.st;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - detail::clock::now());
-    auto bound = std::clamp(left, std::chrono::milliseconds(50), s.st.connect_timeout);
-    st.connect_timeout = bound;
-    st.command_timeout = std::min(st.command_timeout, bound);
-    try {
-      s.conn = std::make_unique<detail::connection>(st, "redwire:reader", true);
-      s.conn->sock().set_send_timeout(s.st.command_timeout);
-      s.client_id = s.conn->client_id();
-      s.backoff = s.st.reconnect_min;
-    } catch (const transport_error&) {
-      s.next_attempt = detail::clock::now() + s.backoff;
-      s.backoff = std::min(s.backoff * 2, s.st.reconnect_max);
-      throw;
-    }
+    detail::ensure_connected(*s_, deadline, "redwire:reader");
   }
-
-  void drop_connection() {
-    s_->conn.reset();
-    s_->client_id = -1;
-    s_->next_attempt = {};  // first retry at once; backoff grows only if it fails
-  }
+  void drop_connection() { detail::drop_connection(*s_); }
 
   std::shared_ptr<detail::reader_state> s_;
 };

@@ -258,28 +258,9 @@ class stream_reader {
   }
 
   void ensure_connected(detail::clock::time_point deadline) {
-    detail::reader_state& s = *s_;
-    if (s.conn) return;
-    if (detail::clock::now() < s.next_attempt) {
-      std::this_thread::sleep_until(std::min(s.next_attempt, deadline));
-      if (detail::clock::now() < s.next_attempt)
-        throw transport_error("redwire::redis: cannot reach " + s.st.describe() + " (retrying)");
-    }
-    try {
-      s.conn = std::make_unique<detail::connection>(s.st, "redwire:stream", true);
-      s.client_id = s.conn->client_id();
-      s.backoff = s.st.reconnect_min;
-    } catch (const transport_error&) {
-      s.next_attempt = detail::clock::now() + s.backoff;
-      s.backoff = std::min(s.backoff * 2, s.st.reconnect_max);
-      throw;
-    }
+    detail::ensure_connected(*s_, deadline, "redwire:stream");
   }
-
-  void drop_connection() {
-    s_->conn.reset();
-    s_->client_id = -1;
-  }
+  void drop_connection() { detail::drop_connection(*s_); }
 
   std::shared_ptr<detail::reader_state> s_;
   std::string stream_, group_, consumer_;
