@@ -28,6 +28,7 @@
 #include "codec.hpp"
 #include "context.hpp"
 #include "detail/any_transport.hpp"
+#include "detail/async_calls.hpp"
 #include "detail/auth.hpp"
 #include "detail/diagnostics.hpp"
 #include "detail/inbox_pool.hpp"
@@ -136,6 +137,43 @@ decltype(auto) as_declared(Given&& g) {
     return std::remove_cvref_t<Declared>(std::forward<Given>(g));
 }
 
+/// The buffer a thread builds the frame of its call in: kept from one call to the next (no
+/// allocation per call), given up when it grew past 64 KiB. A call made while another one's
+/// frame is being built on the same thread (a serializer that calls out) gets a fresh one.
+class frame_buffer {
+ public:
+  frame_buffer() : kept_(&slot()) {
+    if (kept_->in_use) {
+      kept_ = nullptr;
+      return;
+    }
+    kept_->in_use = true;
+    kept_->bytes.clear();
+  }
+  ~frame_buffer() {
+    if (!kept_) return;
+    if (kept_->bytes.capacity() > max_kept) std::string().swap(kept_->bytes);
+    kept_->in_use = false;
+  }
+  frame_buffer(const frame_buffer&) = delete;
+  frame_buffer& operator=(const frame_buffer&) = delete;
+
+  std::string& bytes() noexcept { return kept_ ? kept_->bytes : own_; }
+
+ private:
+  static constexpr std::size_t max_kept = 64 << 10;
+  struct state {
+    std::string bytes;
+    bool in_use = false;
+  };
+  static state& slot() {
+    thread_local state s;
+    return s;
+  }
+  state* kept_;
+  std::string own_;
+};
+
 template <class R>
 R decode_result(std::string_view payload) {
   if constexpr (std::is_void_v<R>) {
@@ -205,11 +243,12 @@ class client : public detail::call_api<client> {
     const std::uint64_t id = next_call_id();
     detail::inbox_pool::lease box =
         o.instance.empty() ? inboxes_->acquire(timeout) : detail::inbox_pool::lease{};
-    std::string frame;
+    detail::frame_buffer buffer;
+    std::string& frame = buffer.bytes();
     try {
-      frame = make_frame<A...>(message_kind::request, p, o, id, timeout,
-                               box ? std::string_view(box->channel) : reply_channel_,
-                               std::forward<G>(args)...);
+      make_frame<A...>(frame, message_kind::request, p, o, id, timeout,
+                       box ? std::string_view(box->channel) : reply_channel_,
+                       std::forward<G>(args)...);
     } catch (const std::system_error& e) {
       return rpc_error(to_errc(e), e.what(), std::string(p.name));
     }
@@ -232,22 +271,22 @@ class client : public detail::call_api<client> {
   template <fixed_string N, class R, class... A, class... G>
   std::future<R> async_call_with(const call_options& o, const procedure<N, R(A...)>& p,
                                  G&&... args) {
-    auto call = std::make_unique<async_slot<R>>();
-    call->procedure = p.name;
-    auto future = call->promise.get_future();
+    detail::async_call* call = async_calls_.start<R>(p.name, &complete_async<R>);
+    auto future = call->promise<R>().get_future();
     const std::uint64_t id = next_call_id();
     const auto timeout = effective_timeout(o);
-    std::string frame;
+    detail::frame_buffer buffer;
+    std::string& frame = buffer.bytes();
     try {
-      frame = make_frame<A...>(message_kind::request, p, o, id, timeout, reply_channel_,
-                               std::forward<G>(args)...);
+      make_frame<A...>(frame, message_kind::request, p, o, id, timeout, reply_channel_,
+                       std::forward<G>(args)...);
     } catch (const std::system_error& e) {
-      call->promise.set_exception(
-          std::make_exception_ptr(rpc_error(to_errc(e), e.what(), std::string(p.name))));
+      call->error = to_errc(e);
+      call->payload = e.what();
+      call->complete();
       return future;
     }
-    auto* raw = call.release();
-    pending_.add_with_timeout(id, raw, timeout);
+    pending_.add_with_timeout(id, call, timeout);
     std::optional<std::string> failure = send(p, o, frame);
     if (!failure && !reply_subscription_->healthy()) failure = replies_interrupted;
     if (failure) {
@@ -262,10 +301,11 @@ class client : public detail::call_api<client> {
 
   template <fixed_string N, class R, class... A, class... G>
   void notify_with(const call_options& o, const procedure<N, R(A...)>& p, G&&... args) {
-    std::string frame;
+    detail::frame_buffer buffer;
+    std::string& frame = buffer.bytes();
     try {
-      frame = make_frame<A...>(message_kind::notification, p, o, 0, effective_timeout(o), {},
-                               std::forward<G>(args)...);
+      make_frame<A...>(frame, message_kind::notification, p, o, 0, effective_timeout(o), {},
+                       std::forward<G>(args)...);
     } catch (const std::system_error& e) {
       throw rpc_error(to_errc(e), e.what(), std::string(p.name));
     }
@@ -317,33 +357,32 @@ class client : public detail::call_api<client> {
   }
 
  private:
+  // Completes an async call (on the thread that took it from the table) and recycles it.
   template <class R>
-  struct async_slot final : detail::pending_call {
-    async_slot() { on_complete = &complete_async; }
-    std::promise<R> promise;
-    std::string_view procedure;
-
-    static void complete_async(detail::pending_call* base) {
-      std::unique_ptr<async_slot> self(static_cast<async_slot*>(base));
-      try {
-        if (self->error != errc{}) {
-          throw rpc_error(self->error, std::move(self->payload), std::string(self->procedure),
-                          std::move(self->instance));
-        }
-        if constexpr (std::is_void_v<R>) {
-          detail::decode_result<void>(self->payload);
-          self->promise.set_value();
-        } else {
-          self->promise.set_value(detail::decode_result<R>(self->payload));
-        }
-      } catch (const rpc_error&) {
-        self->promise.set_exception(std::current_exception());
-      } catch (const std::system_error& e) {
-        self->promise.set_exception(std::make_exception_ptr(
-            rpc_error(to_errc(e), e.what(), std::string(self->procedure), self->instance)));
+  static void complete_async(detail::pending_call* base) {
+    auto* call = static_cast<detail::async_call*>(base);
+    std::promise<R>& promise = call->promise<R>();
+    try {
+      if (call->error != errc{}) {
+        throw rpc_error(call->error, std::move(call->payload), std::string(call->procedure),
+                        std::move(call->instance));
       }
+      if constexpr (std::is_void_v<R>) {
+        detail::decode_result<void>(call->payload);
+        promise.set_value();
+      } else {
+        promise.set_value(detail::decode_result<R>(call->payload));
+      }
+    } catch (const rpc_error&) {
+      promise.set_exception(std::current_exception());
+    } catch (const std::system_error& e) {
+      promise.set_exception(std::make_exception_ptr(
+          rpc_error(to_errc(e), e.what(), std::string(call->procedure), call->instance)));
+    } catch (...) {  // std::bad_alloc while decoding, say: the future still gets an outcome
+      promise.set_exception(std::current_exception());
     }
-  };
+    call->pool->finish<R>(call);
+  }
 
   static errc to_errc(const std::system_error& e) {
     return e.code().category() == error_category() ? static_cast<errc>(e.code().value())
@@ -410,7 +449,7 @@ class client : public detail::call_api<client> {
   std::uint64_t next_call_id() { return next_id_.fetch_add(1, std::memory_order_relaxed); }
 
   template <class... A, fixed_string N, class R, class... G>
-  std::string make_frame(message_kind kind, const procedure<N, R(A...)>& p, const call_options& o,
+  void make_frame(std::string& frame, message_kind kind, const procedure<N, R(A...)>& p, const call_options& o,
                          std::uint64_t id, std::chrono::milliseconds timeout,
                          std::string_view reply_to, G&&... args) {
     envelope e;
@@ -432,14 +471,12 @@ class client : public detail::call_api<client> {
       e.trace_id = std::string_view(trace, sizeof trace);
     }
     e.key = o.key;
-    std::string frame;
-    frame.reserve(128);
+    frame.clear();
     encode_envelope_header(frame, e);
     const std::size_t header_size = frame.size();
     detail::encode_values(frame, detail::as_declared<A>(std::forward<G>(args))...);
     if (const detail::hmac_key* key = keys_.for_service(p.service))
       detail::sign_frame(frame, header_size, *key);
-    return frame;
   }
 
   /// Hands the frame to the transport; returns why it could not, or nothing.
@@ -515,6 +552,7 @@ class client : public detail::call_api<client> {
   call_options default_call_;
   std::string scope_;  // the transport's prefix and the group
   std::string reply_channel_;
+  detail::async_call_pool async_calls_;  // before pending_: outlives the calls it holds
   detail::pending_calls pending_;
   std::atomic<std::uint64_t> next_id_{1};
   std::unique_ptr<detail::any_subscription> reply_subscription_;

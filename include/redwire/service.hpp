@@ -37,6 +37,7 @@
 #include "detail/auth.hpp"
 #include "detail/diagnostics.hpp"
 #include "detail/names.hpp"
+#include "detail/ring.hpp"
 #include "envelope.hpp"
 #include "errors.hpp"
 #include "events/entry_points.hpp"
@@ -663,7 +664,7 @@ class service {
   std::int64_t average_run_ns_ = 0;  // see batch_limit()
   std::unique_ptr<detail::any_reader> reader_;
   std::vector<std::thread> workers_;
-  std::deque<work_item> ready_;
+  detail::ring<work_item> ready_;
   std::unordered_map<std::string, std::deque<std::string>> waiting_by_key_;
 
   std::atomic<std::uint64_t> calls_{0}, failures_{0}, expired_{0}, rejected_{0}, bad_messages_{0};

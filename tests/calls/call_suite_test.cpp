@@ -122,6 +122,56 @@ TEST_P(calls, async_call_completes_its_future) {
   }
 }
 
+// The state of async calls is recycled between calls whatever their result type (void, a
+// string, a struct, a tuple, a large blob): each future gets its own outcome.
+TEST_P(calls, async_calls_of_every_result_type_get_their_own_outcome) {
+  const std::string big(100000, 'b');
+  for (int round = 0; round < 3; ++round) {
+    auto sum = cli_->async_call(calc::add, round, 1);
+    auto nothing = cli_->async_call(calc::reset);
+    auto text = cli_->async_call(calc::echo, big + std::to_string(round));
+    auto pair = cli_->async_call(calc::divmod, 17, 5);
+    auto centre = cli_->async_call(calc::centroid, std::vector<point>{{0, 0}, {2, 4}});
+    auto failing = cli_->async_call(calc::fail, "no " + std::to_string(round));
+    auto small = cli_->async_call(calc::echo, "s" + std::to_string(round));
+    EXPECT_EQ(sum.get(), round + 1);
+    EXPECT_NO_THROW(nothing.get());
+    EXPECT_EQ(text.get(), big + std::to_string(round));
+    EXPECT_EQ(pair.get(), std::tuple(3, 2));
+    point c = centre.get();
+    EXPECT_EQ(c.x, 1);
+    EXPECT_EQ(c.y, 2);
+    try {
+      failing.get();
+      ADD_FAILURE() << "expected an rpc_error";
+    } catch (const redwire::rpc_error& e) {
+      EXPECT_EQ(e.message(), "no " + std::to_string(round));
+      EXPECT_EQ(e.procedure(), "calc.fail");
+    }
+    EXPECT_EQ(small.get(), "s" + std::to_string(round));
+  }
+}
+
+// A future may outlive the client that made it: the call is then cancelled, and the future
+// (with its shared state) stays valid wherever it is dropped.
+TEST_P(calls, futures_outlive_their_client) {
+  auto other = bus_->make_client({.default_timeout = 5s});
+  auto done = other->async_call(calc::add, 1, 2);
+  EXPECT_EQ(done.get(), 3);
+  std::vector<std::future<int>> pending;
+  for (int i = 0; i < 8; ++i) pending.push_back(other->async_call(calc::sleep_ms, 300));
+  other.reset();
+  for (auto& f : pending) {
+    try {
+      f.get();
+      ADD_FAILURE() << "expected the call to be cancelled";
+    } catch (const redwire::rpc_error& e) {
+      EXPECT_EQ(e.code(), errc::cancelled);
+      EXPECT_EQ(e.procedure(), "calc.sleep");
+    }
+  }
+}
+
 TEST_P(calls, notify_runs_without_a_reply) {
   cli_->notify(calc::reset);
   cli_->notify(calc::reset);

@@ -9,7 +9,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "../errors.hpp"
+#include "ring.hpp"
 
 #ifdef __linux__
 #include <linux/futex.h>
@@ -276,7 +276,8 @@ class pending_calls {
           line.pop_front();
         }
         if (line.empty()) {
-          it = deadlines_.erase(it);
+          // Kept for reuse (no allocation per call), unless timeouts vary a lot.
+          it = deadlines_.size() > kept_lines ? deadlines_.erase(it) : std::next(it);
         } else {
           next = std::min(next, line.front().at);
           ++it;
@@ -300,9 +301,11 @@ class pending_calls {
     }
   }
 
+  static constexpr std::size_t kept_lines = 8;
+
   mutable std::mutex mutex_;
   call_table calls_;
-  std::map<std::chrono::milliseconds, std::deque<deadline>> deadlines_;
+  std::map<std::chrono::milliseconds, ring<deadline>> deadlines_;
   std::condition_variable timer_wake_;
   std::thread timer_;
   bool stopping_ = false;

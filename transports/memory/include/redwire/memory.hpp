@@ -10,11 +10,11 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include <redwire/detail/ring.hpp>
 #include <redwire/transport.hpp>
 
 #include "memory/pattern.hpp"
@@ -250,7 +251,7 @@ class transport : public detail::registry_tables<transport> {
   /// Messages waiting in a queue (for tests).
   std::size_t queue_length(std::string_view queue) const {
     std::lock_guard lock(state_->mutex);
-    auto it = state_->queues.find(std::string(queue));
+    auto it = state_->queues.find(queue);
     return it == state_->queues.end() ? 0 : it->second.items.size();
   }
 
@@ -280,8 +281,15 @@ class transport : public detail::registry_tables<transport> {
     bool active = true;
   };
 
+  struct name_hash {  // lookups by string_view, without making a std::string
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+
   struct queue {
-    std::deque<std::string> items;
+    redwire::detail::ring<std::string> items;
     std::vector<reader_state*> waiters;
   };
 
@@ -294,7 +302,7 @@ class transport : public detail::registry_tables<transport> {
   struct shared {
     std::string prefix;
     mutable std::mutex mutex;
-    std::unordered_map<std::string, queue> queues;
+    std::unordered_map<std::string, queue, name_hash, std::equal_to<>> queues;
     std::vector<std::shared_ptr<subscription_state>> subscriptions;
     std::vector<fault> faults;
     bool down = false;
@@ -349,26 +357,38 @@ class transport : public detail::registry_tables<transport> {
 
   void enqueue(std::string_view name, std::string_view bytes) {
     std::lock_guard lock(state_->mutex);
-    auto& q = state_->queues[std::string(name)];
-    q.items.emplace_back(bytes);
+    auto it = state_->queues.find(name);
+    if (it == state_->queues.end()) it = state_->queues.try_emplace(std::string(name)).first;
+    auto& q = it->second;
+    q.items.push_back(std::string(bytes));
     for (auto* r : q.waiters) r->wake.notify_one();
   }
 
   void fan_out(std::string_view channel, std::string_view bytes) {
-    std::vector<std::shared_ptr<subscription_state>> targets;
+    // The first few subscribers are listed on the stack: no allocation per message.
+    std::array<std::shared_ptr<subscription_state>, 8> few;
+    std::vector<std::shared_ptr<subscription_state>> more;
+    std::size_t found = 0;
     {
       std::lock_guard lock(state_->mutex);
-      for (auto& s : state_->subscriptions)
-        if (s->pattern ? detail::glob_match(s->name, channel) : s->name == channel)
-          targets.push_back(s);
+      for (auto& s : state_->subscriptions) {
+        if (!(s->pattern ? detail::glob_match(s->name, channel) : s->name == channel)) continue;
+        if (found < few.size())
+          few[found] = s;
+        else
+          more.push_back(s);
+        ++found;
+      }
     }
-    for (auto& s : targets) {
-      std::lock_guard lock(s->delivering);
-      if (!s->active) continue;
-      s->running_on = std::this_thread::get_id();
-      s->on_message(channel, bytes);
-      s->running_on = std::thread::id{};
-    }
+    auto deliver_to = [&](subscription_state& s) {
+      std::lock_guard lock(s.delivering);
+      if (!s.active) return;
+      s.running_on = std::this_thread::get_id();
+      s.on_message(channel, bytes);
+      s.running_on = std::thread::id{};
+    };
+    for (std::size_t i = 0; i < std::min(found, few.size()); ++i) deliver_to(*few[i]);
+    for (auto& s : more) deliver_to(*s);
   }
 
   void timer_loop() {
