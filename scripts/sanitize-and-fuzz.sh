@@ -3,7 +3,8 @@
 # suite; docs/reliability.md says what each part shows). With clang:
 #   build-asan  core_tests, memory_tests, call_tests under AddressSanitizer + UBSan (any UB
 #               aborts), and the wire fuzzer (libFuzzer) for REDWIRE_FUZZ_SECONDS (20) seconds
-#   build-tsan  memory_tests and call_tests' concurrency tests under ThreadSanitizer
+#   build-tsan  memory_tests, call_tests' concurrency tests and core_tests' pools under
+#               ThreadSanitizer
 # Usage: bash scripts/sanitize-and-fuzz.sh   (REDWIRE_JOBS, REDWIRE_FUZZ_SECONDS)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,9 +26,9 @@ step "ASan+UBSan run, then the fuzzer"
  ctest --output-on-failure -j "$jobs" --timeout 900 \
        -R '^(core_tests|memory_tests|call_tests|fuzz_seeds|wire_fuzzer)$')
 
-step "TSan build: memory_tests call_tests"
+step "TSan build: core_tests memory_tests call_tests"
 cmake -S "$here" -B "$here/build-tsan" "${common[@]}" -DREDWIRE_SANITIZE=thread >/dev/null
-cmake --build "$here/build-tsan" -j "$jobs" --target memory_tests call_tests test_replica
+cmake --build "$here/build-tsan" -j "$jobs" --target core_tests memory_tests call_tests test_replica
 # Some kernels map memory where TSan does not expect it ("unexpected memory mapping", with
 # vm.mmap_rnd_bits > 28): then run without address-space randomization.
 run=()
@@ -41,9 +42,11 @@ if ! out="$("$here/build-tsan/tests/memory_tests" --gtest_filter=-* 2>&1)"; then
   fi
 fi
 concurrent='*shared_client*:*async*:*replicas*:*same_key*:*stop_finishes*:*inside_a_handler*'
-concurrent+=':*nested*:*targeted*:*auth*:*hostile*:*inbox*:*late_reply*'
-step "TSan run: memory_tests, call_tests ($concurrent)"
+concurrent+=':*nested*:*targeted*:*auth*:*hostile*:*inbox*:*late_reply*:*futures_outlive*'
+pools='block_recycler*:async_call_pool*:frame_buffer*'
+step "TSan run: core_tests ($pools), memory_tests, call_tests ($concurrent)"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$here/tests/tsan.supp"
+"${run[@]}" "$here/build-tsan/tests/core_tests" --gtest_brief=1 --gtest_filter="$pools"
 "${run[@]}" "$here/build-tsan/tests/memory_tests" --gtest_brief=1
 "${run[@]}" "$here/build-tsan/tests/call_tests" --gtest_brief=1 --gtest_filter="$concurrent"
 step "sanitizers and fuzzer: clean"
