@@ -9,9 +9,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace bench {
@@ -124,6 +127,56 @@ class bare_redis {
 
  private:
   redisContext* ctx_ = nullptr;
+};
+
+/// Two threads handing a value over and the answer back, a mutex and a condition variable each
+/// way, notified after unlocking: the hand-off a call through the in-memory transport needs
+/// (to a worker and back), done bare. DESIGN.md holds a memory-transport call to its cost.
+class handoff {
+ public:
+  handoff() : thread_([this] { serve(); }) {}
+  handoff(const handoff&) = delete;
+  handoff& operator=(const handoff&) = delete;
+  ~handoff() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    asked_cv_.notify_one();
+    thread_.join();
+  }
+
+  /// Hands x to the other thread and returns its answer (x + 1).
+  int round_trip(int x) {
+    std::unique_lock lock(mutex_);
+    value_ = x;
+    asked_ = true;
+    lock.unlock();
+    asked_cv_.notify_one();
+    lock.lock();
+    answered_cv_.wait(lock, [this] { return !asked_; });
+    return value_;
+  }
+
+ private:
+  void serve() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      asked_cv_.wait(lock, [this] { return asked_ || stop_; });
+      if (stop_) return;
+      value_ += 1;
+      asked_ = false;
+      lock.unlock();
+      answered_cv_.notify_one();
+      lock.lock();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable asked_cv_, answered_cv_;
+  bool asked_ = false, stop_ = false;
+  int value_ = 0;
+  std::thread thread_;
 };
 
 }  // namespace bench
