@@ -91,6 +91,15 @@ concept corking_transport = transport<T> && requires(T& t, std::string_view s) {
   t.flush();
 };
 
+/// Optional: t.push_behind(queue, bytes) pushes within a short window (Redis: 100 µs) instead
+/// of now, so that the pushes made meanwhile leave in one write — for a caller with many
+/// requests in flight, who trades that much latency for throughput. Throws transport_error as
+/// push does when the transport is down; pushes kept when it goes down are lost.
+template <class T>
+concept write_behind_transport = transport<T> && requires(T& t, std::string_view s) {
+  t.push_behind(s, s);
+};
+
 /// What inbox::receive found.
 enum class inbox_status {
   message,  ///< a message of the channel is in `out`

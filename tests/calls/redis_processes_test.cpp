@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <future>
 #include <map>
 #include <thread>
@@ -215,6 +216,53 @@ TEST_F(redis_outage, user_commands_and_lua_share_the_transport) {
   EXPECT_EQ(bus.command({"GET", "app:counter"}).str, "42");
   EXPECT_EQ(cli.call(calc::add, 40, 2), 42);  // calls still flow alongside
   EXPECT_THROW(bus.command({"INCR", "no-such-command-args", "x"}), redwire::redis::command_error);
+}
+
+// With more than 16 async calls in flight, requests are written behind: many per write, one
+// RPUSH for many calls (redis/command_connection.hpp).
+TEST_F(redis_outage, many_async_calls_in_flight_share_their_rpushes) {
+  const auto rpushes = [&] {
+    const std::string info = bus.command({"INFO", "commandstats"}).str;
+    const auto at = info.find("cmdstat_rpush:calls=");
+    return at == std::string::npos ? 0LL : std::stoll(info.substr(at + 20));
+  };
+  const long long before = rpushes();
+  std::vector<std::future<int>> window;
+  for (int i = 0; i < 2000; ++i) {
+    window.push_back(cli.async_call(calc::add, i, 1));
+    if (window.size() == 256) {
+      for (std::size_t k = 0; k < window.size(); ++k) ASSERT_EQ(window[k].get(), i - 255 + int(k) + 1);
+      window.clear();
+    }
+  }
+  for (auto& f : window) f.get();
+  const long long used = rpushes() - before;
+  std::printf("[ measured ] 2000 async calls, 256 in flight: %lld RPUSH commands\n", used);
+  EXPECT_LE(used, 1000);
+}
+
+// Calls written behind when Redis dies: each ends (unavailable or timeout), none hangs.
+TEST_F(redis_outage, async_calls_written_behind_end_when_redis_is_killed) {
+  std::vector<std::future<int>> calls;
+  for (int i = 0; i < 300; ++i) calls.push_back(cli.with({.timeout = 1500ms}).async_call(calc::sleep_ms, 1));
+  server.kill();
+  int answered = 0, failed = 0;
+  for (auto& f : calls) {
+    ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+    try {
+      f.get();
+      ++answered;
+    } catch (const redwire::rpc_error& e) {
+      EXPECT_TRUE(e.code() == errc::unavailable || e.code() == errc::timeout) << e.what();
+      ++failed;
+    }
+  }
+  EXPECT_EQ(answered + failed, 300);
+  server.restart();
+  ASSERT_TRUE(eventually([&] { return bus.connected(); }, 10000ms));
+  std::vector<std::future<int>> again;
+  for (int i = 0; i < 100; ++i) again.push_back(cli.with({.timeout = 5s}).async_call(calc::add, i, 1));
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(again[i].get(), i + 1);
 }
 
 TEST_F(redis_outage, no_keys_left_after_10000_calls) {

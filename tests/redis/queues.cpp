@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 using namespace redis_tests;
@@ -243,4 +244,85 @@ TEST(redis_queues, measured_latency_of_one_message) {
   popper.join();
   std::printf("[ measured ] p50 PING round trip %.1f us; p50 push -> blocked pop returns %.1f us\n",
               p50(ping), p50(hop));
+}
+
+// ---- write-behind (push_behind) ---------------------------------------------------------------
+
+namespace {
+// How many times Redis has run `command` since it started (INFO commandstats).
+long long command_calls(transport& bus, const std::string& command) {
+  const std::string info = bus.command({"INFO", "commandstats"}).str;
+  const std::string tag = "cmdstat_" + command + ":calls=";
+  const auto at = info.find(tag);
+  return at == std::string::npos ? 0 : std::stoll(info.substr(at + tag.size()));
+}
+
+std::vector<std::string> whole_list(transport& bus, std::string_view key) {
+  std::vector<std::string> values;
+  for (auto& e : bus.command({"LRANGE", key, "0", "-1"}).elements) values.push_back(e.str);
+  return values;
+}
+}  // namespace
+
+TEST(redis_queues, pushes_behind_arrive_in_order_and_share_their_rpush) {
+  redwire::test::redis_server server;
+  transport bus{server.url()};
+  std::vector<std::string> expected;
+  for (int i = 0; i < 1000; ++i) {
+    expected.push_back("v" + std::to_string(i));
+    bus.push_behind("rw:{calc}:q", expected.back());
+  }
+  ASSERT_TRUE(eventually([&] { return bus.command({"LLEN", "rw:{calc}:q"}).integer == 1000; }));
+  EXPECT_EQ(whole_list(bus, "rw:{calc}:q"), expected);
+  const long long rpushes = command_calls(bus, "rpush");
+  std::printf("[ measured ] 1000 pushes behind took %lld RPUSH commands\n", rpushes);
+  EXPECT_GE(rpushes, 1);
+  EXPECT_LE(rpushes, 500);  // one per push without write-behind
+}
+
+// A push that is not behind, and a push to another queue, take the kept pushes along first:
+// one connection keeps one order.
+TEST(redis_queues, pushes_behind_keep_their_order_with_other_commands) {
+  redwire::test::redis_server server;
+  transport bus{server.url()};
+  bus.push_behind("q1", "a");
+  bus.push_behind("q1", "b");
+  bus.push("q1", "c");
+  bus.push_behind("q1", "d");
+  bus.push_behind("q2", "x");
+  bus.push_behind("q1", "e");
+  bus.flush();  // what is still kept is written now
+  ASSERT_TRUE(eventually([&] { return bus.command({"LLEN", "q1"}).integer == 5; }));
+  EXPECT_EQ(whole_list(bus, "q1"), (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  EXPECT_EQ(whole_list(bus, "q2"), (std::vector<std::string>{"x"}));
+}
+
+// Nothing else written afterwards: the connection's own thread writes a lone push behind.
+TEST(redis_queues, a_lone_push_behind_is_written_by_itself) {
+  redwire::test::redis_server server;
+  transport bus{server.url()};
+  auto reader = bus.open_reader({"q"});
+  bus.push_behind("q", "alone");
+  std::vector<std::string> out;
+  reader.pop(out, 1, 3000ms);
+  EXPECT_EQ(out, (std::vector<std::string>{"alone"}));
+}
+
+TEST(redis_queues, push_behind_throws_while_down_and_works_again_after) {
+  redwire::test::redis_server server;
+  transport bus{server.url()};
+  server.kill();
+  ASSERT_TRUE(eventually([&] {  // throws once the loss is noticed
+    try {
+      bus.push_behind("q", "lost");
+    } catch (const redwire::transport_error&) {
+      return true;
+    }
+    return false;
+  }));
+  server.restart();
+  ASSERT_TRUE(eventually([&] { return bus.connected(); }, 10000ms));
+  bus.push_behind("q", "after");
+  ASSERT_TRUE(eventually([&] { return bus.command({"LLEN", "q"}).integer == 1; }));
+  EXPECT_EQ(whole_list(bus, "q"), (std::vector<std::string>{"after"}));
 }

@@ -64,6 +64,9 @@ class any_transport {
     publish(channel, bytes);
   }
   virtual void flush() {}
+  /// See redwire::write_behind_transport; without it, a plain push.
+  virtual bool writes_behind() const { return false; }
+  virtual void push_behind(std::string_view queue, std::string_view bytes) { push(queue, bytes); }
 
   /// See redwire::inbox_transport; nullptr when the transport has no inboxes.
   virtual std::unique_ptr<any_inbox> open_inbox(std::string channel,
@@ -173,6 +176,13 @@ class transport_adapter final : public any_transport {
   }
   void flush() override {
     if constexpr (corking_transport<T>) t_.flush();
+  }
+  bool writes_behind() const override { return write_behind_transport<T>; }
+  void push_behind(std::string_view queue, std::string_view bytes) override {
+    if constexpr (write_behind_transport<T>)
+      t_.push_behind(queue, bytes);
+    else
+      t_.push(queue, bytes);
   }
   std::unique_ptr<any_subscription> subscribe(std::string_view channel, message_handler on_message,
                                               gap_handler on_gap) override {

@@ -32,6 +32,12 @@ inline std::string service_queue(std::string_view prefix, std::string_view servi
   return s;
 }
 
+/// The same into `out` (whose capacity is reused).
+inline void service_queue(std::string& out, std::string_view prefix, std::string_view service) {
+  out.clear();
+  out.append(prefix).append(":{").append(service).append("}:q");
+}
+
 /// Requests for one instance: "rw:{calc}:q:<instance>".
 inline std::string instance_queue(std::string_view prefix, std::string_view service,
                                   std::string_view instance) {

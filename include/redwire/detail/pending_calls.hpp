@@ -207,8 +207,10 @@ class pending_calls {
     calls_.insert(id, call);
   }
 
-  /// Adds a call that the timer thread fails with errc::timeout at `timeout` from now.
-  void add_with_timeout(std::uint64_t id, pending_call* call, std::chrono::milliseconds timeout) {
+  /// Adds a call that the timer thread fails with errc::timeout at `timeout` from now; returns
+  /// the number of calls pending, this one included.
+  std::size_t add_with_timeout(std::uint64_t id, pending_call* call,
+                               std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
     calls_.insert(id, call);
     auto& line = deadlines_[timeout];
@@ -216,6 +218,7 @@ class pending_calls {
     line.push_back({clock::now() + timeout, id});
     if (!timer_.joinable()) timer_ = std::thread([this] { timer_loop(); });
     if (earliest_changed) timer_wake_.notify_one();
+    return calls_.size();
   }
 
   /// Removes and returns the call, or nullptr if someone else already took it.

@@ -2,6 +2,7 @@
 //
 //   redwire::redis::transport bus{"redis://:secret@127.0.0.1:6379/0?prefix=rw"};
 //   bus.push("rw:{calc}:q", bytes);                      // RPUSH, pipelined, does not wait
+//   bus.push_behind("rw:{calc}:q", bytes);               // RPUSH within 100 µs, batched
 //   auto reader = bus.open_reader({"rw:{calc}:q"});       // LPOP count / BLPOP, own connection
 //   auto sub = bus.subscribe("rw:reply:42", on_message, on_gap);
 //   redwire::redis::reply r = bus.command({"INCR", "visits"});   // Redis stays yours
@@ -65,6 +66,12 @@ class transport : public detail::registry_connection<transport> {
   void push(std::string_view queue, std::string_view bytes) {
     std::string_view args[] = {"RPUSH", queue, bytes};
     commands_->send(args, "RPUSH");
+  }
+
+  /// RPUSH queue bytes within 100 µs rather than now (redwire::write_behind_transport): the
+  /// pushes made meanwhile leave in the same write, those to one queue as one RPUSH.
+  void push_behind(std::string_view queue, std::string_view bytes) {
+    commands_->push_behind(queue, bytes);
   }
 
   /// PUBLISH channel bytes; like push, does not wait for Redis's answer.
@@ -183,6 +190,7 @@ static_assert(redwire::fusing_reader<queue_reader>);
 static_assert(redwire::stream_transport<transport>);
 static_assert(redwire::inbox_transport<transport>);
 static_assert(redwire::corking_transport<transport>);
+static_assert(redwire::write_behind_transport<transport>);
 static_assert(redwire::health_reporting<subscription>);
 static_assert(redwire::pattern_transport<transport>);
 

@@ -11,8 +11,14 @@
 // is a good part of a call's latency). One of them every `checked_write_interval` is sent with its
 // reply, so that a lasting error (an ACL that forbids the key, OOM, WRONGTYPE) is still logged.
 // Servers that refuse CLIENT REPLY (an ACL may) get every reply, as before.
+//
+// Write-behind (push_behind): a caller with many requests in flight hands its RPUSHes over to
+// be written within `write_behind` by a thread of this connection; what comes meanwhile leaves
+// in the same write, and consecutive pushes to one queue become one RPUSH of many values, which
+// one pop of the service takes at once.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -60,8 +66,10 @@ class command_connection {
       stop_ = true;
       if (conn_) conn_->sock().shutdown();
       cv_.notify_all();
+      behind_wake_.notify_all();
     }
     if (thread_.joinable()) thread_.join();
+    if (behind_thread_.joinable()) behind_thread_.join();
   }
 
   bool connected() const {
@@ -77,38 +85,50 @@ class command_connection {
   void send(std::span<const std::string_view> args, const char* what, callback cb = {},
             bool hold = false) {
     std::unique_lock lk(m_);
-    if (out_.size() > max_buffered) {
-      // Back-pressure: Redis reads slower than we write; wait a little rather than grow forever.
-      ++blocked_writers_;
-      cv_.wait_for(lk, st_.command_timeout,
-                   [&] { return out_.size() <= max_buffered || !connected_ || stop_; });
-      --blocked_writers_;
-      if (connected_ && !stop_ && out_.size() > max_buffered) {
-        throw transport_error("redwire::redis: " + std::string(what) + " timed out (Redis not reading)");
-      }
-    }
-    if (!connected_ || stop_) {
-      throw transport_error("redwire::redis: " + std::string(what) + " failed: not connected to " +
-                            st_.describe());
-    }
-    if (!cb && skip_replies_ && clock::now() - last_checked_ < checked_write_interval) {
-      out_.append(skip_next_reply);
-      append_command(out_, args);
-    } else {
-      if (!cb) last_checked_ = clock::now();
-      append_command(out_, args);
-      pending_.push_back(slot{what, std::move(cb)});
-    }
+    admit(lk, what);
+    settle_behind();  // pushes written behind go first: one connection keeps one order
+    const bool skip = !cb && skips_reply();
+    if (skip) out_.append(skip_next_reply);
+    append_command(out_, args);
+    if (!skip) pending_.push_back(slot{what, std::move(cb)});
     if (hold && out_.size() < max_held) return;  // flush() or the next send writes it
     flush_locked(lk);
   }
 
-  /// Writes what held sends left in the buffer. Throws transport_error when the write fails.
+  /// RPUSH queue bytes within `write_behind` rather than now (see the top of this file);
+  /// without a reply, like push. Throws transport_error at once when the connection is down;
+  /// if it is lost before the write, the pushes it would have carried are lost with it (a call
+  /// then ends at its timeout, as when Redis dies after taking a request).
+  void push_behind(std::string_view queue, std::string_view bytes) {
+    std::unique_lock lk(m_);
+    admit(lk, "RPUSH");
+    if (behind_count_ > 0 && behind_queue_ != queue) settle_behind();
+    if (behind_count_ == 0) behind_queue_.assign(queue);
+    append_bulk(behind_values_, bytes);
+    ++behind_count_;
+    if (behind_values_.size() >= max_held) {  // enough for one write: no need to wait
+      settle_behind();
+      flush_locked(lk);
+      return;
+    }
+    if (behind_due_) return;  // the write-behind thread is already counting down
+    behind_due_ = true;
+    if (!behind_thread_.joinable()) behind_thread_ = std::thread([this] { write_behind_loop(); });
+    behind_wake_.notify_one();
+  }
+
+  /// Writes what held sends and pushes behind left in the buffer. Throws transport_error when
+  /// the write fails.
   void flush() {
     std::unique_lock lk(m_);
-    if (out_.empty() || !connected_ || stop_) return;
+    if (!connected_ || stop_) return;
+    settle_behind();
+    if (out_.empty()) return;
     flush_locked(lk);
   }
+
+  /// How long push_behind may keep a push before writing it.
+  static constexpr std::chrono::microseconds write_behind{100};
 
   const settings& config() const noexcept { return st_; }
 
@@ -121,6 +141,67 @@ class command_connection {
   static constexpr std::string_view skip_next_reply = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n";
 
  private:
+  // Under m_ (lk): waits while the buffer is over max_buffered (Redis reads slower than we
+  // write: wait a little rather than grow forever); throws transport_error when `what` cannot
+  // be sent.
+  void admit(std::unique_lock<std::mutex>& lk, const char* what) {
+    if (out_.size() + behind_values_.size() > max_buffered) {
+      ++blocked_writers_;
+      cv_.wait_for(lk, st_.command_timeout, [&] {
+        return out_.size() + behind_values_.size() <= max_buffered || !connected_ || stop_;
+      });
+      --blocked_writers_;
+      if (connected_ && !stop_ && out_.size() + behind_values_.size() > max_buffered) {
+        throw transport_error("redwire::redis: " + std::string(what) + " timed out (Redis not reading)");
+      }
+    }
+    if (!connected_ || stop_) {
+      throw transport_error("redwire::redis: " + std::string(what) + " failed: not connected to " +
+                            st_.describe());
+    }
+  }
+
+  // Under m_: whether a command without a callback goes out with CLIENT REPLY SKIP; one every
+  // checked_write_interval keeps its reply, so that a lasting error is logged.
+  bool skips_reply() {
+    if (skip_replies_ && clock::now() - last_checked_ < checked_write_interval) return true;
+    last_checked_ = clock::now();
+    return false;
+  }
+
+  // Under m_: turns the pushes kept by push_behind into one RPUSH in the output buffer.
+  void settle_behind() {
+    if (behind_count_ == 0) return;
+    const bool skip = skips_reply();
+    if (skip) out_.append(skip_next_reply);
+    append_header(out_, '*', behind_count_ + 2);
+    append_bulk(out_, "RPUSH");
+    append_bulk(out_, behind_queue_);
+    out_.append(behind_values_);
+    if (!skip) pending_.push_back(slot{"RPUSH", {}});
+    behind_values_.clear();
+    if (behind_values_.capacity() > max_kept_buffer) std::string().swap(behind_values_);
+    behind_count_ = 0;
+  }
+
+  // The write-behind thread: once pushes are kept, waits write_behind for more, then writes.
+  void write_behind_loop() {
+    std::unique_lock lk(m_);
+    while (!stop_) {
+      behind_wake_.wait(lk, [&] { return behind_due_ || stop_; });
+      if (stop_) break;
+      behind_wake_.wait_for(lk, write_behind, [&] { return stop_; });
+      behind_due_ = false;
+      if (!connected_ || stop_) continue;  // mark_down() dropped them
+      settle_behind();
+      if (out_.empty()) continue;  // a send took them along meanwhile
+      try {
+        flush_locked(lk);
+      } catch (const transport_error&) {
+        // The reader thread logs the loss and reconnects.
+      }
+    }
+  }
   // Under m_ (lk): writes everything queued; one writer at a time, the others leave their
   // commands for it.
   void flush_locked(std::unique_lock<std::mutex>& lk) {
@@ -188,6 +269,8 @@ class command_connection {
   void mark_down() {
     connected_ = false;
     out_.clear();
+    behind_values_.clear();
+    behind_count_ = 0;
     if (conn_) conn_->sock().shutdown();
   }
 
@@ -310,7 +393,13 @@ class command_connection {
   std::string out_;
   std::string spare_;  // the other of the two buffers that writers swap (under m_)
   std::deque<slot> pending_;
+  // push_behind: the values of one RPUSH to behind_queue_, not yet in out_ (under m_)
+  std::string behind_queue_, behind_values_;
+  std::size_t behind_count_ = 0;
+  bool behind_due_ = false;  // the write-behind thread has been told to write them
+  std::condition_variable behind_wake_;
   std::thread thread_;
+  std::thread behind_thread_;  // started at the first push_behind
 };
 
 }  // namespace redwire::redis::detail

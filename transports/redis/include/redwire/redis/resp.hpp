@@ -46,29 +46,34 @@ class command_error : public std::runtime_error {
 
 namespace detail {
 
+/// Appends a RESP header: `tag` ('*' array, '$' bulk string), the count, CRLF.
+inline void append_header(std::string& out, char tag, std::size_t n) {
+  char num[24];
+  char* end = num + sizeof num;
+  char* p = end;
+  do {
+    *--p = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n);
+  out += tag;
+  out.append(p, static_cast<std::size_t>(end - p));
+  out += "\r\n";
+}
+
+/// Appends `s` as a RESP bulk string.
+inline void append_bulk(std::string& out, std::string_view s) {
+  append_header(out, '$', s.size());
+  out.append(s);
+  out += "\r\n";
+}
+
 /// Appends `args` as one RESP command (an array of bulk strings) to `out`.
 inline void append_command(std::string& out, std::span<const std::string_view> args) {
-  char num[24];
-  auto append_header = [&](char tag, std::size_t n) {
-    char* end = num + sizeof num;
-    char* p = end;
-    do {
-      *--p = static_cast<char>('0' + n % 10);
-      n /= 10;
-    } while (n);
-    out += tag;
-    out.append(p, static_cast<std::size_t>(end - p));
-    out += "\r\n";
-  };
   std::size_t size = 16;
   for (std::string_view a : args) size += a.size() + 16;
   out.reserve(out.size() + size);
-  append_header('*', args.size());
-  for (std::string_view a : args) {
-    append_header('$', a.size());
-    out.append(a);
-    out += "\r\n";
-  }
+  append_header(out, '*', args.size());
+  for (std::string_view a : args) append_bulk(out, a);
 }
 
 inline void append_command(std::string& out, std::initializer_list<std::string_view> args) {
