@@ -56,7 +56,10 @@ class auth : public ::testing::TestWithParam<std::string> {
     bus_ = make_bus(GetParam());
     // One worker: requests run in the order they were pushed, so a later call that completes
     // proves an earlier rejected one was handled (and its handler not run).
-    svc_ = bus_->make_service("calc", {.workers = 1, .secret = calc_secret});
+    redwire::service_options options;  // not a designated initializer: g++ 12 then warns
+    options.workers = 1;                // (-Wmaybe-uninitialized, wrongly) about its map
+    options.secret = calc_secret;
+    svc_ = bus_->make_service("calc", std::move(options));
     svc_->bind(calc::add, [this](int a, int b) {
       ++runs_;
       return a + b;

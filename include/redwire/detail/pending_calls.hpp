@@ -214,10 +214,16 @@ class pending_calls {
     std::unique_lock lock(mutex_);
     calls_.insert(id, call);
     auto& line = deadlines_[timeout];
-    bool earliest_changed = line.empty();
-    line.push_back({clock::now() + timeout, id});
+    // Calls answered already leave their deadline behind; drop those at the front, so that a
+    // line holds about the calls in flight rather than every call of the last `timeout`.
+    while (!line.empty() && calls_.find(line.front().id) == nullptr) line.pop_front();
+    const auto at = clock::now() + timeout;
+    line.push_back({at, id});
     if (!timer_.joinable()) timer_ = std::thread([this] { timer_loop(); });
-    if (earliest_changed) timer_wake_.notify_one();
+    if (at < timer_wakes_at_) {  // the timer would sleep past this deadline
+      timer_wakes_at_ = at;
+      timer_wake_.notify_one();
+    }
     return calls_.size();
   }
 
@@ -297,6 +303,7 @@ class pending_calls {
         lock.lock();
         continue;
       }
+      timer_wakes_at_ = next;
       if (next == clock::time_point::max())
         timer_wake_.wait(lock);
       else
@@ -310,6 +317,7 @@ class pending_calls {
   call_table calls_;
   std::map<std::chrono::milliseconds, ring<deadline>> deadlines_;
   std::condition_variable timer_wake_;
+  clock::time_point timer_wakes_at_ = clock::time_point::min();  // set by the timer (under mutex_)
   std::thread timer_;
   bool stopping_ = false;
 };
