@@ -118,14 +118,23 @@ TEST(allocations, memory_transport_sync_call) {
   EXPECT_LE(c.everywhere, 1.2);  // the request as the queue holds it
 }
 
-// With the default 4 workers and inboxes: the request as the service pops it, and nothing else.
-TEST(allocations, redis_sync_call) {
+/// A private redis-server, a service of `workers` serving `add` and a client, each side on its
+/// own transport as in separate processes.
+struct over_redis {
+  explicit over_redis(std::size_t workers) : svc{service_bus, "alloc", {.workers = workers}} {
+    svc.bind(add, [](int a, int b) { return a + b; });
+    svc.start();
+  }
   redwire::test::redis_server server;
   redwire::redis::transport service_bus{server.url()}, caller_bus{server.url()};
-  redwire::service svc{service_bus, "alloc", {.workers = 4}};
-  svc.bind(add, [](int a, int b) { return a + b; });
-  svc.start();
+  redwire::service svc;
   redwire::client cli{caller_bus};
+};
+
+// With the default 4 workers and inboxes: the request as the service pops it, and nothing else.
+TEST(allocations, redis_sync_call) {
+  over_redis env(4);
+  auto& cli = env.cli;
   auto c = count([&](int i) { ASSERT_EQ(cli.call(add, i, 1), i + 1); });
   report("redis transport, sync call", c);
   EXPECT_LE(c.everywhere, 1.2);
@@ -133,12 +142,8 @@ TEST(allocations, redis_sync_call) {
 }
 
 TEST(allocations, redis_async_call) {
-  redwire::test::redis_server server;
-  redwire::redis::transport service_bus{server.url()}, caller_bus{server.url()};
-  redwire::service svc{service_bus, "alloc", {.workers = 1}};
-  svc.bind(add, [](int a, int b) { return a + b; });
-  svc.start();
-  redwire::client cli{caller_bus};
+  over_redis env(1);
+  auto& cli = env.cli;
   auto c = count([&](int i) { ASSERT_EQ(cli.async_call(add, i, 1).get(), i + 1); });
   report("redis transport, async call", c);
   EXPECT_LE(c.everywhere, 1.2);
@@ -147,12 +152,8 @@ TEST(allocations, redis_async_call) {
 
 // Many calls in flight: the calls, their deadlines and the service's queue are reused too.
 TEST(allocations, redis_async_calls_in_flight) {
-  redwire::test::redis_server server;
-  redwire::redis::transport service_bus{server.url()}, caller_bus{server.url()};
-  redwire::service svc{service_bus, "alloc", {.workers = 4}};
-  svc.bind(add, [](int a, int b) { return a + b; });
-  svc.start();
-  redwire::client cli{caller_bus};
+  over_redis env(4);
+  auto& cli = env.cli;
   std::vector<std::future<int>> window(64);
   std::vector<int> expected(window.size());
   for (std::size_t i = 0; i < window.size(); ++i) {

@@ -12,6 +12,7 @@
 #include "calls/buses.hpp"
 #include "calls/test_api.hpp"
 #include "support/child_process.hpp"
+#include "support/redis_stats.hpp"
 
 using namespace std::chrono_literals;
 using namespace test_api;
@@ -221,12 +222,7 @@ TEST_F(redis_outage, user_commands_and_lua_share_the_transport) {
 // With more than 16 async calls in flight, requests are written behind: many per write, one
 // RPUSH for many calls (redis/command_connection.hpp).
 TEST_F(redis_outage, many_async_calls_in_flight_share_their_rpushes) {
-  const auto rpushes = [&] {
-    const std::string info = bus.command({"INFO", "commandstats"}).str;
-    const auto at = info.find("cmdstat_rpush:calls=");
-    return at == std::string::npos ? 0LL : std::stoll(info.substr(at + 20));
-  };
-  const long long before = rpushes();
+  const long long before = redwire::test::command_calls(bus, "rpush");
   std::vector<std::future<int>> window;
   for (int i = 0; i < 2000; ++i) {
     window.push_back(cli.async_call(calc::add, i, 1));
@@ -236,7 +232,7 @@ TEST_F(redis_outage, many_async_calls_in_flight_share_their_rpushes) {
     }
   }
   for (auto& f : window) f.get();
-  const long long used = rpushes() - before;
+  const long long used = redwire::test::command_calls(bus, "rpush") - before;
   std::printf("[ measured ] 2000 async calls, 256 in flight: %lld RPUSH commands\n", used);
   EXPECT_LE(used, 1000);
 }

@@ -1,4 +1,5 @@
 #include "common.hpp"
+#include "support/redis_stats.hpp"
 
 #include <atomic>
 #include <algorithm>
@@ -249,14 +250,6 @@ TEST(redis_queues, measured_latency_of_one_message) {
 // ---- write-behind (push_behind) ---------------------------------------------------------------
 
 namespace {
-// How many times Redis has run `command` since it started (INFO commandstats).
-long long command_calls(transport& bus, const std::string& command) {
-  const std::string info = bus.command({"INFO", "commandstats"}).str;
-  const std::string tag = "cmdstat_" + command + ":calls=";
-  const auto at = info.find(tag);
-  return at == std::string::npos ? 0 : std::stoll(info.substr(at + tag.size()));
-}
-
 std::vector<std::string> whole_list(transport& bus, std::string_view key) {
   std::vector<std::string> values;
   for (auto& e : bus.command({"LRANGE", key, "0", "-1"}).elements) values.push_back(e.str);
@@ -274,7 +267,7 @@ TEST(redis_queues, pushes_behind_arrive_in_order_and_share_their_rpush) {
   }
   ASSERT_TRUE(eventually([&] { return bus.command({"LLEN", "rw:{calc}:q"}).integer == 1000; }));
   EXPECT_EQ(whole_list(bus, "rw:{calc}:q"), expected);
-  const long long rpushes = command_calls(bus, "rpush");
+  const long long rpushes = redwire::test::command_calls(bus, "rpush");
   std::printf("[ measured ] 1000 pushes behind took %lld RPUSH commands\n", rpushes);
   EXPECT_GE(rpushes, 1);
   EXPECT_LE(rpushes, 500);  // one per push without write-behind
