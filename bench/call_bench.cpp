@@ -30,6 +30,33 @@ namespace {
 
 using bench::clock;
 
+/// Runs `baseline` and `call` in alternating blocks of `block` iterations, so that both see the
+/// same moods of a shared machine, leaving the first `settle` of each block uncounted (the
+/// previous block's background work may still be running); reports the p50 of each
+/// (`<baseline>_p50_us`, `call_p50_us`) and their ratio.
+template <class Baseline, class Call>
+void alternate(benchmark::State& state, const std::string& baseline_name, Baseline&& baseline,
+               Call&& call, std::size_t block, std::size_t settle) {
+  bench::samples base, calls;
+  std::size_t n = 0;
+  for (auto _ : state) {
+    const bool on_baseline = (n / block) % 2 == 0;
+    const bool counted = n % block >= settle;
+    ++n;
+    auto t0 = clock::now();
+    if (on_baseline)
+      baseline();
+    else
+      call();
+    auto t1 = clock::now();
+    if (counted) (on_baseline ? base : calls).add(t1 - t0);
+  }
+  const double b = base.quantile(0.5), c = calls.quantile(0.5);
+  state.counters[baseline_name + "_p50_us"] = b / 1e3;
+  state.counters["call_p50_us"] = c / 1e3;
+  state.counters["ratio"] = b > 0 ? c / b : 0;
+}
+
 // ---- in-memory transport ---------------------------------------------------------------------
 
 void memory_call(benchmark::State& state) {
@@ -60,24 +87,9 @@ void memory_call_vs_handoff(benchmark::State& state) {
   redwire::client cli{bus};
   bench::handoff bare;
   for (int i = 0; i < 1000; ++i) benchmark::DoNotOptimize(cli.call(bench::add, i, 1));
-  bench::samples handoffs, calls;
-  std::size_t n = 0;
-  for (auto _ : state) {
-    const bool handing = (n / 1024) % 2 == 0;
-    const bool counted = n % 1024 >= 16;
-    ++n;
-    auto t0 = clock::now();
-    if (handing)
-      benchmark::DoNotOptimize(bare.round_trip(1));
-    else
-      benchmark::DoNotOptimize(cli.call(bench::add, 1, 2));
-    auto t1 = clock::now();
-    if (counted) (handing ? handoffs : calls).add(t1 - t0);
-  }
-  const double h = handoffs.quantile(0.5), c = calls.quantile(0.5);
-  state.counters["handoff_p50_us"] = h / 1e3;
-  state.counters["call_p50_us"] = c / 1e3;
-  state.counters["ratio"] = h > 0 ? c / h : 0;
+  alternate(
+      state, "handoff", [&] { benchmark::DoNotOptimize(bare.round_trip(1)); },
+      [&] { benchmark::DoNotOptimize(cli.call(bench::add, 1, 2)); }, 1024, 16);
 }
 
 // ---- Redis -------------------------------------------------------------------------------------
@@ -151,24 +163,9 @@ void redis_sync_vs_ping(benchmark::State& state) {
   auto& env = redis_env::get();
   auto& cli = env.with_replicas(1);
   bench::bare_redis bare(env.caller_bus->config());
-  bench::samples ping, call;
-  std::size_t n = 0;
-  for (auto _ : state) {
-    const bool pinging = (n / 64) % 2 == 0;
-    const bool counted = n % 64 >= 4;
-    ++n;
-    auto t0 = clock::now();
-    if (pinging)
-      bare.ping();
-    else
-      benchmark::DoNotOptimize(cli.call(bench::add, 1, 2));
-    auto t1 = clock::now();
-    if (counted) (pinging ? ping : call).add(t1 - t0);
-  }
-  const double p = ping.quantile(0.5), c = call.quantile(0.5);
-  state.counters["ping_p50_us"] = p / 1e3;
-  state.counters["call_p50_us"] = c / 1e3;
-  state.counters["ratio"] = p > 0 ? c / p : 0;
+  alternate(
+      state, "ping", [&] { bare.ping(); },
+      [&] { benchmark::DoNotOptimize(cli.call(bench::add, 1, 2)); }, 64, 4);
 }
 
 // Keeps N calls in flight: each iteration waits for the oldest and sends a new one.
