@@ -489,13 +489,18 @@ class client : public detail::call_api<client> {
   template <class P>
   std::optional<std::string> send(const P& p, const call_options& o, const std::string& frame,
                                   bool behind = false) {
+    return send_to(p.service, o, frame, behind);
+  }
+
+  std::optional<std::string> send_to(std::string_view service, const call_options& o,
+                                     const std::string& frame, bool behind) {
     thread_local std::string queue;  // built in place: no allocation per call
     try {
       if (!o.instance.empty()) {  // refused at once (errc::unavailable) if it is not alive
-        detail::push_to_instance(*bus_, scope_, p.service, o.instance, frame);
+        detail::push_to_instance(*bus_, scope_, service, o.instance, frame);
         return std::nullopt;
       }
-      detail::service_queue(queue, scope_, p.service);
+      detail::service_queue(queue, scope_, service);
       if (behind)
         bus_->push_behind(queue, frame);
       else
