@@ -255,7 +255,12 @@ TEST_F(redis_outage, async_calls_written_behind_end_when_redis_is_killed) {
   }
   EXPECT_EQ(answered + failed, 300);
   server.restart();
-  ASSERT_TRUE(eventually([&] { return bus.connected(); }, 10000ms));
+  ASSERT_TRUE(eventually(  // every connection back, the reply channel subscribed again
+      [&] {
+        auto r = cli.with({.timeout = 300ms}).try_call(calc::add, 20, 22);
+        return r && *r == 42;
+      },
+      10s));
   std::vector<std::future<int>> again;
   for (int i = 0; i < 100; ++i) again.push_back(cli.with({.timeout = 5s}).async_call(calc::add, i, 1));
   for (int i = 0; i < 100; ++i) EXPECT_EQ(again[i].get(), i + 1);
