@@ -59,14 +59,22 @@ void alternate(benchmark::State& state, const std::string& baseline_name, Baseli
 
 // ---- in-memory transport ---------------------------------------------------------------------
 
-void memory_call(benchmark::State& state) {
+/// A service with one worker and a client over the in-memory transport, connections warm.
+struct memory_env {
+  memory_env() {
+    bench::bind_all(svc);
+    svc.start();
+    for (int i = 0; i < 1000; ++i) benchmark::DoNotOptimize(cli.call(bench::add, i, 1));
+  }
   redwire::memory::transport bus;
   redwire::service svc{bus, "bench", {.workers = 1}};
-  bench::bind_all(svc);
-  svc.start();
   redwire::client cli{bus};
+};
+
+void memory_call(benchmark::State& state) {
+  memory_env env;
+  auto& cli = env.cli;
   bench::samples lat;
-  for (int i = 0; i < 1000; ++i) benchmark::DoNotOptimize(cli.call(bench::add, i, 1));
   for (auto _ : state) {
     auto t0 = clock::now();
     benchmark::DoNotOptimize(cli.call(bench::add, 1, 2));
@@ -80,13 +88,9 @@ void memory_call(benchmark::State& state) {
 // needs): bare hand-offs to another thread and back, and calls, in alternating blocks of 1024
 // (long enough for the scheduler to settle into the same steady state for both).
 void memory_call_vs_handoff(benchmark::State& state) {
-  redwire::memory::transport bus;
-  redwire::service svc{bus, "bench", {.workers = 1}};
-  bench::bind_all(svc);
-  svc.start();
-  redwire::client cli{bus};
+  memory_env env;
+  auto& cli = env.cli;
   bench::handoff bare;
-  for (int i = 0; i < 1000; ++i) benchmark::DoNotOptimize(cli.call(bench::add, i, 1));
   alternate(
       state, "handoff", [&] { benchmark::DoNotOptimize(bare.round_trip(1)); },
       [&] { benchmark::DoNotOptimize(cli.call(bench::add, 1, 2)); }, 1024, 16);

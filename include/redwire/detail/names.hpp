@@ -24,18 +24,18 @@ inline std::string group_prefix(std::string_view prefix, std::string_view group)
   return s;
 }
 
-/// Requests for any instance of `service`: "rw:{calc}:q".
-inline std::string service_queue(std::string_view prefix, std::string_view service) {
-  std::string s;
-  s.reserve(prefix.size() + service.size() + 6);
-  s.append(prefix).append(":{").append(service).append("}:q");
-  return s;
-}
-
-/// The same into `out` (whose capacity is reused).
+/// Requests for any instance of `service`, into `out` (whose capacity is reused): "rw:{calc}:q".
 inline void service_queue(std::string& out, std::string_view prefix, std::string_view service) {
   out.clear();
   out.append(prefix).append(":{").append(service).append("}:q");
+}
+
+/// The same as a new string.
+inline std::string service_queue(std::string_view prefix, std::string_view service) {
+  std::string s;
+  s.reserve(prefix.size() + service.size() + 6);
+  service_queue(s, prefix, service);
+  return s;
 }
 
 /// Requests for one instance: "rw:{calc}:q:<instance>".
