@@ -4,8 +4,8 @@
 
 #include <hiredis/hiredis.h>
 
-#include <redwire/redwire.hpp>
 #include <redwire/redis.hpp>
+#include <redwire/redwire.hpp>
 
 #include <algorithm>
 #include <chrono>

@@ -190,7 +190,9 @@ void redis_async(benchmark::State& state, std::size_t replicas) {
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-void redis_async_inflight(benchmark::State& state) { redis_async(state, 1); }
+void redis_async_inflight(benchmark::State& state) {
+  redis_async(state, 1);
+}
 void redis_replicas(benchmark::State& state) {
   redis_async(state, static_cast<std::size_t>(state.range(1)));
 }
@@ -220,17 +222,28 @@ BENCHMARK(redis_sync_vs_ping)->Name("redis/sync_vs_ping")->UseRealTime()->MinTim
 BENCHMARK(redis_async_inflight)
     ->Name("redis/async")
     ->ArgName("inflight")
-    ->Arg(1)->Arg(16)->Arg(256)->Arg(1024)
-    ->UseRealTime()->MinTime(1.0);
+    ->Arg(1)
+    ->Arg(16)
+    ->Arg(256)
+    ->Arg(1024)
+    ->UseRealTime()
+    ->MinTime(1.0);
 BENCHMARK(redis_payload)
     ->Name("redis/payload")
     ->ArgName("bytes")
-    ->Arg(16)->Arg(256)->Arg(4 << 10)->Arg(64 << 10)->Arg(1 << 20)
+    ->Arg(16)
+    ->Arg(256)
+    ->Arg(4 << 10)
+    ->Arg(64 << 10)
+    ->Arg(1 << 20)
     ->UseRealTime();
 BENCHMARK(redis_replicas)
     ->Name("redis/replicas")
     ->ArgNames({"inflight", "replicas"})
-    ->Args({256, 1})->Args({256, 2})->Args({256, 4})
-    ->UseRealTime()->MinTime(1.0);
+    ->Args({256, 1})
+    ->Args({256, 2})
+    ->Args({256, 4})
+    ->UseRealTime()
+    ->MinTime(1.0);
 
 BENCHMARK_MAIN();

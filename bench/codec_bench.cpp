@@ -27,7 +27,9 @@ struct small_struct {
   std::uint64_t flags;
 };
 
-small_struct make_small() { return {42, 1.5, -2.25, "order-42", 0xfeedULL}; }
+small_struct make_small() {
+  return {42, 1.5, -2.25, "order-42", 0xfeedULL};
+}
 
 std::string make_payload(std::size_t n) {
   std::string s(n, '\0');

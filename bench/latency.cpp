@@ -95,9 +95,12 @@ std::size_t parse_size(const std::string& text, const char* what) {
   double v = std::strtod(text.c_str(), &end);
   std::string suffix = end ? end : "";
   double scale = 1;
-  if (suffix == "k" || suffix == "K" || suffix == "kb" || suffix == "KiB") scale = 1024;
-  else if (suffix == "m" || suffix == "M" || suffix == "mb" || suffix == "MiB") scale = 1024 * 1024;
-  else if (!suffix.empty()) fail(std::string("bad ") + what + ": " + text);
+  if (suffix == "k" || suffix == "K" || suffix == "kb" || suffix == "KiB")
+    scale = 1024;
+  else if (suffix == "m" || suffix == "M" || suffix == "mb" || suffix == "MiB")
+    scale = 1024 * 1024;
+  else if (!suffix.empty())
+    fail(std::string("bad ") + what + ": " + text);
   if (!(v >= 0) || end == text.c_str()) fail(std::string("bad ") + what + ": " + text);
   return static_cast<std::size_t>(v * scale);
 }
@@ -127,18 +130,30 @@ config parse(int argc, char** argv) {
     if (a == "-h" || a == "--help") {
       std::fputs(usage, stdout);
       std::exit(0);
-    } else if (a == "--url") c.url = next();
-    else if (a == "--private") c.private_server = true;
-    else if (a == "--payload") c.payload = parse_size(next(), "--payload");
-    else if (a == "--concurrency") c.concurrency = parse_size(next(), "--concurrency");
-    else if (a == "--threads") c.threads = parse_size(next(), "--threads");
-    else if (a == "--duration") c.duration = parse_seconds(next(), "--duration");
-    else if (a == "--warmup") c.warmup = parse_seconds(next(), "--warmup");
-    else if (a == "--replicas") c.replicas = parse_size(next(), "--replicas");
-    else if (a == "--workers") c.workers = parse_size(next(), "--workers");
-    else if (a == "--prefix") c.prefix = next();
-    else if (a == "--json") c.json = next();
-    else fail("unknown option " + a);
+    } else if (a == "--url")
+      c.url = next();
+    else if (a == "--private")
+      c.private_server = true;
+    else if (a == "--payload")
+      c.payload = parse_size(next(), "--payload");
+    else if (a == "--concurrency")
+      c.concurrency = parse_size(next(), "--concurrency");
+    else if (a == "--threads")
+      c.threads = parse_size(next(), "--threads");
+    else if (a == "--duration")
+      c.duration = parse_seconds(next(), "--duration");
+    else if (a == "--warmup")
+      c.warmup = parse_seconds(next(), "--warmup");
+    else if (a == "--replicas")
+      c.replicas = parse_size(next(), "--replicas");
+    else if (a == "--workers")
+      c.workers = parse_size(next(), "--workers");
+    else if (a == "--prefix")
+      c.prefix = next();
+    else if (a == "--json")
+      c.json = next();
+    else
+      fail("unknown option " + a);
   }
   if (c.concurrency == 0) fail("--concurrency must be at least 1");
   if (c.replicas == 0) fail("--replicas must be at least 1");
@@ -226,7 +241,8 @@ int main(int argc, char** argv) try {
   redwire::redis::options o{.url = c.url, .prefix = c.prefix};
   const redwire::redis::settings st = redwire::redis::resolve(o);
 
-  std::fprintf(stderr, "redwire-latency: %s%s, payload %zu B, %zu in flight on %zu thread%s, "
+  std::fprintf(stderr,
+               "redwire-latency: %s%s, payload %zu B, %zu in flight on %zu thread%s, "
                "%zu replica%s x %zu workers\n",
                st.describe().c_str(), c.private_server ? " (private)" : "", c.payload,
                c.concurrency, c.threads, c.threads == 1 ? "" : "s", c.replicas,
@@ -266,9 +282,9 @@ int main(int argc, char** argv) try {
     std::uint64_t last_done = done.load();
     auto last = clock::now();
     while (clock::now() < end) {
-      std::this_thread::sleep_for(std::min(std::chrono::duration_cast<clock::duration>(
-                                               std::chrono::milliseconds(250)),
-                                           end - clock::now()));
+      std::this_thread::sleep_for(
+          std::min(std::chrono::duration_cast<clock::duration>(std::chrono::milliseconds(250)),
+                   end - clock::now()));
       auto now = clock::now();
       std::uint64_t d = done.load();
       double rate = static_cast<double>(d - last_done) / seconds_f(now - last).count();
@@ -304,17 +320,16 @@ int main(int argc, char** argv) try {
                p999 = all.quantile(0.999), max = all.quantile(1.0);
   const double ratio = ping_p50 > 0 ? p50 / ping_p50 : 0;
 
-  std::printf("redwire-latency  %s, payload %zu B, %zu in flight (%zu thread%s), %zu replica%s "
-              "x %zu workers, %.1f s\n",
-              st.describe().c_str(), c.payload, c.concurrency, c.threads,
-              c.threads == 1 ? "" : "s", c.replicas, c.replicas == 1 ? "" : "s", c.workers,
-              elapsed);
+  std::printf(
+      "redwire-latency  %s, payload %zu B, %zu in flight (%zu thread%s), %zu replica%s "
+      "x %zu workers, %.1f s\n",
+      st.describe().c_str(), c.payload, c.concurrency, c.threads, c.threads == 1 ? "" : "s",
+      c.replicas, c.replicas == 1 ? "" : "s", c.workers, elapsed);
   std::printf("  calls     %llu (%llu errors)   %.0f calls/s\n",
               static_cast<unsigned long long>(calls), static_cast<unsigned long long>(errors),
               rate);
   std::printf("  latency   p50 %s   p90 %s   p99 %s   p99.9 %s   max %s\n", micros(p50).c_str(),
-              micros(p90).c_str(), micros(p99).c_str(), micros(p999).c_str(),
-              micros(max).c_str());
+              micros(p90).c_str(), micros(p99).c_str(), micros(p999).c_str(), micros(max).c_str());
   std::printf("  PING      p50 %s   (bare hiredis round trip to the same server)\n",
               micros(ping_p50).c_str());
   std::printf("  ratio     call p50 / PING p50 = %.2fx%s\n", ratio,

@@ -8,7 +8,7 @@ packages=(
   libhiredis-dev libboost1.81-dev libcereal-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
 )
 
 missing=()

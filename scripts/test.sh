@@ -10,6 +10,9 @@ jobs="${REDWIRE_JOBS:-$(nproc)}"
 
 bash "$here/scripts/install-deps.sh"
 
+# Layout is checked, not hoped for: every C++ file follows .clang-format.
+bash "$here/scripts/check-format.sh"
+
 cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$build" -j "$jobs"
 cd "$build"

@@ -21,7 +21,8 @@ struct centroid_answer {
 
 inline constexpr redwire::procedure<"calc.add", int(int, int)> add{};
 /// The centroid of a polygon's corners, and who computed it.
-inline constexpr redwire::procedure<"calc.centroid", centroid_answer(std::vector<point>)> centroid{};
+inline constexpr redwire::procedure<"calc.centroid", centroid_answer(std::vector<point>)>
+    centroid{};
 /// (quotient, remainder, replica); throws on division by zero.
 inline constexpr redwire::procedure<"calc.divmod", std::tuple<int, int, std::string>(int, int)>
     divmod{};

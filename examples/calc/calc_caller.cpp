@@ -32,8 +32,8 @@ int main(int argc, char** argv) {
     std::vector<calc::point> square{{0, 0}, {2, 0}, {2, 2}, {0, 2}};
     for (int i = 0; i < 4; ++i) {
       calc::centroid_answer a = cli.call(calc::centroid, square);
-      std::printf("calc.centroid(square) = (%g, %g)   answered by %s\n", a.centroid.x,
-                  a.centroid.y, a.replica.c_str());
+      std::printf("calc.centroid(square) = (%g, %g)   answered by %s\n", a.centroid.x, a.centroid.y,
+                  a.replica.c_str());
       replicas.insert(a.replica);
     }
     auto zero = cli.try_call(calc::divmod, 1, 0);

@@ -58,24 +58,28 @@ int main(int argc, char** argv) {
   redwire::service svc{bus, "lending", {.instance_id = name}};
 
   const std::string limit = std::to_string(library::loan_limit);
-  svc.consume(library::requests, "lending", [&](const library::request& r) {
-    const std::string book = library::book_key(r.isbn), loans = library::loans_key(r.user),
-                      outcome_key = library::outcome_key(r.id);
-    std::string outcome;
-    if (r.action == "borrow")
-      outcome = state.eval(borrow_script, {book, loans, outcome_key}, {r.isbn, limit}).str;
-    else if (r.action == "return")
-      outcome = state.eval(return_script, {loans, outcome_key}, {r.isbn}).str;
-    else
-      outcome = "refused: unknown action " + r.action;
-    if (outcome.starts_with("ok"))
-      cli.append(library::shelving,
-                 library::shelving_task{r.id, r.isbn, r.action == "borrow" ? "fetch" : "reshelve"});
-    std::printf("%s: %s %s %s -> %s (trace %s)\n", name.c_str(), r.user.c_str(), r.action.c_str(),
-                r.isbn.c_str(), outcome.c_str(),
-                std::string(redwire::current_call()->trace_id).c_str());
-    std::fflush(stdout);
-  }, {.consumer = name, .batch_size = 4, .claim_idle = std::chrono::seconds(5)});
+  svc.consume(
+      library::requests, "lending",
+      [&](const library::request& r) {
+        const std::string book = library::book_key(r.isbn), loans = library::loans_key(r.user),
+                          outcome_key = library::outcome_key(r.id);
+        std::string outcome;
+        if (r.action == "borrow")
+          outcome = state.eval(borrow_script, {book, loans, outcome_key}, {r.isbn, limit}).str;
+        else if (r.action == "return")
+          outcome = state.eval(return_script, {loans, outcome_key}, {r.isbn}).str;
+        else
+          outcome = "refused: unknown action " + r.action;
+        if (outcome.starts_with("ok"))
+          cli.append(
+              library::shelving,
+              library::shelving_task{r.id, r.isbn, r.action == "borrow" ? "fetch" : "reshelve"});
+        std::printf("%s: %s %s %s -> %s (trace %s)\n", name.c_str(), r.user.c_str(),
+                    r.action.c_str(), r.isbn.c_str(), outcome.c_str(),
+                    std::string(redwire::current_call()->trace_id).c_str());
+        std::fflush(stdout);
+      },
+      {.consumer = name, .batch_size = 4, .claim_idle = std::chrono::seconds(5)});
 
   svc.start();
   std::printf("%s: lending, waiting for requests\n", name.c_str());

@@ -65,8 +65,8 @@ int main(int argc, char** argv) {
   if (command == "add" && args.size() >= 4) {
     std::string title = args[3];
     for (std::size_t i = 4; i < args.size(); ++i) title += " " + args[i];
-    bus.command({"HSET", library::book_key(args[1]), "title", title, "copies", args[2],
-                 "available", args[2], "on_shelf", args[2]});
+    bus.command({"HSET", library::book_key(args[1]), "title", title, "copies", args[2], "available",
+                 args[2], "on_shelf", args[2]});
     std::printf("added %s copies of %s (%s)\n", args[2].c_str(), args[1].c_str(), title.c_str());
   } else if ((command == "borrow" || command == "return") && args.size() == 3) {
     library::request r{new_request_id(), args[1], args[2], command};
@@ -91,8 +91,7 @@ int main(int argc, char** argv) {
   } else if (command == "burst" && args.size() == 2) {
     const int n = std::atoi(args[1].c_str());
     bus.command({"HSET", library::book_key("burst"), "title", "Many copies", "copies",
-                 std::to_string(n), "available", std::to_string(n), "on_shelf",
-                 std::to_string(n)});
+                 std::to_string(n), "available", std::to_string(n), "on_shelf", std::to_string(n)});
     std::vector<std::string> ids;
     for (int i = 0; i < n; ++i) {
       ids.push_back(new_request_id());

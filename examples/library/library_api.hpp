@@ -18,7 +18,7 @@
 namespace library {
 
 struct request {
-  std::string id;      ///< made by the tool; the outcome is stored under it
+  std::string id;  ///< made by the tool; the outcome is stored under it
   std::string user;
   std::string isbn;
   std::string action;  ///< "borrow" or "return"
@@ -36,8 +36,12 @@ inline constexpr redwire::stream<"library.shelving", shelving_task> shelving{};
 /// At most this many books per user.
 inline constexpr int loan_limit = 3;
 
-inline std::string book_key(const std::string& isbn) { return "library:book:" + isbn; }
-inline std::string loans_key(const std::string& user) { return "library:loans:" + user; }
+inline std::string book_key(const std::string& isbn) {
+  return "library:book:" + isbn;
+}
+inline std::string loans_key(const std::string& user) {
+  return "library:loans:" + user;
+}
 inline std::string outcome_key(const std::string& request_id) {
   return "library:outcome:" + request_id;
 }

@@ -34,8 +34,9 @@ int main(int argc, char** argv) {
   redwire::service svc{bus, "shelving"};
   svc.consume(library::shelving, "shelving", [&](const library::shelving_task& t) {
     const std::string result =
-        state.eval(shelve_script, {library::book_key(t.isbn), library::shelved_key(t.request_id)},
-                   {t.action})
+        state
+            .eval(shelve_script, {library::book_key(t.isbn), library::shelved_key(t.request_id)},
+                  {t.action})
             .str;
     std::printf("shelving: %s %s -> %s (trace %s)\n", t.action.c_str(), t.isbn.c_str(),
                 result.c_str(), std::string(redwire::current_call()->trace_id).c_str());

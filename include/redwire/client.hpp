@@ -17,8 +17,8 @@
 #include <cstdlib>
 #include <future>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -55,7 +55,7 @@ struct call_options {
 
 struct client_options {
   std::chrono::milliseconds default_timeout{std::chrono::seconds(5)};
-  std::string id{};  ///< empty: made unique from host, pid and a random part
+  std::string id{};     ///< empty: made unique from host, pid and a random part
   std::string group{};  ///< calls go to the services of this group only (see service_options)
   /// Shared secret of the services called (see service_options::secret); empty: none. Calls
   /// are then MACed with it, and replies that are not MACed with it are dropped.
@@ -85,8 +85,9 @@ class call_api {
     if constexpr (!check_call_arguments<N, std::tuple<A...>, G...>()) {
       std::abort();  // unreachable: the check above does not compile
     } else {
-      return self().owner().template try_call_with<N, R, A...>(self().options(), p,
-                                                                std::forward<G>(args)...)
+      return self()
+          .owner()
+          .template try_call_with<N, R, A...>(self().options(), p, std::forward<G>(args)...)
           .value();
     }
   }
@@ -98,7 +99,7 @@ class call_api {
       std::abort();
     } else {
       return self().owner().template try_call_with<N, R, A...>(self().options(), p,
-                                                                std::forward<G>(args)...);
+                                                               std::forward<G>(args)...);
     }
   }
 
@@ -109,7 +110,7 @@ class call_api {
       std::abort();
     } else {
       return self().owner().template async_call_with<N, R, A...>(self().options(), p,
-                                                                  std::forward<G>(args)...);
+                                                                 std::forward<G>(args)...);
     }
   }
 
@@ -203,8 +204,7 @@ class client : public detail::call_api<client> {
  public:
   template <transport T>
   explicit client(T& bus, client_options options = {})
-      : bus_(std::make_unique<detail::transport_adapter<T>>(bus)),
-        options_(std::move(options)) {
+      : bus_(std::make_unique<detail::transport_adapter<T>>(bus)), options_(std::move(options)) {
     if (options_.id.empty()) options_.id = detail::unique_id("client");
     keys_ = detail::client_keys(options_.secret, options_.secrets);
     options_.secret.clear();  // kept as keys only
@@ -419,7 +419,8 @@ class client : public detail::call_api<client> {
   template <class R, class P>
   result<R> wait_in_inbox(detail::inbox_pool::lease& box, const P& p, const call_options& o,
                           std::uint64_t id, std::chrono::milliseconds timeout,
-                          std::chrono::steady_clock::time_point deadline, const std::string& frame) {
+                          std::chrono::steady_clock::time_point deadline,
+                          const std::string& frame) {
     if (auto failure = send(p, o, frame))
       return rpc_error(errc::unavailable, *failure, std::string(p.name));
     for (;;) {
@@ -449,9 +450,9 @@ class client : public detail::call_api<client> {
   std::uint64_t next_call_id() { return next_id_.fetch_add(1, std::memory_order_relaxed); }
 
   template <class... A, fixed_string N, class R, class... G>
-  void make_frame(std::string& frame, message_kind kind, const procedure<N, R(A...)>& p, const call_options& o,
-                         std::uint64_t id, std::chrono::milliseconds timeout,
-                         std::string_view reply_to, G&&... args) {
+  void make_frame(std::string& frame, message_kind kind, const procedure<N, R(A...)>& p,
+                  const call_options& o, std::uint64_t id, std::chrono::milliseconds timeout,
+                  std::string_view reply_to, G&&... args) {
     envelope e;
     e.kind = kind;
     e.call_id = id;
@@ -513,8 +514,7 @@ class client : public detail::call_api<client> {
 
   void subscribe_replies() {
     reply_subscription_ = bus_->subscribe(
-        reply_channel_,
-        [this](std::string_view, std::string_view bytes) { on_reply(bytes); },
+        reply_channel_, [this](std::string_view, std::string_view bytes) { on_reply(bytes); },
         [this] {
           pending_.fail_all(errc::unavailable,
                             "the connection carrying replies was interrupted; the call may or "

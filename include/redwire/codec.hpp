@@ -37,8 +37,9 @@ void encode_values(std::string& out, const T&... values) {
 template <class... T>
 std::tuple<T...> decode_values(std::string_view bytes,
                                std::size_t max_message_size = default_max_message_size) {
-  static_assert(((std::is_object_v<T> && !std::is_const_v<T>) && ...),
-                "====> redwire: decode_values needs plain value types (decode into wire_type_t<T>).");
+  static_assert(
+      ((std::is_object_v<T> && !std::is_const_v<T>)&&...),
+      "====> redwire: decode_values needs plain value types (decode into wire_type_t<T>).");
   input source{bytes, max_message_size};
   std::tuple<T...> values;
   std::apply([&](auto&... value) { (decode_value(source, value), ...); }, values);

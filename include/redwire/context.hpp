@@ -43,6 +43,8 @@ class call_scope {
 }  // namespace detail
 
 /// The call that the current thread is serving, or nullptr outside a handler.
-inline const call_context* current_call() noexcept { return detail::current_call_slot(); }
+inline const call_context* current_call() noexcept {
+  return detail::current_call_slot();
+}
 
 }  // namespace redwire

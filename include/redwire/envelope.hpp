@@ -122,8 +122,8 @@ inline void encode_envelope_header(std::string& out, const envelope& e) {
   detail::put_fixed(out, e.fingerprint, 8);
   detail::put_fixed(out, static_cast<std::uint64_t>(e.deadline_ms), 8);
   detail::put_fixed(out, static_cast<std::uint16_t>(e.error), 2);
-  for (std::string_view s : {e.procedure, e.reply_to, e.caller, e.trace_id, e.key, e.instance,
-                             e.token})
+  for (std::string_view s :
+       {e.procedure, e.reply_to, e.caller, e.trace_id, e.key, e.instance, e.token})
     detail::put_length_prefixed(out, s);
 }
 
@@ -143,8 +143,8 @@ inline envelope decode_envelope(std::string_view bytes) {
   e.deadline_ms = static_cast<std::int64_t>(detail::get_fixed(bytes.data() + 21, 8));
   e.error = static_cast<errc>(detail::get_fixed(bytes.data() + 29, 2));
   std::string_view rest = bytes.substr(envelope::fixed_size);
-  for (std::string_view* field : {&e.procedure, &e.reply_to, &e.caller, &e.trace_id, &e.key,
-                                  &e.instance, &e.token})
+  for (std::string_view* field :
+       {&e.procedure, &e.reply_to, &e.caller, &e.trace_id, &e.key, &e.instance, &e.token})
     *field = detail::get_length_prefixed(rest);
   e.payload = rest;
   return e;

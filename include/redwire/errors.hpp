@@ -5,28 +5,28 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
 #include <type_traits>
 #include <utility>
-#include <optional>
 #include <variant>
 
 namespace redwire {
 
 /// Why a call failed. The numbers travel on the wire: never renumber, only append.
 enum class errc : std::uint16_t {
-  timeout = 1,            ///< no reply within the call's timeout
-  unavailable = 2,        ///< the transport is down, or no instance can take the call
-  unknown_procedure = 3,  ///< the instance that answered serves no such procedure
-  signature_mismatch = 4, ///< caller and service disagree on the procedure's types
-  remote_exception = 5,   ///< the handler threw; its message travels back
-  bad_message = 6,        ///< bytes that do not decode: truncated, corrupt or not redwire
-  unauthorized = 7,       ///< the call lacks the credentials the service requires
-  too_large = 8,          ///< a message over the configured size limit
-  cancelled = 9,          ///< the call was abandoned (client or service shutting down)
-  expired = 10,           ///< the request reached the service after its deadline
+  timeout = 1,             ///< no reply within the call's timeout
+  unavailable = 2,         ///< the transport is down, or no instance can take the call
+  unknown_procedure = 3,   ///< the instance that answered serves no such procedure
+  signature_mismatch = 4,  ///< caller and service disagree on the procedure's types
+  remote_exception = 5,    ///< the handler threw; its message travels back
+  bad_message = 6,         ///< bytes that do not decode: truncated, corrupt or not redwire
+  unauthorized = 7,        ///< the call lacks the credentials the service requires
+  too_large = 8,           ///< a message over the configured size limit
+  cancelled = 9,           ///< the call was abandoned (client or service shutting down)
+  expired = 10,            ///< the request reached the service after its deadline
 };
 
 /// The std::error_category of redwire::errc ("redwire").
@@ -39,16 +39,26 @@ inline std::error_code make_error_code(errc e) noexcept {
 /// Short stable name of a code: to_string(errc::timeout) == "timeout".
 constexpr const char* to_string(errc e) noexcept {
   switch (e) {
-    case errc::timeout: return "timeout";
-    case errc::unavailable: return "unavailable";
-    case errc::unknown_procedure: return "unknown_procedure";
-    case errc::signature_mismatch: return "signature_mismatch";
-    case errc::remote_exception: return "remote_exception";
-    case errc::bad_message: return "bad_message";
-    case errc::unauthorized: return "unauthorized";
-    case errc::too_large: return "too_large";
-    case errc::cancelled: return "cancelled";
-    case errc::expired: return "expired";
+    case errc::timeout:
+      return "timeout";
+    case errc::unavailable:
+      return "unavailable";
+    case errc::unknown_procedure:
+      return "unknown_procedure";
+    case errc::signature_mismatch:
+      return "signature_mismatch";
+    case errc::remote_exception:
+      return "remote_exception";
+    case errc::bad_message:
+      return "bad_message";
+    case errc::unauthorized:
+      return "unauthorized";
+    case errc::too_large:
+      return "too_large";
+    case errc::cancelled:
+      return "cancelled";
+    case errc::expired:
+      return "expired";
   }
   return "unknown_error";
 }
@@ -57,9 +67,7 @@ namespace detail {
 class redwire_category final : public std::error_category {
  public:
   const char* name() const noexcept override { return "redwire"; }
-  std::string message(int value) const override {
-    return to_string(static_cast<errc>(value));
-  }
+  std::string message(int value) const override { return to_string(static_cast<errc>(value)); }
 };
 }  // namespace detail
 
@@ -112,9 +120,18 @@ class result {
   explicit operator bool() const noexcept { return has_value(); }
 
   /// The value; throws the rpc_error if there is none.
-  T& value() & { check(); return std::get<0>(state_); }
-  const T& value() const& { check(); return std::get<0>(state_); }
-  T&& value() && { check(); return std::get<0>(std::move(state_)); }
+  T& value() & {
+    check();
+    return std::get<0>(state_);
+  }
+  const T& value() const& {
+    check();
+    return std::get<0>(state_);
+  }
+  T&& value() && {
+    check();
+    return std::get<0>(std::move(state_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }

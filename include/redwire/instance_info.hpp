@@ -23,8 +23,8 @@ namespace redwire {
 
 /// One procedure an instance serves, as the registry publishes it.
 struct procedure_info {
-  std::string name;         ///< "calc.add"
-  std::string signature;    ///< "calc.add(i32, i32) -> i32"
+  std::string name;       ///< "calc.add"
+  std::string signature;  ///< "calc.add(i32, i32) -> i32"
   std::uint64_t fingerprint = 0;
 };
 
@@ -48,10 +48,10 @@ struct instance_info {
   std::string os;                      ///< "Linux 6.1.0"
   std::string arch;                    ///< "x86_64"
   unsigned cpus = 0;
-  std::uint64_t memory_bytes = 0;  ///< total physical memory of the host
+  std::uint64_t memory_bytes = 0;                      ///< total physical memory of the host
   std::chrono::system_clock::time_point boot_time{};   ///< when the host booted
   std::chrono::system_clock::time_point start_time{};  ///< when the instance started
-  std::string version;  ///< redwire's version
+  std::string version;                                 ///< redwire's version
   std::map<std::string, std::string> metadata;
   std::vector<procedure_info> procedures;
 };
@@ -65,9 +65,12 @@ enum class membership {
 
 constexpr std::string_view to_string(membership m) noexcept {
   switch (m) {
-    case membership::joined: return "joined";
-    case membership::left: return "left";
-    case membership::expired: return "expired";
+    case membership::joined:
+      return "joined";
+    case membership::left:
+      return "left";
+    case membership::expired:
+      return "expired";
   }
   return "?";
 }
@@ -138,20 +141,34 @@ inline record_fields to_fields(const instance_info& i) {
 inline instance_info from_fields(const record_fields& fields) {
   instance_info i;
   for (const auto& [k, v] : fields) {
-    if (k == "service") i.service = v;
-    else if (k == "id") i.id = v;
-    else if (k == "group") i.group = v;
-    else if (k == "host") i.host = v;
-    else if (k == "pid") i.pid = std::strtoll(v.c_str(), nullptr, 10);
-    else if (k == "addresses") i.addresses = split_lines(v);
-    else if (k == "os") i.os = v;
-    else if (k == "arch") i.arch = v;
-    else if (k == "cpus") i.cpus = static_cast<unsigned>(std::strtoul(v.c_str(), nullptr, 10));
-    else if (k == "memory") i.memory_bytes = std::strtoull(v.c_str(), nullptr, 10);
-    else if (k == "boot_time") i.boot_time = from_ms(v);
-    else if (k == "start_time") i.start_time = from_ms(v);
-    else if (k == "version") i.version = v;
-    else if (k.starts_with("meta.")) i.metadata[k.substr(5)] = v;
+    if (k == "service")
+      i.service = v;
+    else if (k == "id")
+      i.id = v;
+    else if (k == "group")
+      i.group = v;
+    else if (k == "host")
+      i.host = v;
+    else if (k == "pid")
+      i.pid = std::strtoll(v.c_str(), nullptr, 10);
+    else if (k == "addresses")
+      i.addresses = split_lines(v);
+    else if (k == "os")
+      i.os = v;
+    else if (k == "arch")
+      i.arch = v;
+    else if (k == "cpus")
+      i.cpus = static_cast<unsigned>(std::strtoul(v.c_str(), nullptr, 10));
+    else if (k == "memory")
+      i.memory_bytes = std::strtoull(v.c_str(), nullptr, 10);
+    else if (k == "boot_time")
+      i.boot_time = from_ms(v);
+    else if (k == "start_time")
+      i.start_time = from_ms(v);
+    else if (k == "version")
+      i.version = v;
+    else if (k.starts_with("meta."))
+      i.metadata[k.substr(5)] = v;
     else if (k == "procedures") {
       for (const auto& line : split_lines(v)) {
         auto a = line.find(' ');
@@ -180,10 +197,14 @@ inline std::string encode_event(membership change, const instance_info& i) {
 inline membership_event decode_event(std::string_view bytes) {
   membership_event e;
   std::string_view change = get_length_prefixed(bytes);
-  if (change == "joined") e.change = membership::joined;
-  else if (change == "left") e.change = membership::left;
-  else if (change == "expired") e.change = membership::expired;
-  else bad_envelope("redwire registry: unknown membership change");
+  if (change == "joined")
+    e.change = membership::joined;
+  else if (change == "left")
+    e.change = membership::left;
+  else if (change == "expired")
+    e.change = membership::expired;
+  else
+    bad_envelope("redwire registry: unknown membership change");
   record_fields fields;
   while (!bytes.empty()) {
     std::string k(get_length_prefixed(bytes));

@@ -17,10 +17,14 @@ enum class log_level { debug, info, warning, error };
 
 constexpr const char* to_string(log_level l) noexcept {
   switch (l) {
-    case log_level::debug: return "debug";
-    case log_level::info: return "info";
-    case log_level::warning: return "warning";
-    case log_level::error: return "error";
+    case log_level::debug:
+      return "debug";
+    case log_level::info:
+      return "info";
+    case log_level::warning:
+      return "warning";
+    case log_level::error:
+      return "error";
   }
   return "?";
 }

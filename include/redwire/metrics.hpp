@@ -28,9 +28,12 @@ enum class operation_kind { procedure, topic, stream };
 
 constexpr const char* to_string(operation_kind k) noexcept {
   switch (k) {
-    case operation_kind::procedure: return "procedure";
-    case operation_kind::topic: return "topic";
-    case operation_kind::stream: return "stream";
+    case operation_kind::procedure:
+      return "procedure";
+    case operation_kind::topic:
+      return "topic";
+    case operation_kind::stream:
+      return "stream";
   }
   return "?";
 }
@@ -44,10 +47,10 @@ struct operation_stats {
   /// Procedures: requests dropped because their deadline had passed, plus handlers that
   /// finished after it. Events: none.
   std::uint64_t timeouts = 0;
-  std::uint64_t bad_messages = 0;  ///< events whose bytes did not decode or did not match
-  std::uint64_t dropped = 0;       ///< topic events lost because the handler fell behind
-  std::uint64_t reclaimed = 0;     ///< stream entries claimed from a consumer that went quiet
-  std::uint64_t dead_lettered = 0; ///< stream entries moved to the dead-letter stream
+  std::uint64_t bad_messages = 0;   ///< events whose bytes did not decode or did not match
+  std::uint64_t dropped = 0;        ///< topic events lost because the handler fell behind
+  std::uint64_t reclaimed = 0;      ///< stream entries claimed from a consumer that went quiet
+  std::uint64_t dead_lettered = 0;  ///< stream entries moved to the dead-letter stream
   std::chrono::nanoseconds p50{0}, p99{0}, max{0};  ///< handler durations
 };
 
@@ -61,7 +64,8 @@ class duration_histogram {
   void record(std::uint64_t ns) noexcept {
     buckets_[bucket_of(ns)].fetch_add(1, std::memory_order_relaxed);
     std::uint64_t seen = max_.load(std::memory_order_relaxed);
-    while (ns > seen && !max_.compare_exchange_weak(seen, ns, std::memory_order_relaxed)) {}
+    while (ns > seen && !max_.compare_exchange_weak(seen, ns, std::memory_order_relaxed)) {
+    }
   }
 
   /// The duration below which a fraction q of the recorded ones fall (upper bucket bound).

@@ -54,8 +54,8 @@ struct admission {
 };
 
 struct orchestrator_options {
-  std::string group{};                                ///< the group it orchestrates
-  selection policy = selection::round_robin;          ///< for calls without a key
+  std::string group{};                        ///< the group it orchestrates
+  selection policy = selection::round_robin;  ///< for calls without a key
   std::chrono::milliseconds default_timeout{std::chrono::seconds(5)};
   /// How often membership is read again in full (events do the rest; this catches any missed).
   std::chrono::milliseconds refresh_interval{std::chrono::seconds(1)};
@@ -169,10 +169,10 @@ class orchestrator {
     for (int attempt = 0;; ++attempt) {
       std::optional<detail::candidate> chosen = pick(p.service, o.key);
       if (!chosen)
-        return rpc_error(errc::unavailable,
-                         "no admitted instance of service '" + std::string(p.service) +
-                             "' is alive",
-                         std::string(p.name));
+        return rpc_error(
+            errc::unavailable,
+            "no admitted instance of service '" + std::string(p.service) + "' is alive",
+            std::string(p.name));
       call_options targeted = o;
       targeted.instance = chosen->id;
       ++*chosen->outstanding;
@@ -280,8 +280,10 @@ class orchestrator {
           verdict = admission::reject(std::string("on_registering threw: ") + e.what());
         }
       }
-      if (verdict.accepted) verdict.reason.clear();
-      else if (verdict.reason.empty()) verdict.reason = "rejected by on_registering";
+      if (verdict.accepted)
+        verdict.reason.clear();
+      else if (verdict.reason.empty())
+        verdict.reason = "rejected by on_registering";
       known = verdicts_.emplace(i.id, verdict).first;
     }
     if (!known->second.accepted) {
@@ -333,9 +335,9 @@ class orchestrator {
   registering_handler on_registering_;
   unregistering_handler on_unregistering_;
 
-  std::mutex deciding_;                         // one decision at a time; held around hooks
+  std::mutex deciding_;                        // one decision at a time; held around hooks
   std::map<std::string, admission> verdicts_;  // under deciding_
-  std::mutex mutex_;                            // the rest
+  std::mutex mutex_;                           // the rest
   std::condition_variable wake_;
   bool started_ = false, stopping_ = false;
   std::map<std::string, service_members> services_;

@@ -51,8 +51,9 @@ constexpr auto joined_descriptions() {
   if constexpr (sizeof...(A) == 0) {
     return fixed_string("");
   } else {
-    return [](auto first, auto... rest) { return (first + ... + (fixed_string(", ") + rest)); }(
-        description_or_placeholder<A>()...);
+    return [](auto first, auto... rest) {
+      return (first + ... + (fixed_string(", ") + rest));
+    }(description_or_placeholder<A>()...);
   }
 }
 

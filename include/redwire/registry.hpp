@@ -104,8 +104,8 @@ class registry {
   ///   if (auto i = reg.instance("calc-a1-4242-9f3e2a")) std::cout << i->service << '\n';
   std::optional<instance_info> instance(std::string_view id) const {
     for (const auto& service : services()) {
-      for (const auto& member :
-           bus_->live_members(detail::live_instances(scope_, service), std::chrono::milliseconds(0))) {
+      for (const auto& member : bus_->live_members(detail::live_instances(scope_, service),
+                                                   std::chrono::milliseconds(0))) {
         if (member != id) continue;
         auto records = bus_->read_records({detail::instance_record(scope_, service, id)});
         if (!records.front().empty()) return detail::from_fields(records.front());
@@ -138,19 +138,21 @@ class registry {
             e = detail::decode_event(bytes);
           } catch (const std::system_error& error) {
             log(log_level::warning, std::string("registry: dropped a membership event that "
-                                                "does not decode: ") + error.what());
+                                                "does not decode: ") +
+                                        error.what());
             return;
           }
           try {
             on_event(e);
           } catch (const std::exception& error) {
-            log(log_level::warning, std::string("registry: a watch callback threw: ") +
-                                        error.what());
+            log(log_level::warning,
+                std::string("registry: a watch callback threw: ") + error.what());
           }
         },
         [] {
-          log(log_level::info, "registry: membership events may have been missed (the "
-                               "connection was interrupted); read instances() again");
+          log(log_level::info,
+              "registry: membership events may have been missed (the "
+              "connection was interrupted); read instances() again");
         });
     w.state_->reaper = std::thread([this, s = w.state_.get()] {
       std::unique_lock lock(s->mutex);

@@ -48,19 +48,19 @@ using record_fields = std::vector<std::pair<std::string, std::string>>;
 ///     is, publishes `refusal` to `channel` instead (nothing if `channel` is empty). Does not
 ///     wait for the broker's answer.
 template <class S>
-concept registry_store =
-    requires(S& s, std::string_view key, const record_fields& fields,
-             std::chrono::milliseconds ttl, const std::vector<std::string>& keys) {
-      s.put_record(key, fields, ttl);
-      { s.refresh_record(key, ttl) } -> std::same_as<bool>;
-      s.remove_record(key);
-      { s.read_records(keys) } -> std::same_as<std::vector<record_fields>>;
-      { s.touch_member(key, key, ttl) } -> std::same_as<bool>;
-      { s.remove_member(key, key) } -> std::same_as<std::size_t>;
-      { s.live_members(key, ttl) } -> std::same_as<std::vector<std::string>>;
-      { s.reap_members(key, ttl) } -> std::same_as<std::vector<std::string>>;
-      { s.take_queue(key) } -> std::same_as<std::vector<std::string>>;
-      s.push_unless_member(key, key, key, key, key, key);
-    };
+concept registry_store = requires(S& s, std::string_view key, const record_fields& fields,
+                                  std::chrono::milliseconds ttl,
+                                  const std::vector<std::string>& keys) {
+  s.put_record(key, fields, ttl);
+  { s.refresh_record(key, ttl) } -> std::same_as<bool>;
+  s.remove_record(key);
+  { s.read_records(keys) } -> std::same_as<std::vector<record_fields>>;
+  { s.touch_member(key, key, ttl) } -> std::same_as<bool>;
+  { s.remove_member(key, key) } -> std::same_as<std::size_t>;
+  { s.live_members(key, ttl) } -> std::same_as<std::vector<std::string>>;
+  { s.reap_members(key, ttl) } -> std::same_as<std::vector<std::string>>;
+  { s.take_queue(key) } -> std::same_as<std::vector<std::string>>;
+  s.push_unless_member(key, key, key, key, key, key);
+};
 
 }  // namespace redwire

@@ -52,8 +52,8 @@
 namespace redwire {
 
 struct service_options {
-  std::string instance_id{};    ///< empty: "<service>-<host>-<pid>-<random>"
-  std::size_t workers = 4;      ///< threads running handlers
+  std::string instance_id{};  ///< empty: "<service>-<host>-<pid>-<random>"
+  std::size_t workers = 4;    ///< threads running handlers
   /// Most requests taken from the transport at once; never more than the idle workers can
   /// start, so that replicas share the load.
   std::size_t batch_size = 64;
@@ -73,12 +73,12 @@ struct service_options {
 
 /// Counters since start; read them with service::stats().
 struct service_stats {
-  std::uint64_t calls = 0;          ///< requests and notifications whose handler ran
-  std::uint64_t failures = 0;       ///< handlers that threw
-  std::uint64_t expired = 0;        ///< requests dropped because their deadline had passed
-  std::uint64_t rejected = 0;       ///< unknown procedure, signature mismatch, bad arguments
-  std::uint64_t bad_messages = 0;   ///< bytes in the queue that are not a redwire request
-  std::uint64_t unauthorized = 0;   ///< requests refused for want of a valid MAC (secret set)
+  std::uint64_t calls = 0;         ///< requests and notifications whose handler ran
+  std::uint64_t failures = 0;      ///< handlers that threw
+  std::uint64_t expired = 0;       ///< requests dropped because their deadline had passed
+  std::uint64_t rejected = 0;      ///< unknown procedure, signature mismatch, bad arguments
+  std::uint64_t bad_messages = 0;  ///< bytes in the queue that are not a redwire request
+  std::uint64_t unauthorized = 0;  ///< requests refused for want of a valid MAC (secret set)
 };
 
 class service;
@@ -137,8 +137,8 @@ class service {
             if constexpr (std::is_void_v<R>) {
               std::apply([&](auto&... v) { h(std::move(v)...); }, values);
             } else {
-              const R result = std::apply([&](auto&... v) -> R { return h(std::move(v)...); },
-                                          values);
+              const R result =
+                  std::apply([&](auto&... v) -> R { return h(std::move(v)...); }, values);
               detail::encode_values(out, result);
             }
           }};
@@ -202,8 +202,7 @@ class service {
         components_.push_back(detail::make_heartbeat(options_.registration, options_.group));
         registered_ = true;
       }
-      for (std::size_t i = 0; i < options_.workers; ++i)
-        workers_.emplace_back([this] { work(); });
+      for (std::size_t i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { work(); });
     }
     for (auto& c : components_) c->start(*this);
   }
@@ -429,8 +428,8 @@ class service {
     const std::size_t idle = options_.workers - busy_;
     std::size_t room = idle > ready_.size() ? idle - ready_.size() : 1;
     if (average_run_ns_ > 0) {
-      const auto by_time = static_cast<std::size_t>(
-          static_cast<std::int64_t>(options_.workers) * batch_window_ns / average_run_ns_);
+      const auto by_time = static_cast<std::size_t>(static_cast<std::int64_t>(options_.workers) *
+                                                    batch_window_ns / average_run_ns_);
       if (by_time > ready_.size()) room = std::max(room, by_time - ready_.size());
     }
     return std::max<std::size_t>(1, std::min(options_.batch_size, room));
@@ -589,8 +588,7 @@ class service {
   }
 
   // Returns the size of the header written (where the payload starts).
-  std::size_t begin_reply(const envelope& request, std::string& out, message_kind kind,
-                          errc code) {
+  std::size_t begin_reply(const envelope& request, std::string& out, message_kind kind, errc code) {
     envelope r;
     r.kind = kind;
     r.call_id = request.call_id;
@@ -636,7 +634,7 @@ class service {
 
   std::unique_ptr<detail::any_transport> bus_;
   std::unique_ptr<detail::hmac_key> key_;  // set: only authenticated calls run
-  detail::metrics_registry metrics_;  // before components_: they count into it
+  detail::metrics_registry metrics_;       // before components_: they count into it
   std::string name_;
   service_options options_;
   std::unordered_map<std::string, bound_procedure> handlers_;
@@ -659,8 +657,8 @@ class service {
   bool held_replies_ = false;
   std::chrono::steady_clock::time_point owed_since_{};
   std::thread::id owed_by_{};
-  bool registered_ = false;  // the heartbeat component was added
-  std::size_t busy_ = 0;  // workers running a handler
+  bool registered_ = false;          // the heartbeat component was added
+  std::size_t busy_ = 0;             // workers running a handler
   std::int64_t average_run_ns_ = 0;  // see batch_limit()
   std::unique_ptr<detail::any_reader> reader_;
   std::vector<std::thread> workers_;

@@ -57,8 +57,8 @@ struct consume_options {
   /// finds the entries it had taken) and differ between instances running at the same time.
   /// Empty: "<service>@<host>" — set it when several instances of one service share a host.
   std::string consumer{};
-  std::size_t batch_size = 16;                ///< entries taken per read
-  std::chrono::milliseconds block{1000};      ///< longest wait of one read for new entries
+  std::size_t batch_size = 16;            ///< entries taken per read
+  std::chrono::milliseconds block{1000};  ///< longest wait of one read for new entries
   /// Entries pending this long on some consumer are claimed by this one (that consumer is
   /// presumed dead). Longer than the slowest handler, or live consumers lose entries to others.
   std::chrono::milliseconds claim_idle{30000};

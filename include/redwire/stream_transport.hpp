@@ -57,17 +57,17 @@ class no_such_group : public transport_error {
 ///   r.ack(ids): the entries are done; they leave the pending list.
 ///   r.wake(): makes a read that is waiting return now.
 template <class R>
-concept stream_reader =
-    requires(R& r, std::vector<stream_entry>& out, std::size_t max, std::chrono::milliseconds ms,
-             std::string_view id, std::span<const std::string> ids, bool flag) {
-      r.create_group(flag);
-      r.read(out, max, ms);
-      r.read_own_pending(out, id, max);
-      { r.autoclaim(out, ms, id, max) } -> std::convertible_to<std::string>;
-      { r.delivery_counts(ids) } -> std::convertible_to<std::vector<std::uint64_t>>;
-      r.ack(ids);
-      r.wake();
-    };
+concept stream_reader = requires(R& r, std::vector<stream_entry>& out, std::size_t max,
+                                 std::chrono::milliseconds ms, std::string_view id,
+                                 std::span<const std::string> ids, bool flag) {
+  r.create_group(flag);
+  r.read(out, max, ms);
+  r.read_own_pending(out, id, max);
+  { r.autoclaim(out, ms, id, max) } -> std::convertible_to<std::string>;
+  { r.delivery_counts(ids) } -> std::convertible_to<std::vector<std::uint64_t>>;
+  r.ack(ids);
+  r.wake();
+};
 
 /// A transport that can carry durable streams.
 ///   t.stream_append(stream, bytes, max_length): appends one entry and returns its id; when

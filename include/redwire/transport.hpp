@@ -76,9 +76,9 @@ concept transport = requires(T& t, const T& ct, std::string_view name, std::stri
 /// and then pops as pop() does, as one exchange with the broker where it can (a service that has
 /// just answered a request sends the reply along with its next pop).
 template <class R>
-concept fusing_reader = queue_reader<R> && requires(R& r, std::string_view s,
-                                                    std::vector<std::string>& out, std::size_t max,
-                                                    std::chrono::milliseconds timeout) {
+concept fusing_reader = queue_reader<R> &&
+    requires(R& r, std::string_view s, std::vector<std::string>& out, std::size_t max,
+             std::chrono::milliseconds timeout) {
   r.publish_then_pop(s, s, out, max, timeout);
 };
 
@@ -113,8 +113,8 @@ enum class inbox_status {
 ///   i.usable(): without waiting, whether the connection is still there.
 ///   i.receive(out, deadline): the next message into `out`, or timeout, or lost.
 template <class I>
-concept inbox = std::movable<I> && requires(I& i, std::string& out,
-                                            std::chrono::steady_clock::time_point deadline) {
+concept inbox = std::movable<I> &&
+    requires(I& i, std::string& out, std::chrono::steady_clock::time_point deadline) {
   { i.usable() } -> std::same_as<bool>;
   { i.receive(out, deadline) } -> std::same_as<inbox_status>;
 };
@@ -122,8 +122,8 @@ concept inbox = std::movable<I> && requires(I& i, std::string& out,
 /// A transport that opens inboxes: t.open_inbox(channel, budget) subscribes (confirmed when it
 /// returns), or throws transport_error — at the latest after about `budget`.
 template <class T>
-concept inbox_transport = transport<T> && requires(T& t, std::string channel,
-                                                   std::chrono::milliseconds budget) {
+concept inbox_transport = transport<T> &&
+    requires(T& t, std::string channel, std::chrono::milliseconds budget) {
   { t.open_inbox(std::move(channel), budget) } -> inbox;
 };
 

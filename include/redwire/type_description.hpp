@@ -13,8 +13,8 @@
 //   set<T>  map<K, V>   std::set / std::unordered_set, std::map / std::unordered_map
 //   opt<T>  var<A|B>    std::optional, std::variant
 //   pair<A, B>  tup<A, B, ...>  none (std::monostate)
-//   dur<R, N/D>         std::chrono::duration<R, std::ratio<N, D>>: dur<i64, 1/1000> for milliseconds
-//   time<dur<...>>      std::chrono::time_point, by its duration (not its clock)
+//   dur<R, N/D>         std::chrono::duration<R, std::ratio<N, D>>: dur<i64, 1/1000> for
+//   milliseconds time<dur<...>>      std::chrono::time_point, by its duration (not its clock)
 //   enum<U>             an enum with a fixed underlying type U (enum class, or enum e : U)
 //   {A, B}              an aggregate, by its fields (Boost.PFR), nested ones spelled out
 //   obj<name> / obj     a class with its own cereal serialization. Such a class should declare
@@ -43,8 +43,8 @@ struct wire_type {
   using type = std::remove_cvref_t<T>;
 };
 template <class T>
-  requires(kind_of_v<T> == codec_kind::string_view || kind_of_v<T> == codec_kind::c_string)
-struct wire_type<T> {
+requires(kind_of_v<T> == codec_kind::string_view ||
+         kind_of_v<T> == codec_kind::c_string) struct wire_type<T> {
   using type = std::string;
 };
 template <class T>
@@ -77,8 +77,9 @@ constexpr auto describe_number() {
 template <class Duration>
 constexpr auto describe_duration() {
   using period = typename Duration::period;  // std::chrono requires it positive
-  return "dur<" + describe<typename Duration::rep>() + ", " + to_fixed_string<static_cast<std::uint64_t>(period::num)>() +
-         "/" + to_fixed_string<static_cast<std::uint64_t>(period::den)>() + ">";
+  return "dur<" + describe<typename Duration::rep>() + ", " +
+         to_fixed_string<static_cast<std::uint64_t>(period::num)>() + "/" +
+         to_fixed_string<static_cast<std::uint64_t>(period::den)>() + ">";
 }
 
 template <class T>
@@ -124,14 +125,16 @@ constexpr auto describe() {
       return "vec<" + describe<typename U::value_type>() + ">";
     }
   } else if constexpr (kind == codec_kind::array) {
-    return "arr<" + describe<typename U::value_type>() + ", " + to_fixed_string<std::tuple_size_v<U>>() + ">";
+    return "arr<" + describe<typename U::value_type>() + ", " +
+           to_fixed_string<std::tuple_size_v<U>>() + ">";
   } else if constexpr (kind == codec_kind::set) {
     return "set<" + describe<typename U::key_type>() + ">";
   } else if constexpr (kind == codec_kind::map) {
     return "map<" + describe_list<", ", typename U::key_type, typename U::mapped_type>() + ">";
   } else if constexpr (kind == codec_kind::optional) {
     return "opt<" + describe<typename U::value_type>() + ">";
-  } else if constexpr (kind == codec_kind::variant || kind == codec_kind::pair || kind == codec_kind::tuple) {
+  } else if constexpr (kind == codec_kind::variant || kind == codec_kind::pair ||
+                       kind == codec_kind::tuple) {
     return []<template <class...> class Template, class... A>(std::type_identity<Template<A...>>) {
       if constexpr (kind == codec_kind::variant) {
         return "var<" + describe_list<"|", A...>() + ">";

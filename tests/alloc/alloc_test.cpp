@@ -19,8 +19,8 @@
 #include <map>
 #include <new>
 #include <random>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "support/redis_server.hpp"
 
@@ -83,13 +83,15 @@ per_call count(Call&& call, int warm_up = 3000, int calls = 5000) {
   for (int i = 0; i < warm_up; ++i) call(i);
   const std::uint64_t before = allocations.load(), before_here = allocations_here;
   for (int i = 0; i < calls; ++i) call(i);
-  return {double(allocations.load() - before) / calls, double(allocations_here - before_here) / calls};
+  return {double(allocations.load() - before) / calls,
+          double(allocations_here - before_here) / calls};
 }
 
 void report(const char* what, per_call c) {
-  std::printf("[ measured ] %s: %.2f heap allocations per call in the process, %.2f on the "
-              "calling thread\n",
-              what, c.everywhere, c.caller);
+  std::printf(
+      "[ measured ] %s: %.2f heap allocations per call in the process, %.2f on the "
+      "calling thread\n",
+      what, c.everywhere, c.caller);
 }
 
 // One allocation per call is left, and it is the payload itself: the request's bytes as the

@@ -57,7 +57,7 @@ class auth : public ::testing::TestWithParam<std::string> {
     // One worker: requests run in the order they were pushed, so a later call that completes
     // proves an earlier rejected one was handled (and its handler not run).
     redwire::service_options options;  // not a designated initializer: g++ 12 then warns
-    options.workers = 1;                // (-Wmaybe-uninitialized, wrongly) about its map
+    options.workers = 1;               // (-Wmaybe-uninitialized, wrongly) about its map
     options.secret = calc_secret;
     svc_ = bus_->make_service("calc", std::move(options));
     svc_->bind(calc::add, [this](int a, int b) {
@@ -248,12 +248,18 @@ TEST_P(auth, the_secret_is_never_stored_in_redis) {
     const std::string type = t.command({"TYPE", key.str}).str;
     everything += key.str + "\n";
     redwire::redis::reply value;
-    if (type == "string") value = t.command({"GET", key.str});
-    else if (type == "hash") value = t.command({"HGETALL", key.str});
-    else if (type == "list") value = t.command({"LRANGE", key.str, "0", "-1"});
-    else if (type == "zset") value = t.command({"ZRANGE", key.str, "0", "-1", "WITHSCORES"});
-    else if (type == "set") value = t.command({"SMEMBERS", key.str});
-    else if (type == "stream") value = t.command({"XRANGE", key.str, "-", "+"});
+    if (type == "string")
+      value = t.command({"GET", key.str});
+    else if (type == "hash")
+      value = t.command({"HGETALL", key.str});
+    else if (type == "list")
+      value = t.command({"LRANGE", key.str, "0", "-1"});
+    else if (type == "zset")
+      value = t.command({"ZRANGE", key.str, "0", "-1", "WITHSCORES"});
+    else if (type == "set")
+      value = t.command({"SMEMBERS", key.str});
+    else if (type == "stream")
+      value = t.command({"XRANGE", key.str, "-", "+"});
     everything += value.str;
     for (auto& element : value.elements) everything += element.str + "\n";
   }

@@ -258,7 +258,8 @@ TEST_P(calls, a_late_reply_is_not_taken_for_the_next_call) {
 }
 
 TEST_P(calls, fast_replies_do_not_wait_for_a_slow_call_of_their_batch) {
-  for (int i = 0; i < 200; ++i) ASSERT_EQ(cli_->call(calc::add, i, 1), i + 1);  // handlers look fast
+  for (int i = 0; i < 200; ++i)
+    ASSERT_EQ(cli_->call(calc::add, i, 1), i + 1);  // handlers look fast
   for (bool slow_first : {true, false}) {
     std::vector<std::future<int>> fast;
     std::future<int> slow;

@@ -112,9 +112,12 @@ TEST_P(hostile_input, argument_claiming_4_gib_is_too_large) {
 
 TEST_P(hostile_input, garbage_is_counted_and_the_worker_goes_on) {
   push_("not redwire at all");
-  push_(std::string("RW\x01\x01", 4));                              // truncated header
+  push_(std::string("RW\x01\x01", 4));                           // truncated header
   push_(echo_frame("").substr(0, 40) + std::string(1, '\xff'));  // a field past the end
-  push_(echo_frame(std::string("\x05" "ab", 3)));                  // argument truncated
+  push_(
+      echo_frame(std::string("\x05"
+                             "ab",
+                             3)));  // argument truncated
   auto reply = next_reply();
   ASSERT_TRUE(reply);
   EXPECT_EQ(redwire::decode_envelope(*reply).error, errc::bad_message);

@@ -152,7 +152,8 @@ TEST_F(redis_outage, sync_calls_waiting_in_inboxes_and_in_the_shared_subscriptio
   // subscription; every one ends as unavailable long before its 10 s timeout.
   std::vector<std::future<redwire::result<int>>> waiting;
   for (int i = 0; i < 6; ++i)
-    waiting.push_back(std::async(std::launch::async, [this] { return cli.try_call(calc::sleep_ms, 1500); }));
+    waiting.push_back(
+        std::async(std::launch::async, [this] { return cli.try_call(calc::sleep_ms, 1500); }));
   std::this_thread::sleep_for(200ms);
   auto killed = clock_type::now();
   server.kill();
@@ -227,7 +228,8 @@ TEST_F(redis_outage, many_async_calls_in_flight_share_their_rpushes) {
   for (int i = 0; i < 2000; ++i) {
     window.push_back(cli.async_call(calc::add, i, 1));
     if (window.size() == 256) {
-      for (std::size_t k = 0; k < window.size(); ++k) ASSERT_EQ(window[k].get(), i - 255 + int(k) + 1);
+      for (std::size_t k = 0; k < window.size(); ++k)
+        ASSERT_EQ(window[k].get(), i - 255 + int(k) + 1);
       window.clear();
     }
   }
@@ -240,7 +242,8 @@ TEST_F(redis_outage, many_async_calls_in_flight_share_their_rpushes) {
 // Calls written behind when Redis dies: each ends (unavailable or timeout), none hangs.
 TEST_F(redis_outage, async_calls_written_behind_end_when_redis_is_killed) {
   std::vector<std::future<int>> calls;
-  for (int i = 0; i < 300; ++i) calls.push_back(cli.with({.timeout = 1500ms}).async_call(calc::sleep_ms, 1));
+  for (int i = 0; i < 300; ++i)
+    calls.push_back(cli.with({.timeout = 1500ms}).async_call(calc::sleep_ms, 1));
   server.kill();
   int answered = 0, failed = 0;
   for (auto& f : calls) {
@@ -268,7 +271,8 @@ TEST_F(redis_outage, async_calls_written_behind_end_when_redis_is_killed) {
       },
       10s));
   std::vector<std::future<int>> again;
-  for (int i = 0; i < 100; ++i) again.push_back(cli.with({.timeout = 5s}).async_call(calc::add, i, 1));
+  for (int i = 0; i < 100; ++i)
+    again.push_back(cli.with({.timeout = 5s}).async_call(calc::add, i, 1));
   for (int i = 0; i < 100; ++i) EXPECT_EQ(again[i].get(), i + 1);
 }
 

@@ -3,17 +3,17 @@
 #include <redwire/codec.hpp>
 #include <redwire/type_description.hpp>
 
+#include <gtest/gtest.h>
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
-#include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <random>
 #include <thread>
-#include <cmath>
 
 namespace {
 
@@ -31,7 +31,9 @@ struct segment {
   std::vector<point> waypoints;
   std::optional<int> weight;
 };
-bool operator==(const point& a, const point& b) { return a.x == b.x && a.y == b.y; }
+bool operator==(const point& a, const point& b) {
+  return a.x == b.x && a.y == b.y;
+}
 bool operator==(const segment& a, const segment& b) {
   return a.from == b.from && a.to == b.to && a.label == b.label && a.waypoints == b.waypoints &&
          a.weight == b.weight;
@@ -99,7 +101,8 @@ redwire::errc error_of(const std::function<void()>& f) {
 }
 
 template <class... T>
-redwire::errc decode_error(std::string_view bytes, std::size_t limit = redwire::detail::default_max_message_size) {
+redwire::errc decode_error(std::string_view bytes,
+                           std::size_t limit = redwire::detail::default_max_message_size) {
   return error_of([&] { (void)decode_values<T...>(bytes, limit); });
 }
 
@@ -112,17 +115,26 @@ TEST(codec, numbers_round_trip) {
   EXPECT_EQ(round_trip(true), true);
   EXPECT_EQ(round_trip(false), false);
   EXPECT_EQ(round_trip('z'), 'z');
-  EXPECT_EQ(round_trip(std::numeric_limits<std::int8_t>::min()), std::numeric_limits<std::int8_t>::min());
-  EXPECT_EQ(round_trip(std::numeric_limits<std::uint8_t>::max()), std::numeric_limits<std::uint8_t>::max());
-  EXPECT_EQ(round_trip(std::numeric_limits<std::int16_t>::min()), std::numeric_limits<std::int16_t>::min());
-  EXPECT_EQ(round_trip(std::numeric_limits<std::uint16_t>::max()), std::numeric_limits<std::uint16_t>::max());
-  EXPECT_EQ(round_trip(std::numeric_limits<std::int32_t>::min()), std::numeric_limits<std::int32_t>::min());
-  EXPECT_EQ(round_trip(std::numeric_limits<std::uint32_t>::max()), std::numeric_limits<std::uint32_t>::max());
-  EXPECT_EQ(round_trip(std::numeric_limits<std::int64_t>::min()), std::numeric_limits<std::int64_t>::min());
-  EXPECT_EQ(round_trip(std::numeric_limits<std::uint64_t>::max()), std::numeric_limits<std::uint64_t>::max());
+  EXPECT_EQ(round_trip(std::numeric_limits<std::int8_t>::min()),
+            std::numeric_limits<std::int8_t>::min());
+  EXPECT_EQ(round_trip(std::numeric_limits<std::uint8_t>::max()),
+            std::numeric_limits<std::uint8_t>::max());
+  EXPECT_EQ(round_trip(std::numeric_limits<std::int16_t>::min()),
+            std::numeric_limits<std::int16_t>::min());
+  EXPECT_EQ(round_trip(std::numeric_limits<std::uint16_t>::max()),
+            std::numeric_limits<std::uint16_t>::max());
+  EXPECT_EQ(round_trip(std::numeric_limits<std::int32_t>::min()),
+            std::numeric_limits<std::int32_t>::min());
+  EXPECT_EQ(round_trip(std::numeric_limits<std::uint32_t>::max()),
+            std::numeric_limits<std::uint32_t>::max());
+  EXPECT_EQ(round_trip(std::numeric_limits<std::int64_t>::min()),
+            std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(round_trip(std::numeric_limits<std::uint64_t>::max()),
+            std::numeric_limits<std::uint64_t>::max());
   EXPECT_EQ(round_trip(1.5f), 1.5f);
   EXPECT_EQ(round_trip(-0.1), -0.1);
-  EXPECT_EQ(round_trip(std::numeric_limits<double>::infinity()), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(round_trip(std::numeric_limits<double>::infinity()),
+            std::numeric_limits<double>::infinity());
   EXPECT_TRUE(std::isnan(round_trip(std::numeric_limits<double>::quiet_NaN())));
 }
 
@@ -151,8 +163,10 @@ TEST(codec, sequences_round_trip) {
   EXPECT_EQ(round_trip(std::vector<int>{}), std::vector<int>{});
   EXPECT_EQ(round_trip(std::vector<int>{1, -2, 3}), (std::vector<int>{1, -2, 3}));
   EXPECT_EQ(round_trip(std::vector<double>{0.5, 2.25}), (std::vector<double>{0.5, 2.25}));
-  EXPECT_EQ(round_trip(std::vector<bool>{true, false, true}), (std::vector<bool>{true, false, true}));
-  EXPECT_EQ(round_trip(std::vector<std::string>{"a", "", "ccc"}), (std::vector<std::string>{"a", "", "ccc"}));
+  EXPECT_EQ(round_trip(std::vector<bool>{true, false, true}),
+            (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(round_trip(std::vector<std::string>{"a", "", "ccc"}),
+            (std::vector<std::string>{"a", "", "ccc"}));
   EXPECT_EQ(round_trip(std::vector<std::vector<int>>{{}, {1}, {2, 3}}),
             (std::vector<std::vector<int>>{{}, {1}, {2, 3}}));
   EXPECT_EQ(round_trip(std::deque<int>{}), std::deque<int>{});
@@ -160,7 +174,8 @@ TEST(codec, sequences_round_trip) {
   EXPECT_EQ(round_trip(std::list<std::string>{}), std::list<std::string>{});
   EXPECT_EQ(round_trip(std::list<std::string>{"x", "y"}), (std::list<std::string>{"x", "y"}));
   EXPECT_EQ(round_trip(std::array<int, 3>{7, 8, 9}), (std::array<int, 3>{7, 8, 9}));
-  EXPECT_EQ(round_trip(std::array<std::string, 2>{"p", "q"}), (std::array<std::string, 2>{"p", "q"}));
+  EXPECT_EQ(round_trip(std::array<std::string, 2>{"p", "q"}),
+            (std::array<std::string, 2>{"p", "q"}));
   EXPECT_EQ(round_trip(std::array<int, 0>{}), (std::array<int, 0>{}));
   // vector, deque and list share one wire format
   EXPECT_EQ(encoded(std::vector<int>{1, 2}), encoded(std::list<int>{1, 2}));
@@ -172,7 +187,8 @@ TEST(codec, byte_vectors_round_trip) {
   EXPECT_EQ(round_trip(bytes), bytes);
   EXPECT_EQ(round_trip(std::vector<std::byte>{}), std::vector<std::byte>{});
   EXPECT_EQ(round_trip(std::vector<char>{'a', '\0', 'b'}), (std::vector<char>{'a', '\0', 'b'}));
-  EXPECT_EQ(round_trip(std::vector<std::uint8_t>{1, 2, 255}), (std::vector<std::uint8_t>{1, 2, 255}));
+  EXPECT_EQ(round_trip(std::vector<std::uint8_t>{1, 2, 255}),
+            (std::vector<std::uint8_t>{1, 2, 255}));
   EXPECT_EQ(encoded(bytes), std::string("\x03\x00\xff\x07", 4));
 }
 
@@ -184,7 +200,8 @@ TEST(codec, associative_containers_round_trip) {
   EXPECT_EQ(round_trip(hashed), hashed);
   EXPECT_EQ(round_trip(std::set<int>{3, 1, 2}), (std::set<int>{1, 2, 3}));
   EXPECT_EQ(round_trip(std::set<std::string>{}), std::set<std::string>{});
-  EXPECT_EQ(round_trip(std::unordered_set<std::string>{"u", "v"}), (std::unordered_set<std::string>{"u", "v"}));
+  EXPECT_EQ(round_trip(std::unordered_set<std::string>{"u", "v"}),
+            (std::unordered_set<std::string>{"u", "v"}));
 }
 
 TEST(codec, optional_variant_pair_tuple_round_trip) {
@@ -198,7 +215,8 @@ TEST(codec, optional_variant_pair_tuple_round_trip) {
   EXPECT_EQ(round_trip(v{std::vector<double>{5.0}}), v{std::vector<double>{5.0}});
   using same_twice = std::variant<int, int>;
   EXPECT_EQ(round_trip(same_twice{std::in_place_index<1>, 3}).index(), 1u);
-  EXPECT_EQ(round_trip(std::pair<int, std::string>{1, "one"}), (std::pair<int, std::string>{1, "one"}));
+  EXPECT_EQ(round_trip(std::pair<int, std::string>{1, "one"}),
+            (std::pair<int, std::string>{1, "one"}));
   EXPECT_EQ(round_trip(std::tuple<>{}), std::tuple<>{});
   EXPECT_EQ(round_trip(std::tuple<int, bool, std::string>{1, true, "t"}),
             (std::tuple<int, bool, std::string>{1, true, "t"}));
@@ -228,7 +246,8 @@ TEST(codec, aggregates_round_trip_by_reflection) {
   EXPECT_EQ(round_trip(empty), empty);
   std::vector<segment> many(3, s);
   EXPECT_EQ(round_trip(many), many);
-  std::map<std::string, std::optional<point>> nested{{"here", point{1, 1}}, {"nowhere", std::nullopt}};
+  std::map<std::string, std::optional<point>> nested{{"here", point{1, 1}},
+                                                     {"nowhere", std::nullopt}};
   EXPECT_EQ(round_trip(nested), nested);
 }
 
@@ -289,7 +308,9 @@ TEST(codec, numbers_are_fixed_width_little_endian) {
   EXPECT_EQ(encoded(std::int64_t{-1}), std::string(8, '\xff'));
   EXPECT_EQ(encoded(1.0), std::string("\x00\x00\x00\x00\x00\x00\xf0\x3f", 8));
   EXPECT_EQ(encoded(true), std::string("\x01", 1));
-  EXPECT_EQ(encoded(std::string("ab")), "\x02" "ab");
+  EXPECT_EQ(encoded(std::string("ab")),
+            "\x02"
+            "ab");
   EXPECT_EQ(encoded(std::optional<std::uint8_t>{}), std::string("\x00", 1));
   EXPECT_EQ(encoded(std::optional<std::uint8_t>{9}), std::string("\x01\x09", 2));
   EXPECT_EQ(encoded(std::variant<int, std::uint8_t>{std::uint8_t{5}}), std::string("\x01\x05", 2));
@@ -314,8 +335,8 @@ TEST(codec, varints) {
   EXPECT_EQ(varint(128), "\x80\x01");
   EXPECT_EQ(varint(300), "\xac\x02");
   EXPECT_EQ(varint(UINT64_MAX), "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01");
-  for (std::uint64_t v : {0ull, 1ull, 127ull, 128ull, 16383ull, 16384ull, (1ull << 32) - 1, 1ull << 32,
-                          (1ull << 63) - 1, 1ull << 63, ~0ull}) {
+  for (std::uint64_t v : {0ull, 1ull, 127ull, 128ull, 16383ull, 16384ull, (1ull << 32) - 1,
+                          1ull << 32, (1ull << 63) - 1, 1ull << 63, ~0ull}) {
     EXPECT_EQ(read(varint(v)), v) << v;
   }
   // a non-minimal encoding is still the same number
@@ -352,36 +373,44 @@ TEST(codec, invalid_tags_are_bad_messages) {
 }
 
 TEST(codec, truncation_at_every_cut_point_is_a_bad_message) {
-  using message = std::tuple<int, std::string, segment, std::map<std::string, std::vector<int>>,
-                             std::variant<std::monostate, point, std::string>, tagged, std::optional<color>,
-                             std::chrono::milliseconds, std::vector<std::byte>, account>;
+  using message =
+      std::tuple<int, std::string, segment, std::map<std::string, std::vector<int>>,
+                 std::variant<std::monostate, point, std::string>, tagged, std::optional<color>,
+                 std::chrono::milliseconds, std::vector<std::byte>, account>;
   std::string bytes;
   segment s{{0, 1}, {2, 3}, "seg", {{4, 5}}, 6};
-  encode_values(bytes, 1, std::string("two"), s, std::map<std::string, std::vector<int>>{{"k", {1, 2}}},
-                std::variant<std::monostate, point, std::string>{std::string("v")}, tagged{{9}, "t"},
-                std::optional<color>{color::red}, std::chrono::milliseconds{5},
+  encode_values(bytes, 1, std::string("two"), s,
+                std::map<std::string, std::vector<int>>{{"k", {1, 2}}},
+                std::variant<std::monostate, point, std::string>{std::string("v")},
+                tagged{{9}, "t"}, std::optional<color>{color::red}, std::chrono::milliseconds{5},
                 std::vector<std::byte>{std::byte{1}, std::byte{2}}, account{"o", 3});
   auto decode = [&](std::string_view b) {
     return decode_values<int, std::string, segment, std::map<std::string, std::vector<int>>,
-                         std::variant<std::monostate, point, std::string>, tagged, std::optional<color>,
-                         std::chrono::milliseconds, std::vector<std::byte>, account>(b);
+                         std::variant<std::monostate, point, std::string>, tagged,
+                         std::optional<color>, std::chrono::milliseconds, std::vector<std::byte>,
+                         account>(b);
   };
   message whole = decode(bytes);
   EXPECT_EQ(std::get<2>(whole), s);
   EXPECT_EQ(std::get<9>(whole), (account{"o", 3}));
   for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
-    EXPECT_EQ(error_of([&] { (void)decode(std::string_view(bytes).substr(0, cut)); }), redwire::errc::bad_message)
+    EXPECT_EQ(error_of([&] { (void)decode(std::string_view(bytes).substr(0, cut)); }),
+              redwire::errc::bad_message)
         << "cut at " << cut;
   }
 }
 
 TEST(codec, random_bytes_only_ever_fail_cleanly) {
-  using hostile = std::tuple<std::vector<std::string>, std::map<int, std::optional<segment>>,
-                             std::variant<std::monostate, std::set<std::string>, std::vector<double>, tagged>,
-                             std::list<std::pair<bool, std::string>>, std::unordered_map<std::string, point>>;
+  using hostile =
+      std::tuple<std::vector<std::string>, std::map<int, std::optional<segment>>,
+                 std::variant<std::monostate, std::set<std::string>, std::vector<double>, tagged>,
+                 std::list<std::pair<bool, std::string>>, std::unordered_map<std::string, point>>;
   std::mt19937_64 random{12345};
   std::string valid;
-  encode_values(valid, hostile{{"a", "b"}, {{1, segment{}}, {2, std::nullopt}}, {tagged{{1}, "x"}}, {{true, "y"}},
+  encode_values(valid, hostile{{"a", "b"},
+                               {{1, segment{}}, {2, std::nullopt}},
+                               {tagged{{1}, "x"}},
+                               {{true, "y"}},
                                {{"p", point{1, 2}}}});
   std::size_t decoded = 0;
   auto attempt = [&](const std::string& bytes) {
@@ -391,7 +420,8 @@ TEST(codec, random_bytes_only_ever_fail_cleanly) {
     } catch (const std::system_error& e) {
       const auto code = static_cast<redwire::errc>(e.code().value());
       ASSERT_EQ(e.code().category(), redwire::error_category());
-      ASSERT_TRUE(code == redwire::errc::bad_message || code == redwire::errc::too_large) << e.what();
+      ASSERT_TRUE(code == redwire::errc::bad_message || code == redwire::errc::too_large)
+          << e.what();
     }
   };
   std::string bytes;
@@ -421,8 +451,10 @@ TEST(codec, huge_claimed_lengths_are_rejected_before_allocating) {
   const std::size_t no_limit = std::numeric_limits<std::size_t>::max();
   EXPECT_EQ(decode_error<std::string>(four_gib, no_limit), redwire::errc::bad_message);
   EXPECT_EQ(decode_error<std::vector<std::string>>(four_gib, no_limit), redwire::errc::bad_message);
-  EXPECT_EQ(decode_error<std::vector<std::int64_t>>(four_gib, no_limit), redwire::errc::bad_message);
-  EXPECT_EQ((decode_error<std::unordered_map<int, int>>(four_gib, no_limit)), redwire::errc::bad_message);
+  EXPECT_EQ(decode_error<std::vector<std::int64_t>>(four_gib, no_limit),
+            redwire::errc::bad_message);
+  EXPECT_EQ((decode_error<std::unordered_map<int, int>>(four_gib, no_limit)),
+            redwire::errc::bad_message);
   EXPECT_EQ(decode_error<tagged>(four_gib, no_limit), redwire::errc::bad_message);
   // an element count of 2^63 of empty elements
   std::string many_empty;

@@ -112,7 +112,8 @@ TEST(block_recycler, backs_promises_of_any_result_type) {
     char bytes[64];
   };
   for (int i = 0; i < 100; ++i) {
-    std::promise<std::string> text(std::allocator_arg, redwire::detail::recycling_allocator<char>{});
+    std::promise<std::string> text(std::allocator_arg,
+                                   redwire::detail::recycling_allocator<char>{});
     auto f = text.get_future();
     text.set_value(std::string(1000, 'x'));
     EXPECT_EQ(f.get().size(), 1000u);

@@ -2,8 +2,8 @@
 // fingerprints are built from. They must not depend on the compiler, and must change with a type.
 #include <redwire/type_description.hpp>
 
-#include <cereal/types/vector.hpp>
 #include <gtest/gtest.h>
+#include <cereal/types/vector.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -114,8 +114,9 @@ TEST(type_description, chrono_and_enums) {
   EXPECT_EQ(describe<std::chrono::seconds>(), "dur<i64, 1/1>");
   EXPECT_EQ(describe<std::chrono::minutes>(), "dur<i64, 60/1>");
   EXPECT_EQ(describe<std::chrono::duration<double>>(), "dur<f64, 1/1>");
-  EXPECT_EQ((describe<std::chrono::time_point<std::chrono::system_clock, std::chrono::nanoseconds>>()),
-            "time<dur<i64, 1/1000000000>>");
+  EXPECT_EQ(
+      (describe<std::chrono::time_point<std::chrono::system_clock, std::chrono::nanoseconds>>()),
+      "time<dur<i64, 1/1000000000>>");
   EXPECT_EQ(describe<status>(), "enum<u8>");
   EXPECT_EQ(describe<legacy>(), "enum<u32>");
 }

@@ -78,10 +78,12 @@ TEST(at_least_once, a_consumer_killed_mid_batch_loses_nothing) {
   std::set<int> expected;
   for (int i = 0; i < total; ++i) expected.insert(i);
   EXPECT_EQ(processed(), expected);
-  ASSERT_TRUE(eventually([&] {
-    auto summary = bus.command({"XPENDING", key, "workers"});
-    return !summary.elements.empty() && summary.elements[0].integer == 0;
-  }, 5s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto summary = bus.command({"XPENDING", key, "workers"});
+        return !summary.elements.empty() && summary.elements[0].integer == 0;
+      },
+      5s));
   EXPECT_EQ(bus.command({"XLEN", key + ":dead:workers"}).integer, 0);
   // What the victim held went to the survivors: handled once more at most, never lost.
   const long long records = bus.command({"LLEN", "kill:processed"}).integer;

@@ -78,8 +78,7 @@ TEST_P(metrics, every_call_and_event_can_be_logged_through_the_sink) {
   svc->bind(trace, [] { return std::string(redwire::current_call()->trace_id); });
   std::atomic<int> events{0};
   svc->subscribe(orders_topic, [&](order) { ++events; });
-  svc->consume(numbers, "front", [&](int) { ++events; },
-               {.consumer = "front-1", .block = 100ms});
+  svc->consume(numbers, "front", [&](int) { ++events; }, {.consumer = "front-1", .block = 100ms});
   svc->start();
   auto cli = bus_->make_client();
   const std::string t = cli->call(trace);

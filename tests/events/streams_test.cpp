@@ -67,7 +67,8 @@ TEST_P(streams, append_returns_increasing_ids_and_a_group_gets_every_entry) {
   // The group does not exist yet: it is made on demand and sees what came before it.
   auto svc = bus_->make_service("billing");
   tally t;
-  svc->consume(numbers, "billing", [&](int v) { t.add(v); }, quick("b-1"));
+  svc->consume(
+      numbers, "billing", [&](int v) { t.add(v); }, quick("b-1"));
   svc->start();
   for (int i = 30; i < 60; ++i) cli_->append(numbers, i);
   ASSERT_TRUE(eventually([&] { return t.distinct() == 60; }));
@@ -86,9 +87,24 @@ TEST_P(streams, groups_each_get_everything_and_consumers_of_a_group_share_it) {
   auto b = bus_->make_service("audit");
   tally billing, audit;
   std::atomic<int> by_first{0}, by_second{0};
-  a1->consume(numbers, "billing", [&](int v) { billing.add(v); ++by_first; std::this_thread::sleep_for(1ms); }, quick("billing-1"));
-  a2->consume(numbers, "billing", [&](int v) { billing.add(v); ++by_second; std::this_thread::sleep_for(1ms); }, quick("billing-2"));
-  b->consume(numbers, "audit", [&](int v) { audit.add(v); }, quick("audit-1"));
+  a1->consume(
+      numbers, "billing",
+      [&](int v) {
+        billing.add(v);
+        ++by_first;
+        std::this_thread::sleep_for(1ms);
+      },
+      quick("billing-1"));
+  a2->consume(
+      numbers, "billing",
+      [&](int v) {
+        billing.add(v);
+        ++by_second;
+        std::this_thread::sleep_for(1ms);
+      },
+      quick("billing-2"));
+  b->consume(
+      numbers, "audit", [&](int v) { audit.add(v); }, quick("audit-1"));
   a1->start();
   a2->start();
   b->start();
@@ -103,10 +119,13 @@ TEST_P(streams, a_handler_that_throws_is_retried_and_acknowledged_once_it_succee
   auto svc = bus_->make_service("billing");
   std::atomic<int> attempts{0};
   tally t;
-  svc->consume(numbers, "billing", [&](int v) {
-    if (v == 7 && ++attempts < 3) throw std::runtime_error("not yet");
-    t.add(v);
-  }, quick("b-1"));
+  svc->consume(
+      numbers, "billing",
+      [&](int v) {
+        if (v == 7 && ++attempts < 3) throw std::runtime_error("not yet");
+        t.add(v);
+      },
+      quick("b-1"));
   svc->start();
   for (int i = 0; i < 10; ++i) cli_->append(numbers, i);
   ASSERT_TRUE(eventually([&] { return t.distinct() == 10; }));
@@ -122,13 +141,16 @@ TEST_P(streams, an_entry_that_keeps_failing_goes_to_the_dead_letters) {
   auto svc = bus_->make_service("billing");
   std::atomic<int> attempts{0};
   tally t;
-  svc->consume(numbers, "billing", [&](int v) {
-    if (v == 3) {
-      ++attempts;
-      throw std::runtime_error("poison");
-    }
-    t.add(v);
-  }, quick("b-1"));
+  svc->consume(
+      numbers, "billing",
+      [&](int v) {
+        if (v == 3) {
+          ++attempts;
+          throw std::runtime_error("poison");
+        }
+        t.add(v);
+      },
+      quick("b-1"));
   svc->start();
   for (int i = 0; i < 6; ++i) cli_->append(numbers, i);
   ASSERT_TRUE(eventually([&] { return t.distinct() == 5; }));
@@ -144,7 +166,8 @@ TEST_P(streams, an_entry_that_keeps_failing_goes_to_the_dead_letters) {
 TEST_P(streams, poison_bytes_go_to_the_dead_letters_and_never_stop_the_consumer) {
   auto svc = bus_->make_service("billing");
   tally t;
-  svc->consume(numbers, "billing", [&](int v) { t.add(v); }, quick("b-1"));
+  svc->consume(
+      numbers, "billing", [&](int v) { t.add(v); }, quick("b-1"));
   svc->start();
   cli_->append(numbers, 1);
   bus_->raw().stream_append(key("shop.numbers"), "not an event", 0);
@@ -175,7 +198,8 @@ TEST_P(streams, entries_left_pending_by_a_dead_consumer_are_claimed_and_handled)
   }
   auto svc = bus_->make_service("billing");
   tally t;
-  svc->consume(numbers, "billing", [&](int v) { t.add(v); }, quick("survivor"));
+  svc->consume(
+      numbers, "billing", [&](int v) { t.add(v); }, quick("survivor"));
   svc->start();
   ASSERT_TRUE(eventually([&] { return t.distinct() == 8; }));
   EXPECT_EQ(svc->metrics("shop.numbers/billing")->reclaimed, 5u);
@@ -224,7 +248,8 @@ TEST_P(streams, a_restarted_consumer_takes_up_what_it_had_taken_at_once) {
   tally t;
   auto o = quick("worker-1");  // the same consumer name, as after a restart
   o.claim_idle = 60s;          // no claims: it must find them as its own
-  svc->consume(numbers, "billing", [&](int v) { t.add(v); }, o);
+  svc->consume(
+      numbers, "billing", [&](int v) { t.add(v); }, o);
   svc->start();
   ASSERT_TRUE(eventually([&] { return t.distinct() == 6; }, 3s));
   EXPECT_EQ(svc->metrics("shop.numbers/billing")->reclaimed, 0u);
@@ -233,7 +258,8 @@ TEST_P(streams, a_restarted_consumer_takes_up_what_it_had_taken_at_once) {
 TEST_P(streams, a_lost_group_is_made_again) {
   auto svc = bus_->make_service("billing");
   tally t;
-  svc->consume(numbers, "billing", [&](int v) { t.add(v); }, quick("b-1"));
+  svc->consume(
+      numbers, "billing", [&](int v) { t.add(v); }, quick("b-1"));
   svc->start();
   cli_->append(numbers, 1);
   ASSERT_TRUE(eventually([&] { return t.distinct() == 1; }));
@@ -247,11 +273,14 @@ TEST_P(streams, stop_finishes_the_entry_in_hand_and_leaves_the_rest_pending) {
   std::atomic<int> started{0}, finished{0};
   auto o = quick("b-1");
   o.batch_size = 10;
-  svc->consume(numbers, "billing", [&](int) {
-    ++started;
-    std::this_thread::sleep_for(100ms);
-    ++finished;
-  }, o);
+  svc->consume(
+      numbers, "billing",
+      [&](int) {
+        ++started;
+        std::this_thread::sleep_for(100ms);
+        ++finished;
+      },
+      o);
   for (int i = 0; i < 10; ++i) cli_->append(numbers, i);
   svc->start();
   ASSERT_TRUE(eventually([&] { return started >= 1; }));
@@ -282,12 +311,15 @@ TEST_P(streams, a_trace_id_goes_from_a_call_into_the_entries_it_appends_and_on_i
   auto billing = bus_->make_service("billing");
   std::mutex m;
   std::string in_handler, in_nested_call;
-  billing->consume(order_log, "billing", [&](order) {
-    std::string nested = cli_->call(trace);  // a call made while handling the entry
-    std::lock_guard lock(m);
-    in_handler = std::string(redwire::current_call()->trace_id);
-    in_nested_call = nested;
-  }, quick("b-1"));
+  billing->consume(
+      order_log, "billing",
+      [&](order) {
+        std::string nested = cli_->call(trace);  // a call made while handling the entry
+        std::lock_guard lock(m);
+        in_handler = std::string(redwire::current_call()->trace_id);
+        in_nested_call = nested;
+      },
+      quick("b-1"));
   front->start();
   billing->start();
   const std::string trace_of_call = cli_->call(place, order{"o1", 2});

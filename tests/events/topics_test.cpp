@@ -87,7 +87,8 @@ TEST_P(topics, bad_bytes_are_counted_and_the_subscription_goes_on) {
   bus_->raw().publish(channel, "garbage");
   bus_->raw().publish(channel, std::string("RE\x01\x01\x00", 5) + std::string(40, '\xff'));
   cli->publish(orders_topic, order{"ok", 1});
-  ASSERT_TRUE(eventually([&] { return good == 1 && svc->metrics("shop.orders")->bad_messages == 2; }));
+  ASSERT_TRUE(
+      eventually([&] { return good == 1 && svc->metrics("shop.orders")->bad_messages == 2; }));
 }
 
 TEST_P(topics, a_handler_that_throws_is_counted_and_the_next_event_runs) {

@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
       frame(message_kind::request, add.name, add.fingerprint, add_args),
       frame(message_kind::request, ship.name, ship.fingerprint, ship_args, "key-1"),
       frame(message_kind::notification, add.name, add.fingerprint, add_args),
-      frame(message_kind::request, "fz.nothing", 42, add_args),         // unknown procedure
+      frame(message_kind::request, "fz.nothing", 42, add_args),               // unknown procedure
       frame(message_kind::request, add.name, add.fingerprint + 1, add_args),  // mismatch
   };
   for (const auto& r : requests) {
@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
     write(service_request, r);
     write(secured_request, r);  // the harness MACs it
   }
-  write(envelope_bytes, frame(message_kind::request, add.name, add.fingerprint, add_args, {}, true));
+  write(envelope_bytes,
+        frame(message_kind::request, add.name, add.fingerprint, add_args, {}, true));
   write(envelope_bytes, frame(message_kind::reply, ship.name, ship.fingerprint, ship_result));
   write(envelope_bytes, frame(message_kind::error_reply, add.name, add.fingerprint, "boom"));
   write(value_bytes, ship_args);

@@ -51,10 +51,10 @@ void fuzz_envelope(std::string_view bytes) {
   again.append(e.payload);
   const redwire::envelope back = redwire::decode_envelope(again);  // must not throw
   if (back.kind != e.kind || back.call_id != e.call_id || back.fingerprint != e.fingerprint ||
-      back.deadline_ms != e.deadline_ms || back.error != e.error ||
-      back.procedure != e.procedure || back.reply_to != e.reply_to || back.caller != e.caller ||
-      back.trace_id != e.trace_id || back.key != e.key || back.instance != e.instance ||
-      back.token != e.token || back.payload != e.payload)
+      back.deadline_ms != e.deadline_ms || back.error != e.error || back.procedure != e.procedure ||
+      back.reply_to != e.reply_to || back.caller != e.caller || back.trace_id != e.trace_id ||
+      back.key != e.key || back.instance != e.instance || back.token != e.token ||
+      back.payload != e.payload)
     fail("an envelope does not survive encode(decode(bytes))");
 }
 
@@ -120,7 +120,8 @@ class system_under_test {
     const auto ahead = std::chrono::duration_cast<std::chrono::milliseconds>(
         (std::chrono::system_clock::now() + std::chrono::minutes(10)).time_since_epoch());
     for (int i = 0; i < 8; ++i)
-      bytes[21 + i] = static_cast<char>((static_cast<std::uint64_t>(ahead.count()) >> (8 * i)) & 0xff);
+      bytes[21 + i] =
+          static_cast<char>((static_cast<std::uint64_t>(ahead.count()) >> (8 * i)) & 0xff);
     redwire::detail::sign_frame(bytes, header_size, *key_);
   }
 

@@ -175,8 +175,8 @@ TEST_F(faulty, duplicated_request_completes_the_call_once) {
 }
 
 TEST_F(faulty, request_delayed_past_its_deadline_is_not_run) {
-  bus.inject({.action = redwire::memory::fault::delay, .match = "{calc}", .count = 1,
-              .delay_by = 200ms});
+  bus.inject(
+      {.action = redwire::memory::fault::delay, .match = "{calc}", .count = 1, .delay_by = 200ms});
   auto r = cli.with({.timeout = 50ms}).try_call(count);
   ASSERT_FALSE(r);
   std::this_thread::sleep_for(300ms);

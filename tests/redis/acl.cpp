@@ -96,8 +96,8 @@ TEST(redis_acl, user_of_another_prefix_is_kept_out_of_rw) {
 TEST(redis_acl, wrong_password_fails_at_connect_without_showing_it) {
   redwire::test::redis_server server{namespace_user("rwapp", "app-pw-1", "rw")};
   const std::string hostport = "127.0.0.1:" + std::to_string(server.port());
-  for (const std::string& url : {"redis://rwapp:Wrong-Pw-77@" + hostport,
-                                "redis://nobody:Wrong-Pw-77@" + hostport}) {
+  for (const std::string& url :
+       {"redis://rwapp:Wrong-Pw-77@" + hostport, "redis://nobody:Wrong-Pw-77@" + hostport}) {
     try {
       transport bus{url};
       FAIL() << "a wrong password must throw at connect";

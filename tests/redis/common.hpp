@@ -21,7 +21,8 @@ using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
 /// Polls `cond` until it holds or `limit` passes.
-inline bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds limit = 3000ms) {
+inline bool eventually(const std::function<bool()>& cond,
+                       std::chrono::milliseconds limit = 3000ms) {
   auto deadline = clock_type::now() + limit;
   while (clock_type::now() < deadline) {
     if (cond()) return true;
@@ -62,6 +63,8 @@ struct inbox {
 };
 
 /// Keys in the server's current db (to check the transport leaves none behind).
-inline long long key_count(redwire::redis::transport& bus) { return bus.command({"DBSIZE"}).integer; }
+inline long long key_count(redwire::redis::transport& bus) {
+  return bus.command({"DBSIZE"}).integer;
+}
 
 }  // namespace redis_tests

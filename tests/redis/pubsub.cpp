@@ -66,7 +66,9 @@ TEST(redis_pubsub, unsubscribe_stops_delivery) {
   ASSERT_TRUE(kept.wait_count(2));
   EXPECT_EQ(dropped.size(), 1u);
   keep.unsubscribe();
-  EXPECT_TRUE(eventually([&] { return bus.command({"PUBSUB", "NUMSUB", "ch"}).elements[1].integer == 0; }));
+  EXPECT_TRUE(eventually([&] {
+    return bus.command({"PUBSUB", "NUMSUB", "ch"}).elements[1].integer == 0;
+  }));
   bus.publish("ch", "3");
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(kept.size(), 2u);
@@ -88,9 +90,7 @@ TEST(redis_pubsub, destroyed_inside_its_own_handler) {
     std::lock_guard lk(m);
     sub.reset();  // must not deadlock
   });
-  {
-    std::lock_guard lk(m);
-  }
+  { std::lock_guard lk(m); }
   bus.publish("ch", "1");
   bus.publish("ch", "2");
   ASSERT_TRUE(eventually([&] { return calls.load() >= 1; }));

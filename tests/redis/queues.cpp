@@ -1,8 +1,8 @@
 #include "common.hpp"
 #include "support/redis_stats.hpp"
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <set>
 
@@ -141,7 +141,8 @@ TEST(redis_queues, eight_threads_one_reader_exactly_once) {
   auto start = clock_type::now();
   for (int t = 0; t < threads; ++t) {
     pushers.emplace_back([&bus, t] {
-      for (int i = 0; i < per_thread; ++i) bus.push("rw:{load}:q", std::to_string(t) + ":" + std::to_string(i));
+      for (int i = 0; i < per_thread; ++i)
+        bus.push("rw:{load}:q", std::to_string(t) + ":" + std::to_string(i));
     });
   }
   std::vector<std::string> all;
@@ -237,7 +238,8 @@ TEST(redis_queues, measured_latency_of_one_message) {
     std::this_thread::sleep_for(100us);  // let the reader block again
     auto t0 = clock_type::now();
     bus.push("rw:{lat}:q", "x");
-    while (popped.load() != i + 1) {}
+    while (popped.load() != i + 1) {
+    }
     auto t1 = clock_type::time_point(clock_type::duration(popped_at.load()));
     hop.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
   }

@@ -28,7 +28,12 @@ TEST(redis_reconnect, kill_and_restart) {
   }));
   EXPECT_FALSE(bus.connected());
   // The subscription hears of the loss at once, not only once it is restored.
-  ASSERT_TRUE(eventually([&] { std::lock_guard lk(in.m); return in.gaps == 1; }, 3000ms));
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard lk(in.m);
+        return in.gaps == 1;
+      },
+      3000ms));
   EXPECT_THROW(bus.publish("ch", "x"), redwire::transport_error);
   EXPECT_THROW(reader.pop(out, 10, 100ms), redwire::transport_error);
   auto start = clock_type::now();
@@ -50,7 +55,12 @@ TEST(redis_reconnect, kill_and_restart) {
     }
   }
   EXPECT_TRUE(popped);
-  ASSERT_TRUE(eventually([&] { std::lock_guard lk(in.m); return in.gaps == 2; }, 2000ms));
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard lk(in.m);
+        return in.gaps == 2;
+      },
+      2000ms));
   bus.publish("rw:reply:me", "hello again");
   ASSERT_TRUE(in.wait_count(1, 2000ms));
   EXPECT_EQ(in.got[0].second, "hello again");

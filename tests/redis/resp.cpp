@@ -10,7 +10,8 @@ using redwire::redis::detail::reply_parser;
 
 TEST(redis_resp, formats_like_hiredis) {
   std::string binary("a\0b\r\nc", 6);
-  std::vector<std::string_view> args = {"RPUSH", "rw:{calc}:q", binary, "", std::string_view(std::string(300, 'x'))};
+  std::vector<std::string_view> args = {"RPUSH", "rw:{calc}:q", binary, "",
+                                        std::string_view(std::string(300, 'x'))};
   std::string big(300, 'x');
   args[4] = big;
   std::string mine;

@@ -86,8 +86,10 @@ TEST_P(orchestration, calls_with_a_key_stick_to_one_instance_while_membership_ho
   ASSERT_TRUE(eventually([&] { return orc->instances("calc").size() == 2; }));
   for (auto& [key, id] : home) {
     std::string now = orc->with({.key = key}).call(calc::whoami);
-    if (id != "calc-0") EXPECT_EQ(now, id) << key;
-    else EXPECT_NE(now, "calc-0");
+    if (id != "calc-0")
+      EXPECT_EQ(now, id) << key;
+    else
+      EXPECT_NE(now, "calc-0");
   }
 }
 
@@ -110,8 +112,8 @@ TEST_P(orchestration, a_rejected_instance_stops_serving_and_says_why) {
   });
   orc->start();
   start_replicas(1);
-  auto bad = world_->service("calc", {.instance_id = "calc-bad",
-                                      .registration = {.metadata = {{"bad", "yes"}}}});
+  auto bad = world_->service(
+      "calc", {.instance_id = "calc-bad", .registration = {.metadata = {{"bad", "yes"}}}});
   bind_calc(*bad);
   bad->start();
   auto reg = world_->registry();
@@ -154,10 +156,12 @@ TEST_P(orchestration, on_unregistering_hears_expired_instances) {
   ghost.service = "calc";
   ghost.id = "calc-ghost";
   world_->register_dead(ghost, 500ms);
-  EXPECT_TRUE(eventually([&] {
-    std::lock_guard lock(m);
-    return !gone.empty();
-  }, 3s));
+  EXPECT_TRUE(eventually(
+      [&] {
+        std::lock_guard lock(m);
+        return !gone.empty();
+      },
+      3s));
   std::lock_guard lock(m);
   ASSERT_EQ(gone.size(), 1u);
   EXPECT_EQ(gone.front(), std::make_pair(std::string("calc-ghost"), true));

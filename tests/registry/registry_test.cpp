@@ -75,8 +75,8 @@ TEST_P(on_both, a_handler_busy_for_3x_the_ttl_does_not_make_its_instance_look_de
   auto reg = world_->registry();
   event_log log;
   auto watch = reg->watch(log.handler());
-  auto svc = world_->service("calc",
-                             {.instance_id = "calc-busy", .workers = 1, .registration = {.ttl = 300ms}});
+  auto svc = world_->service(
+      "calc", {.instance_id = "calc-busy", .workers = 1, .registration = {.ttl = 300ms}});
   bind_calc(*svc);
   svc->start();
   auto cli = world_->client();

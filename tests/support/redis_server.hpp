@@ -118,12 +118,14 @@ class redis_server {
 
   // Writes `text`, reads until `lines` reply lines came; returns the last line.
   static std::string exchange(int fd, const std::string& text, int lines) {
-    if (::send(fd, text.data(), text.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(text.size())) return {};
+    if (::send(fd, text.data(), text.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(text.size()))
+      return {};
     std::string got;
     char buf[512];
     while (true) {
       int complete = 0;
-      for (std::size_t i = 0; i + 1 < got.size(); ++i) complete += got[i] == '\r' && got[i + 1] == '\n';
+      for (std::size_t i = 0; i + 1 < got.size(); ++i)
+        complete += got[i] == '\r' && got[i + 1] == '\n';
       if (complete >= lines) break;
       ssize_t n = ::recv(fd, buf, sizeof buf, 0);
       if (n <= 0) return {};
@@ -140,12 +142,24 @@ class redis_server {
     if (::access(binary.c_str(), X_OK) != 0) {
       throw std::runtime_error("redis_server: " + binary + " not found: install redis-server");
     }
-    std::vector<std::string> args = {binary,        "--port",        std::to_string(port_),
-                                     "--bind",      "127.0.0.1",     "--unixsocket",
-                                     socket_path(), "--unixsocketperm", "700",
-                                     "--save",      "",              "--appendonly",
-                                     "no",          "--daemonize",   "no",
-                                     "--dir",       dir_,            "--logfile",
+    std::vector<std::string> args = {binary,
+                                     "--port",
+                                     std::to_string(port_),
+                                     "--bind",
+                                     "127.0.0.1",
+                                     "--unixsocket",
+                                     socket_path(),
+                                     "--unixsocketperm",
+                                     "700",
+                                     "--save",
+                                     "",
+                                     "--appendonly",
+                                     "no",
+                                     "--daemonize",
+                                     "no",
+                                     "--dir",
+                                     dir_,
+                                     "--logfile",
                                      dir_ + "/redis.log"};
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     std::vector<char*> argv;

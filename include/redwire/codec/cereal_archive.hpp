@@ -19,7 +19,8 @@ class cereal_output_archive
     : public cereal::OutputArchive<cereal_output_archive, cereal::AllowEmptyClassElision> {
  public:
   explicit cereal_output_archive(output& out)
-      : cereal::OutputArchive<cereal_output_archive, cereal::AllowEmptyClassElision>(this), out_(&out) {}
+      : cereal::OutputArchive<cereal_output_archive, cereal::AllowEmptyClassElision>(this),
+        out_(&out) {}
   output& sink() noexcept { return *out_; }
 
  private:
@@ -32,7 +33,8 @@ class cereal_input_archive
     : public cereal::InputArchive<cereal_input_archive, cereal::AllowEmptyClassElision> {
  public:
   explicit cereal_input_archive(input& in)
-      : cereal::InputArchive<cereal_input_archive, cereal::AllowEmptyClassElision>(this), in_(&in) {}
+      : cereal::InputArchive<cereal_input_archive, cereal::AllowEmptyClassElision>(this),
+        in_(&in) {}
   input& source() noexcept { return *in_; }
 
  private:
@@ -42,13 +44,13 @@ class cereal_input_archive
 // cereal finds these by argument-dependent lookup on the archive type.
 
 template <class T>
-  requires is_wire_number_v<T>
+requires is_wire_number_v<T>
 void CEREAL_SAVE_FUNCTION_NAME(cereal_output_archive& archive, const T& value) {
   archive.sink().write_number(value);
 }
 
 template <class T>
-  requires is_wire_number_v<T>
+requires is_wire_number_v<T>
 void CEREAL_LOAD_FUNCTION_NAME(cereal_input_archive& archive, T& value) {
   value = archive.source().template read_number<T>();
 }
@@ -69,7 +71,8 @@ void CEREAL_SAVE_FUNCTION_NAME(cereal_output_archive& archive, const cereal::Siz
 /// byte) before cereal resizes the container to it.
 template <class T>
 void CEREAL_LOAD_FUNCTION_NAME(cereal_input_archive& archive, cereal::SizeTag<T>& tag) {
-  tag.size = static_cast<std::remove_reference_t<decltype(tag.size)>>(archive.source().read_count(1));
+  tag.size =
+      static_cast<std::remove_reference_t<decltype(tag.size)>>(archive.source().read_count(1));
 }
 
 template <class T>
@@ -86,4 +89,5 @@ void CEREAL_LOAD_FUNCTION_NAME(cereal_input_archive& archive, cereal::BinaryData
 
 CEREAL_REGISTER_ARCHIVE(redwire::detail::cereal_output_archive)
 CEREAL_REGISTER_ARCHIVE(redwire::detail::cereal_input_archive)
-CEREAL_SETUP_ARCHIVE_TRAITS(redwire::detail::cereal_input_archive, redwire::detail::cereal_output_archive)
+CEREAL_SETUP_ARCHIVE_TRAITS(redwire::detail::cereal_input_archive,
+                            redwire::detail::cereal_output_archive)

@@ -68,7 +68,8 @@ inline constexpr bool is_std_array_v<std::array<T, N>> = true;
 template <class T>
 inline constexpr bool is_char_string_v = false;
 template <class Allocator>
-inline constexpr bool is_char_string_v<std::basic_string<char, std::char_traits<char>, Allocator>> = true;
+inline constexpr bool is_char_string_v<std::basic_string<char, std::char_traits<char>, Allocator>> =
+    true;
 
 /// Does T have any cereal serialization of its own (one or more, member or free, for our archives)?
 template <class T>
@@ -80,36 +81,54 @@ inline constexpr bool has_cereal_serialization_v =
 /// any value of that type, so decoding one from hostile bytes is safe. Without a fixed type,
 /// a value outside the enumerators' range is undefined behaviour: such enums are not supported.
 template <class T>
-concept enum_with_fixed_underlying_type =
-    std::is_enum_v<T> && requires { T{std::underlying_type_t<T>{}}; };
+concept enum_with_fixed_underlying_type = std::is_enum_v<T> && requires {
+  T{std::underlying_type_t<T>{}};
+};
 
 template <class T>
 consteval codec_kind kind_of() {
   using std::is_same_v;
-  if constexpr (is_wire_number_v<T>) return codec_kind::number;
-  else if constexpr (enum_with_fixed_underlying_type<T>) return codec_kind::enumeration;
-  else if constexpr (is_same_v<T, const char*>) return codec_kind::c_string;
-  else if constexpr (!std::is_class_v<T>) return codec_kind::unsupported;
-  else if constexpr (is_char_string_v<T>) return codec_kind::string;
-  else if constexpr (is_same_v<T, std::string_view>) return codec_kind::string_view;
+  if constexpr (is_wire_number_v<T>)
+    return codec_kind::number;
+  else if constexpr (enum_with_fixed_underlying_type<T>)
+    return codec_kind::enumeration;
+  else if constexpr (is_same_v<T, const char*>)
+    return codec_kind::c_string;
+  else if constexpr (!std::is_class_v<T>)
+    return codec_kind::unsupported;
+  else if constexpr (is_char_string_v<T>)
+    return codec_kind::string;
+  else if constexpr (is_same_v<T, std::string_view>)
+    return codec_kind::string_view;
   else if constexpr (is_specialization_v<T, std::vector> || is_specialization_v<T, std::deque> ||
-                     is_specialization_v<T, std::list>) return codec_kind::sequence;
-  else if constexpr (is_std_array_v<T>) return codec_kind::array;
+                     is_specialization_v<T, std::list>)
+    return codec_kind::sequence;
+  else if constexpr (is_std_array_v<T>)
+    return codec_kind::array;
   else if constexpr (is_specialization_v<T, std::set> || is_specialization_v<T, std::unordered_set>)
     return codec_kind::set;
   else if constexpr (is_specialization_v<T, std::map> || is_specialization_v<T, std::unordered_map>)
     return codec_kind::map;
-  else if constexpr (is_specialization_v<T, std::optional>) return codec_kind::optional;
-  else if constexpr (is_specialization_v<T, std::variant>) return codec_kind::variant;
-  else if constexpr (is_specialization_v<T, std::pair>) return codec_kind::pair;
-  else if constexpr (is_specialization_v<T, std::tuple>) return codec_kind::tuple;
-  else if constexpr (is_same_v<T, std::monostate>) return codec_kind::monostate;
-  else if constexpr (is_specialization_v<T, std::chrono::duration>) return codec_kind::duration;
-  else if constexpr (is_specialization_v<T, std::chrono::time_point>) return codec_kind::time_point;
-  else if constexpr (has_cereal_serialization_v<T>) return codec_kind::cereal_class;
+  else if constexpr (is_specialization_v<T, std::optional>)
+    return codec_kind::optional;
+  else if constexpr (is_specialization_v<T, std::variant>)
+    return codec_kind::variant;
+  else if constexpr (is_specialization_v<T, std::pair>)
+    return codec_kind::pair;
+  else if constexpr (is_specialization_v<T, std::tuple>)
+    return codec_kind::tuple;
+  else if constexpr (is_same_v<T, std::monostate>)
+    return codec_kind::monostate;
+  else if constexpr (is_specialization_v<T, std::chrono::duration>)
+    return codec_kind::duration;
+  else if constexpr (is_specialization_v<T, std::chrono::time_point>)
+    return codec_kind::time_point;
+  else if constexpr (has_cereal_serialization_v<T>)
+    return codec_kind::cereal_class;
   else if constexpr (std::is_aggregate_v<T> && !std::is_union_v<T> && !std::is_polymorphic_v<T>)
     return codec_kind::aggregate;
-  else return codec_kind::unsupported;
+  else
+    return codec_kind::unsupported;
 }
 
 template <class T>
@@ -117,9 +136,9 @@ inline constexpr codec_kind kind_of_v = kind_of<std::remove_cvref_t<T>>();
 
 /// Vectors and arrays of these travel as one memcpy (the host must be little-endian).
 template <class T>
-inline constexpr bool is_bulk_element_v =
-    std::endian::native == std::endian::little &&
-    ((is_wire_number_v<T> && !std::is_same_v<T, bool>) || std::is_same_v<T, std::byte>);
+inline constexpr bool is_bulk_element_v = std::endian::native == std::endian::little &&
+                                          ((is_wire_number_v<T> && !std::is_same_v<T, bool>) ||
+                                           std::is_same_v<T, std::byte>);
 
 template <class T>
 consteval bool check_serializable();
@@ -129,7 +148,7 @@ inline constexpr bool is_serializable_v = check_serializable<std::remove_cvref_t
 
 /// Decoding fills default-constructed values, so decoded element types must have one.
 template <class T>
-inline constexpr bool is_decodable_element_v = is_serializable_v<T> && std::default_initializable<T>;
+inline constexpr bool is_decodable_element_v = is_serializable_v<T>&& std::default_initializable<T>;
 
 template <class T, std::size_t... I>
 consteval bool check_fields(std::index_sequence<I...>) {
@@ -145,8 +164,10 @@ consteval bool check_serializable() {
                        kind == codec_kind::set || kind == codec_kind::optional) {
     return is_decodable_element_v<typename T::value_type>;
   } else if constexpr (kind == codec_kind::map) {
-    return is_decodable_element_v<typename T::key_type> && is_decodable_element_v<typename T::mapped_type>;
-  } else if constexpr (kind == codec_kind::variant || kind == codec_kind::pair || kind == codec_kind::tuple) {
+    return is_decodable_element_v<typename T::key_type> &&
+           is_decodable_element_v<typename T::mapped_type>;
+  } else if constexpr (kind == codec_kind::variant || kind == codec_kind::pair ||
+                       kind == codec_kind::tuple) {
     return []<template <class...> class Template, class... A>(std::type_identity<Template<A...>>) {
       return (is_decodable_element_v<A> && ...);
     }(std::type_identity<T>{});
@@ -179,11 +200,13 @@ consteval std::size_t min_encoded_size() {
   } else if constexpr (kind == codec_kind::pair || kind == codec_kind::tuple) {
     return []<std::size_t... I>(std::index_sequence<I...>) {
       return (std::size_t{0} + ... + min_encoded_size<std::tuple_element_t<I, T>>());
-    }(std::make_index_sequence<std::tuple_size_v<T>>{});
+    }
+    (std::make_index_sequence<std::tuple_size_v<T>>{});
   } else if constexpr (kind == codec_kind::aggregate) {
     return []<std::size_t... I>(std::index_sequence<I...>) {
       return (std::size_t{0} + ... + min_encoded_size<boost::pfr::tuple_element_t<I, T>>());
-    }(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
+    }
+    (std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
   } else if constexpr (kind == codec_kind::duration) {
     return sizeof(typename T::rep);
   } else if constexpr (kind == codec_kind::time_point) {

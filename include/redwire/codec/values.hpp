@@ -34,7 +34,8 @@ std::size_t encoded_size_hint(const T& value) noexcept {
     return varint_size(value.size()) + value.size();
   } else if constexpr (kind == codec_kind::c_string) {
     return value == nullptr ? 1 : 1 + std::char_traits<char>::length(value);
-  } else if constexpr (kind == codec_kind::sequence || kind == codec_kind::set || kind == codec_kind::map) {
+  } else if constexpr (kind == codec_kind::sequence || kind == codec_kind::set ||
+                       kind == codec_kind::map) {
     using element = typename U::value_type;
     std::size_t each = 1;
     if constexpr (kind == codec_kind::map) {
@@ -46,11 +47,13 @@ std::size_t encoded_size_hint(const T& value) noexcept {
   } else if constexpr (kind == codec_kind::optional) {
     return value ? 1 + encoded_size_hint(*value) : 1;
   } else if constexpr (kind == codec_kind::pair || kind == codec_kind::tuple) {
-    return std::apply([](const auto&... field) { return (std::size_t{0} + ... + encoded_size_hint(field)); },
-                      value);
+    return std::apply(
+        [](const auto&... field) { return (std::size_t{0} + ... + encoded_size_hint(field)); },
+        value);
   } else if constexpr (kind == codec_kind::aggregate) {
     std::size_t total = 0;
-    boost::pfr::for_each_field(value, [&](const auto& field) { total += encoded_size_hint(field); });
+    boost::pfr::for_each_field(value,
+                               [&](const auto& field) { total += encoded_size_hint(field); });
     return total;
   } else {
     return min_encoded_size<U>();
@@ -73,10 +76,11 @@ template <class T>
 void encode_value(output& out, const T& value) {
   using U = std::remove_cvref_t<T>;
   constexpr codec_kind kind = kind_of<U>();
-  static_assert(serializable<U>,
-                "====> redwire: this type cannot be encoded. Use numbers, enums with a fixed underlying "
-                "type, strings, standard containers, optional, variant, tuple, chrono, aggregates "
-                "of those, or give the class a cereal serialize() function.");
+  static_assert(
+      serializable<U>,
+      "====> redwire: this type cannot be encoded. Use numbers, enums with a fixed underlying "
+      "type, strings, standard containers, optional, variant, tuple, chrono, aggregates "
+      "of those, or give the class a cereal serialize() function.");
   if constexpr (kind == codec_kind::number) {
     out.write_number(value);
   } else if constexpr (kind == codec_kind::enumeration) {
@@ -149,10 +153,11 @@ void decode_value(input& in, T& value) {
   static_assert(kind != codec_kind::string_view && kind != codec_kind::c_string,
                 "====> redwire: std::string_view and const char* are encoded only; decode them as "
                 "std::string (see detail::wire_type_t).");
-  static_assert(serializable<U>,
-                "====> redwire: this type cannot be decoded. Use numbers, enums with a fixed underlying "
-                "type, strings, standard containers, optional, variant, tuple, chrono, aggregates "
-                "of those, or give the class a cereal serialize() function.");
+  static_assert(
+      serializable<U>,
+      "====> redwire: this type cannot be decoded. Use numbers, enums with a fixed underlying "
+      "type, strings, standard containers, optional, variant, tuple, chrono, aggregates "
+      "of those, or give the class a cereal serialize() function.");
   if constexpr (kind == codec_kind::number) {
     value = in.read_number<U>();
   } else if constexpr (kind == codec_kind::enumeration) {
@@ -216,7 +221,8 @@ void decode_value(input& in, T& value) {
       using decoder = void (*)(input&, U&);
       static constexpr decoder decoders[] = {&decode_alternative<U, I>...};
       decoders[index](in, value);
-    }(std::make_index_sequence<alternatives>{});
+    }
+    (std::make_index_sequence<alternatives>{});
   } else if constexpr (kind == codec_kind::pair || kind == codec_kind::tuple) {
     std::apply([&](auto&... field) { (decode_value(in, field), ...); }, value);
   } else if constexpr (kind == codec_kind::monostate) {

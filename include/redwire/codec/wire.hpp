@@ -60,7 +60,7 @@ class output {
 
   /// A number as sizeof(T) little-endian bytes (bool as one byte, 0 or 1).
   template <class T>
-    requires is_wire_number_v<T>
+  requires is_wire_number_v<T>
   void write_number(T value) {
     char bytes[sizeof(T)];
     std::memcpy(bytes, &value, sizeof(T));
@@ -90,7 +90,9 @@ class input {
  public:
   /// Throws errc::too_large if `bytes` is longer than `max_message_size`.
   explicit input(std::string_view bytes, std::size_t max_message_size = default_max_message_size)
-      : position_(bytes.data()), end_(bytes.data() + bytes.size()), max_message_size_(max_message_size) {
+      : position_(bytes.data()),
+        end_(bytes.data() + bytes.size()),
+        max_message_size_(max_message_size) {
     if (bytes.size() > max_message_size) throw_too_large("message over the size limit");
   }
 
@@ -113,8 +115,7 @@ class input {
 
   /// A number written by output::write_number; a bool byte other than 0 or 1 is bad_message.
   template <class T>
-    requires is_wire_number_v<T>
-  T read_number() {
+  requires is_wire_number_v<T> T read_number() {
     if constexpr (std::is_same_v<T, bool>) {
       const auto byte = static_cast<unsigned char>(*take(1));
       if (byte > 1) throw_bad_message("bool byte is neither 0 nor 1");
@@ -123,7 +124,8 @@ class input {
       char bytes[sizeof(T)];
       std::memcpy(bytes, take(sizeof(T)), sizeof(T));
       if constexpr (std::endian::native == std::endian::big && sizeof(T) > 1) {
-        for (std::size_t i = 0; i < sizeof(T) / 2; ++i) std::swap(bytes[i], bytes[sizeof(T) - 1 - i]);
+        for (std::size_t i = 0; i < sizeof(T) / 2; ++i)
+          std::swap(bytes[i], bytes[sizeof(T) - 1 - i]);
       }
       T value;
       std::memcpy(&value, bytes, sizeof(T));

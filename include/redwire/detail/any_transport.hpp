@@ -45,7 +45,8 @@ class any_inbox {
  public:
   virtual ~any_inbox() = default;
   virtual bool usable() = 0;
-  virtual inbox_status receive(std::string& out, std::chrono::steady_clock::time_point deadline) = 0;
+  virtual inbox_status receive(std::string& out,
+                               std::chrono::steady_clock::time_point deadline) = 0;
 };
 
 class any_transport {
@@ -144,8 +145,8 @@ class any_transport {
     throw lacks_registry();
   }
   virtual void push_unless_member(std::string_view set, std::string_view member,
-                              std::string_view queue, std::string_view bytes,
-                              std::string_view channel, std::string_view refusal) {
+                                  std::string_view queue, std::string_view bytes,
+                                  std::string_view channel, std::string_view refusal) {
     (void)set, (void)member, (void)queue, (void)bytes, (void)channel, (void)refusal;
     throw lacks_registry();
   }
@@ -171,8 +172,10 @@ class transport_adapter final : public any_transport {
   }
   bool corks() const override { return corking_transport<T>; }
   void publish_held(std::string_view channel, std::string_view bytes) override {
-    if constexpr (corking_transport<T>) t_.publish_held(channel, bytes);
-    else t_.publish(channel, bytes);
+    if constexpr (corking_transport<T>)
+      t_.publish_held(channel, bytes);
+    else
+      t_.publish(channel, bytes);
   }
   void flush() override {
     if constexpr (corking_transport<T>) t_.flush();
@@ -214,8 +217,8 @@ class transport_adapter final : public any_transport {
   std::unique_ptr<any_subscription> psubscribe(std::string_view pattern, message_handler on_message,
                                                gap_handler on_gap) override {
     if constexpr (pattern_transport<T>) {
-      using pattern_subscription = decltype(t_.psubscribe(pattern, std::move(on_message),
-                                                          std::move(on_gap)));
+      using pattern_subscription =
+          decltype(t_.psubscribe(pattern, std::move(on_message), std::move(on_gap)));
       struct holder final : any_subscription {
         explicit holder(pattern_subscription s) : s(std::move(s)) {}
         pattern_subscription s;
@@ -255,56 +258,76 @@ class transport_adapter final : public any_transport {
   bool stores_registry() const override { return registry_store<T>; }
   void put_record(std::string_view key, const record_fields& fields,
                   std::chrono::milliseconds ttl) override {
-    if constexpr (registry_store<T>) t_.put_record(key, fields, ttl);
-    else any_transport::put_record(key, fields, ttl);
+    if constexpr (registry_store<T>)
+      t_.put_record(key, fields, ttl);
+    else
+      any_transport::put_record(key, fields, ttl);
   }
   bool refresh_record(std::string_view key, std::chrono::milliseconds ttl) override {
-    if constexpr (registry_store<T>) return t_.refresh_record(key, ttl);
-    else return any_transport::refresh_record(key, ttl);
+    if constexpr (registry_store<T>)
+      return t_.refresh_record(key, ttl);
+    else
+      return any_transport::refresh_record(key, ttl);
   }
   void remove_record(std::string_view key) override {
-    if constexpr (registry_store<T>) t_.remove_record(key);
-    else any_transport::remove_record(key);
+    if constexpr (registry_store<T>)
+      t_.remove_record(key);
+    else
+      any_transport::remove_record(key);
   }
   std::vector<record_fields> read_records(const std::vector<std::string>& keys) override {
-    if constexpr (registry_store<T>) return t_.read_records(keys);
-    else return any_transport::read_records(keys);
+    if constexpr (registry_store<T>)
+      return t_.read_records(keys);
+    else
+      return any_transport::read_records(keys);
   }
   bool touch_member(std::string_view set, std::string_view member,
                     std::chrono::milliseconds ttl) override {
-    if constexpr (registry_store<T>) return t_.touch_member(set, member, ttl);
-    else return any_transport::touch_member(set, member, ttl);
+    if constexpr (registry_store<T>)
+      return t_.touch_member(set, member, ttl);
+    else
+      return any_transport::touch_member(set, member, ttl);
   }
   std::size_t remove_member(std::string_view set, std::string_view member) override {
-    if constexpr (registry_store<T>) return t_.remove_member(set, member);
-    else return any_transport::remove_member(set, member);
+    if constexpr (registry_store<T>)
+      return t_.remove_member(set, member);
+    else
+      return any_transport::remove_member(set, member);
   }
   std::vector<std::string> live_members(std::string_view set,
                                         std::chrono::milliseconds grace) override {
-    if constexpr (registry_store<T>) return t_.live_members(set, grace);
-    else return any_transport::live_members(set, grace);
+    if constexpr (registry_store<T>)
+      return t_.live_members(set, grace);
+    else
+      return any_transport::live_members(set, grace);
   }
   std::vector<std::string> reap_members(std::string_view set,
                                         std::chrono::milliseconds grace) override {
-    if constexpr (registry_store<T>) return t_.reap_members(set, grace);
-    else return any_transport::reap_members(set, grace);
+    if constexpr (registry_store<T>)
+      return t_.reap_members(set, grace);
+    else
+      return any_transport::reap_members(set, grace);
   }
   std::vector<std::string> take_queue(std::string_view queue) override {
-    if constexpr (registry_store<T>) return t_.take_queue(queue);
-    else return any_transport::take_queue(queue);
+    if constexpr (registry_store<T>)
+      return t_.take_queue(queue);
+    else
+      return any_transport::take_queue(queue);
   }
   void push_unless_member(std::string_view set, std::string_view member, std::string_view queue,
-                      std::string_view bytes, std::string_view channel,
-                      std::string_view refusal) override {
-    if constexpr (registry_store<T>) t_.push_unless_member(set, member, queue, bytes, channel, refusal);
-    else any_transport::push_unless_member(set, member, queue, bytes, channel, refusal);
+                          std::string_view bytes, std::string_view channel,
+                          std::string_view refusal) override {
+    if constexpr (registry_store<T>)
+      t_.push_unless_member(set, member, queue, bytes, channel, refusal);
+    else
+      any_transport::push_unless_member(set, member, queue, bytes, channel, refusal);
   }
   // ---- end of registry -------------------------------------------------------------------------
 
  private:
   using reader_type = decltype(std::declval<T&>().open_reader(std::vector<std::string>{}));
-  using subscription_type = decltype(std::declval<T&>().subscribe(
-      std::string_view{}, message_handler{}, gap_handler{}));
+  using subscription_type =
+      decltype(std::declval<T&>().subscribe(std::string_view{}, message_handler{}, gap_handler{}));
 
   struct reader final : any_reader {
     explicit reader(reader_type r) : r(std::move(r)) {}
@@ -327,8 +350,10 @@ class transport_adapter final : public any_transport {
   struct subscription final : any_subscription {
     explicit subscription(subscription_type s) : s(std::move(s)) {}
     bool healthy() const override {
-      if constexpr (health_reporting<subscription_type>) return s.healthy();
-      else return true;
+      if constexpr (health_reporting<subscription_type>)
+        return s.healthy();
+      else
+        return true;
     }
     subscription_type s;
   };

@@ -37,8 +37,8 @@ struct async_call : pending_call {
 
 class async_call_pool {
  public:
-  static constexpr std::size_t kept_calls = 1024;    ///< free calls kept for reuse
-  static constexpr std::size_t kept_buffer = 1024;   ///< payload bytes a kept call may hold on to
+  static constexpr std::size_t kept_calls = 1024;   ///< free calls kept for reuse
+  static constexpr std::size_t kept_buffer = 1024;  ///< payload bytes a kept call may hold on to
 
   async_call_pool() = default;
   async_call_pool(const async_call_pool&) = delete;

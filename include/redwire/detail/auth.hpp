@@ -43,7 +43,8 @@ using mac_bytes = std::array<unsigned char, mac_size>;
 class hmac_key {
  public:
   explicit hmac_key(std::string_view secret) {
-    if (secret.empty()) throw std::invalid_argument("redwire: an empty secret authenticates nothing");
+    if (secret.empty())
+      throw std::invalid_argument("redwire: an empty secret authenticates nothing");
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
     static EVP_MAC* const algorithm = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
     if (!algorithm) throw std::runtime_error("redwire: OpenSSL offers no HMAC");
@@ -51,9 +52,8 @@ class hmac_key {
     char digest[] = "SHA256";
     OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
                            OSSL_PARAM_construct_end()};
-    if (!keyed_ ||
-        EVP_MAC_init(keyed_.get(), reinterpret_cast<const unsigned char*>(secret.data()),
-                     secret.size(), params) != 1)
+    if (!keyed_ || EVP_MAC_init(keyed_.get(), reinterpret_cast<const unsigned char*>(secret.data()),
+                                secret.size(), params) != 1)
       throw std::runtime_error("redwire: cannot set up HMAC-SHA256");
 #else
     secret_.assign(secret);
@@ -68,8 +68,8 @@ class hmac_key {
     std::unique_ptr<EVP_MAC_CTX, context_free> c(EVP_MAC_CTX_dup(keyed_.get()));
     bool ok = c != nullptr;
     for (std::string_view p : parts)
-      ok = ok && EVP_MAC_update(c.get(), reinterpret_cast<const unsigned char*>(p.data()),
-                                p.size()) == 1;
+      ok = ok &&
+           EVP_MAC_update(c.get(), reinterpret_cast<const unsigned char*>(p.data()), p.size()) == 1;
     std::size_t length = 0;
     ok = ok && EVP_MAC_final(c.get(), out.data(), &length, out.size()) == 1 && length == mac_size;
 #else
@@ -77,8 +77,8 @@ class hmac_key {
     bool ok = c && HMAC_Init_ex(c.get(), secret_.data(), static_cast<int>(secret_.size()),
                                 EVP_sha256(), nullptr) == 1;
     for (std::string_view p : parts)
-      ok = ok && HMAC_Update(c.get(), reinterpret_cast<const unsigned char*>(p.data()),
-                             p.size()) == 1;
+      ok = ok &&
+           HMAC_Update(c.get(), reinterpret_cast<const unsigned char*>(p.data()), p.size()) == 1;
     unsigned length = 0;
     ok = ok && HMAC_Final(c.get(), out.data(), &length) == 1 && length == mac_size;
 #endif

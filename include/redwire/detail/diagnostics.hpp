@@ -3,7 +3,8 @@
 // Each check is a class template whose *name and arguments* read as the diagnosis, with a
 // static_assert banner ("====> redwire: ...") that stands out in a wall of template errors:
 //   In instantiation of 'struct redwire::detail::call_argument_does_not_convert<
-//       redwire::fixed_string<8>{"calc.add"}, redwire::detail::argument<2>, const char (&)[2], int>'
+//       redwire::fixed_string<8>{"calc.add"}, redwire::detail::argument<2>, const char (&)[2],
+//       int>'
 //   error: static assertion failed: ====> redwire: an argument of this call does not convert ...
 // g++ prints the procedure's name in the instantiation; clang prints its bytes, and the call site.
 #pragma once
@@ -52,7 +53,8 @@ struct procedure_result_is_not_serializable {
 template <fixed_string Procedure>
 struct procedure_name_is_empty {
   static constexpr bool value = Procedure.size() > 0 && Procedure.chars[0] != '.';
-  static_assert(value, "====> redwire: a procedure needs a name of the form \"service.procedure\".");
+  static_assert(value,
+                "====> redwire: a procedure needs a name of the form \"service.procedure\".");
 };
 
 template <fixed_string Name, class R, class... A>
@@ -61,7 +63,8 @@ constexpr bool check_procedure_declaration() {
     return procedure_name_is_empty<Name>::value &&
            procedure_result_is_not_serializable<Name, R>::value &&
            (procedure_argument_is_not_serializable<Name, argument<I + 1>, A>::value && ...);
-  }(std::index_sequence_for<A...>{});
+  }
+  (std::index_sequence_for<A...>{});
 }
 
 // ---- calls ------------------------------------------------------------------------------
@@ -86,13 +89,14 @@ template <fixed_string Name, class Declared, class... G>
 constexpr bool check_call_arguments() {
   return []<class... A>(std::tuple<A...>*) {
     if constexpr (sizeof...(A) != sizeof...(G)) {
-      (void)call_with_wrong_number_of_arguments<Name, expected<sizeof...(A)>,
-                                                given<sizeof...(G)>>{};
+      (void)
+          call_with_wrong_number_of_arguments<Name, expected<sizeof...(A)>, given<sizeof...(G)>>{};
       return false;
     } else {
       return [&]<std::size_t... I>(std::index_sequence<I...>) {
         return (call_argument_does_not_convert<Name, argument<I + 1>, G, A>::value && ...);
-      }(std::index_sequence_for<A...>{});
+      }
+      (std::index_sequence_for<A...>{});
     }
   }(static_cast<Declared*>(nullptr));
 }
@@ -118,8 +122,8 @@ struct callable_parameters<R (C::*)(P...) const, void> : callable_parameters<R (
 template <class C, class R, class... P>
 struct callable_parameters<R (C::*)(P...) noexcept, void> : callable_parameters<R (*)(P...)> {};
 template <class C, class R, class... P>
-struct callable_parameters<R (C::*)(P...) const noexcept, void>
-    : callable_parameters<R (*)(P...)> {};
+struct callable_parameters<R (C::*)(P...) const noexcept, void> : callable_parameters<R (*)(P...)> {
+};
 template <class R, class... P>
 struct callable_parameters<R (*)(P...) noexcept, void> : callable_parameters<R (*)(P...)> {};
 template <class F>
@@ -171,10 +175,12 @@ constexpr bool check_handler() {
       return false;
     } else {
       constexpr bool parameters_ok = []<std::size_t... I>(std::index_sequence<I...>) {
-        return (handler_parameter_does_not_accept_argument<Name, argument<I + 1>, wire_type_t<A>,
-                                                           std::tuple_element_t<I, params>>::value &&
-                ...);
-      }(std::index_sequence_for<A...>{});
+        return (
+            handler_parameter_does_not_accept_argument<Name, argument<I + 1>, wire_type_t<A>,
+                                                       std::tuple_element_t<I, params>>::value &&
+            ...);
+      }
+      (std::index_sequence_for<A...>{});
       if constexpr (!parameters_ok) {
         return false;
       } else {

@@ -54,7 +54,7 @@ inline std::chrono::system_clock::time_point host_boot_time() {
   if (uptime <= 0) return {};
   auto since = std::chrono::milliseconds(static_cast<std::int64_t>(uptime * 1000));
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now() -
-                                                                  since);
+                                                                 since);
 }
 
 /// The facts of this host and process; the caller fills in service, id, group, procedures.

@@ -34,7 +34,8 @@ class inbox_pool {
    public:
     lease() = default;
     lease(inbox_pool* pool, slot* s) : pool_(pool), slot_(s) {}
-    lease(lease&& o) noexcept : pool_(std::exchange(o.pool_, nullptr)), slot_(std::exchange(o.slot_, nullptr)) {}
+    lease(lease&& o) noexcept
+        : pool_(std::exchange(o.pool_, nullptr)), slot_(std::exchange(o.slot_, nullptr)) {}
     lease& operator=(lease&&) = delete;
     ~lease() {
       if (pool_) pool_->release(slot_);

@@ -28,7 +28,9 @@
 namespace redwire::detail {
 
 /// How long a record outlives its last heartbeat: long enough for a reaper to read it.
-inline std::chrono::milliseconds record_ttl(std::chrono::milliseconds ttl) { return ttl * 3; }
+inline std::chrono::milliseconds record_ttl(std::chrono::milliseconds ttl) {
+  return ttl * 3;
+}
 
 /// How long a dead instance stays known as dead (calls targeted at it are refused meanwhile).
 inline constexpr std::chrono::milliseconds mourning = std::chrono::minutes(10);
@@ -71,8 +73,8 @@ inline void drain_instance_queue(any_transport& bus, std::string_view scope,
 
 /// Writes the record and the liveness entries of `info`. Returns true when the instance was
 /// not in the liveness set (a new registration).
-inline bool write_registration(any_transport& bus, std::string_view scope, const instance_info& info,
-                               std::chrono::milliseconds ttl) {
+inline bool write_registration(any_transport& bus, std::string_view scope,
+                               const instance_info& info, std::chrono::milliseconds ttl) {
   bus.put_record(instance_record(scope, info.service, info.id), to_fields(info), record_ttl(ttl));
   bus.remove_member(dead_instances(scope, info.service), info.id);  // back from the dead
   const bool fresh = bus.touch_member(live_instances(scope, info.service), info.id, ttl);

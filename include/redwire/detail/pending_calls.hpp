@@ -48,7 +48,9 @@ class completion_flag {
 #endif
   }
 
-  void acquire() { try_acquire_until(std::chrono::steady_clock::time_point::max()); }
+  void acquire() {
+    try_acquire_until(std::chrono::steady_clock::time_point::max());
+  }
 
   template <class Rep, class Period>
   bool try_acquire_for(std::chrono::duration<Rep, Period> timeout) {
@@ -81,7 +83,9 @@ class completion_flag {
 
  private:
 #ifdef __linux__
-  std::uint32_t* word() { return reinterpret_cast<std::uint32_t*>(&state_); }
+  std::uint32_t* word() {
+    return reinterpret_cast<std::uint32_t*>(&state_);
+  }
 #else
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -92,9 +96,9 @@ class completion_flag {
 
 /// The outcome of a call as it arrived: a payload, or an error code with its message.
 struct pending_call {
-  errc error{};             ///< errc{} when the call succeeded
-  std::string payload;      ///< encoded result, or the error message
-  std::string instance;     ///< who answered
+  errc error{};          ///< errc{} when the call succeeded
+  std::string payload;   ///< encoded result, or the error message
+  std::string instance;  ///< who answered
   /// Async calls complete through this hook (on the thread that completes them); sync calls
   /// leave it null and wait on `done`.
   void (*on_complete)(pending_call*) = nullptr;

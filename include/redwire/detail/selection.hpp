@@ -68,7 +68,8 @@ inline std::size_t choose(const std::vector<candidate>& among, selection policy,
   if (!key.empty()) return rendezvous(among, key);
   const std::size_t n = among.size();
   switch (policy) {
-    case selection::random: return static_cast<std::size_t>(random_u64() % n);
+    case selection::random:
+      return static_cast<std::size_t>(random_u64() % n);
     case selection::least_outstanding: {
       const std::size_t start = static_cast<std::size_t>(turn.fetch_add(1) % n);  // fair ties
       std::size_t best = start;
@@ -83,7 +84,8 @@ inline std::size_t choose(const std::vector<candidate>& among, selection policy,
       }
       return best;
     }
-    case selection::round_robin: break;
+    case selection::round_robin:
+      break;
   }
   return static_cast<std::size_t>(turn.fetch_add(1) % n);
 }

@@ -5,8 +5,9 @@
 // stopped or expired within the last minutes: its service's set of dead instances holds it),
 // checked atomically with the push (a Lua script on Redis). If it is, the caller gets an error
 // reply (errc::unavailable) straight away, instead of waiting for its timeout in front of a
-// queue nobody reads. An instance not known at all (not started yet) still gets the call. The same refusal is sent for requests found in the
-// queue of an instance that died or stopped (see membership.hpp).
+// queue nobody reads. An instance not known at all (not started yet) still gets the call. The same
+// refusal is sent for requests found in the queue of an instance that died or stopped (see
+// membership.hpp).
 #pragma once
 
 #include <optional>
@@ -63,12 +64,13 @@ inline void push_to_instance(any_transport& bus, std::string_view scope, std::st
     bus.push(queue, frame);
     return;
   }
-  auto refused = refuse(frame, instance,
-                        "instance " + std::string(instance) + " of service " + std::string(service) +
-                            " is dead (it stopped or expired); the call was not sent");
+  auto refused =
+      refuse(frame, instance,
+             "instance " + std::string(instance) + " of service " + std::string(service) +
+                 " is dead (it stopped or expired); the call was not sent");
   bus.push_unless_member(dead_instances(scope, service), instance, queue, frame,
-                     refused ? std::string_view(refused->channel) : std::string_view(),
-                     refused ? std::string_view(refused->bytes) : std::string_view());
+                         refused ? std::string_view(refused->channel) : std::string_view(),
+                         refused ? std::string_view(refused->bytes) : std::string_view());
 }
 
 }  // namespace redwire::detail

@@ -107,7 +107,8 @@ struct event_handler_must_return_void {
 /// How a handler of events of T is called: with the value, or (pattern subscriptions) with
 /// the topic's name and the value.
 template <class F, class T>
-inline constexpr bool takes_value_v = std::is_invocable_v<std::remove_cvref_t<F>&, wire_type_t<T>&&>;
+inline constexpr bool takes_value_v =
+    std::is_invocable_v<std::remove_cvref_t<F>&, wire_type_t<T>&&>;
 template <class F, class T>
 inline constexpr bool takes_name_and_value_v =
     std::is_invocable_v<std::remove_cvref_t<F>&, std::string_view, wire_type_t<T>&&>;
@@ -117,8 +118,7 @@ template <fixed_string Name, class T, class F, bool with_name>
 constexpr bool check_event_handler() {
   using fn = std::remove_cvref_t<F>;
   if constexpr (takes_value_v<F, T>) {
-    return event_handler_must_return_void<Name,
-                                          std::invoke_result_t<fn&, wire_type_t<T>&&>>::value;
+    return event_handler_must_return_void<Name, std::invoke_result_t<fn&, wire_type_t<T>&&>>::value;
   } else if constexpr (with_name && takes_name_and_value_v<F, T>) {
     return event_handler_must_return_void<
         Name, std::invoke_result_t<fn&, std::string_view, wire_type_t<T>&&>>::value;

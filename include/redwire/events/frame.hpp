@@ -66,7 +66,7 @@ inline std::string_view current_trace_id(std::string& storage) {
 /// Frames `value` as an event of `kind`.
 template <class T>
 std::string encode_event_frame(event_kind kind, std::string_view name, std::uint64_t fingerprint,
-                         std::string_view source, const T& value) {
+                               std::string_view source, const T& value) {
   std::string trace_storage;
   const std::string_view trace = current_trace_id(trace_storage);
   std::string out;

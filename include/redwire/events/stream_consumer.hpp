@@ -135,15 +135,14 @@ class stream_consumer final : public service_component {
           continue;
         }
         batch.clear();
-        const auto until_claim =
-            std::chrono::ceil<std::chrono::milliseconds>(next_claim - now) +
-            std::chrono::milliseconds(1);
+        const auto until_claim = std::chrono::ceil<std::chrono::milliseconds>(next_claim - now) +
+                                 std::chrono::milliseconds(1);
         reader_->read(batch, o.batch_size, std::min(o.block, until_claim));
         handle(batch, false);
         failure_pause = std::chrono::milliseconds(50);
       } catch (const no_such_group& e) {
-        log(log_level::warning, what_ + ": the consumer group is gone (" + e.what() +
-                                    "); creating it again");
+        log(log_level::warning,
+            what_ + ": the consumer group is gone (" + e.what() + "); creating it again");
         group_ready = false;
       } catch (const transport_error& e) {
         complain_(log_level::warning, what_ + ": " + e.what());
@@ -164,8 +163,8 @@ class stream_consumer final : public service_component {
       reader_->read_own_pending(batch, after, s_.options.batch_size);
       if (batch.empty()) return;
       after = batch.back().id;
-      log(log_level::info, what_ + ": taking up " + std::to_string(batch.size()) +
-                               " entries it had taken before");
+      log(log_level::info,
+          what_ + ": taking up " + std::to_string(batch.size()) + " entries it had taken before");
       handle(batch, true);
     }
   }
@@ -215,8 +214,7 @@ class stream_consumer final : public service_component {
         ack(entry.id);
         if (s_.log_events)
           log(log_level::debug,
-              what_ + ": entry " + entry.id + " trace " + std::string(f.trace_id) +
-                  " handled in " +
+              what_ + ": entry " + entry.id + " trace " + std::string(f.trace_id) + " handled in " +
                   std::to_string(
                       std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()) +
                   " us");

@@ -95,7 +95,7 @@ class throttled_log {
 class topic_subscription final : public service_component {
  public:
   struct settings {
-    std::string name;          // topic name, or the pattern
+    std::string name;  // topic name, or the pattern
     bool pattern = false;
     std::uint64_t fingerprint = 0;  // exact topics
     std::string description;        // patterns: the value's structure, for the fingerprint
@@ -143,8 +143,8 @@ class topic_subscription final : public service_component {
     const std::string channel = topic_channel(bus_.prefix(), s_.name);
     auto on_message = [this](std::string_view, std::string_view bytes) { enqueue(bytes); };
     auto on_gap = [this] {
-      log(log_level::info, "topic " + s_.name +
-                               ": the connection came back; events published meanwhile are lost");
+      log(log_level::info,
+          "topic " + s_.name + ": the connection came back; events published meanwhile are lost");
     };
     auto sub = s_.pattern ? bus_.psubscribe(channel, on_message, on_gap)
                           : bus_.subscribe(channel, on_message, on_gap);
@@ -222,7 +222,8 @@ class topic_subscription final : public service_component {
     else if (s_.log_events)
       log(log_level::debug,
           "event " + std::string(f.name) + " trace " + std::string(f.trace_id) + " handled in " +
-              std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()) +
+              std::to_string(
+                  std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()) +
               " us");
   }
 

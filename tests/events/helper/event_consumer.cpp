@@ -31,15 +31,18 @@ int main(int argc, char** argv) {
   o.block = std::chrono::milliseconds(100);
   o.claim_idle = std::chrono::milliseconds(500);
   o.claim_interval = std::chrono::milliseconds(100);
-  svc.consume(kill_log, "workers", [&](int value) {
-    if (stall_after >= 0 && handled == stall_after) {
-      recorder.command({"RPUSH", "kill:stalled", consumer});
-      for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));  // killed here
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    const std::string text = std::to_string(value);
-    recorder.command({"RPUSH", "kill:processed", text});
-    ++handled;
-  }, o);
+  svc.consume(
+      kill_log, "workers",
+      [&](int value) {
+        if (stall_after >= 0 && handled == stall_after) {
+          recorder.command({"RPUSH", "kill:stalled", consumer});
+          for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));  // killed here
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        const std::string text = std::to_string(value);
+        recorder.command({"RPUSH", "kill:processed", text});
+        ++handled;
+      },
+      o);
   svc.run();
 }

@@ -13,7 +13,8 @@ inline constexpr redwire::procedure<"calc.add", int(int, int)> add{};
 int main(int argc, char** argv) {
   if (argc != 4) return 2;
   redwire::redis::transport bus{argv[1]};
-  redwire::service svc{bus, "calc",
+  redwire::service svc{bus,
+                       "calc",
                        {.instance_id = argv[2],
                         .registration = {.ttl = std::chrono::milliseconds(std::stoi(argv[3]))}}};
   svc.bind(add, [](int a, int b) { return a + b; });

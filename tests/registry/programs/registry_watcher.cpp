@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
   redwire::redis::transport bus{argv[1]};
   redwire::registry reg{bus, {.reap_interval = std::chrono::milliseconds(200)}};
   auto watch = reg.watch([](const redwire::membership_event& e) {
-    std::printf("%s %s\n", std::string(redwire::to_string(e.change)).c_str(), e.instance.id.c_str());
+    std::printf("%s %s\n", std::string(redwire::to_string(e.change)).c_str(),
+                e.instance.id.c_str());
     std::fflush(stdout);
   });
   std::printf("watching\n");

@@ -71,13 +71,9 @@ class transport : public detail::registry_tables<transport> {
 
   std::string_view prefix() const { return state_->prefix; }
 
-  void push(std::string_view queue, std::string_view bytes) {
-    deliver(queue, bytes, false);
-  }
+  void push(std::string_view queue, std::string_view bytes) { deliver(queue, bytes, false); }
 
-  void publish(std::string_view channel, std::string_view bytes) {
-    deliver(channel, bytes, true);
-  }
+  void publish(std::string_view channel, std::string_view bytes) { deliver(channel, bytes, true); }
 
   /// Takes messages from queues; see redwire::queue_reader.
   class queue_reader {

@@ -113,8 +113,8 @@ class registry_tables {
   }
 
   void push_unless_member(std::string_view set, std::string_view member, std::string_view queue,
-                      std::string_view bytes, std::string_view channel,
-                      std::string_view refusal) {
+                          std::string_view bytes, std::string_view channel,
+                          std::string_view refusal) {
     {
       std::lock_guard lock(mutex_);
       auto it = sets_.find(std::string(set));

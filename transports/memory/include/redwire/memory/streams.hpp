@@ -49,12 +49,12 @@ class stream_store {
   std::string append(std::string_view name, std::string_view bytes, std::size_t max_length) {
     std::lock_guard lock(mutex_);
     stream& s = streams_[std::string(name)];
-    auto now_ms = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::system_clock::now().time_since_epoch())
-            .count());
-    entry_key k = now_ms > s.last.first ? entry_key{now_ms, 0}
-                                        : entry_key{s.last.first, s.last.second + 1};
+    auto now_ms =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
+    entry_key k =
+        now_ms > s.last.first ? entry_key{now_ms, 0} : entry_key{s.last.first, s.last.second + 1};
     s.last = k;
     s.entries.emplace(k, std::string(bytes));
     if (max_length > 0)
@@ -91,8 +91,8 @@ class stream_store {
       consumer_group& g = find_group(name, group);
       stream& s = streams_[name];
       std::size_t taken = 0;
-      for (auto it = s.entries.upper_bound(g.last_delivered);
-           it != s.entries.end() && taken < max; ++it, ++taken) {
+      for (auto it = s.entries.upper_bound(g.last_delivered); it != s.entries.end() && taken < max;
+           ++it, ++taken) {
         g.last_delivered = it->first;
         g.pending[it->first] = {consumer, clock::now(), 1};
         out.push_back({entry_id_text(it->first), it->second});
@@ -219,8 +219,8 @@ class stream_store {
       auto g = s->second.groups.find(group);
       if (g != s->second.groups.end()) return g->second;
     }
-    throw no_such_group("memory transport: no consumer group '" + group + "' on stream '" +
-                        name + "'");
+    throw no_such_group("memory transport: no consumer group '" + group + "' on stream '" + name +
+                        "'");
   }
 
   std::mutex mutex_;

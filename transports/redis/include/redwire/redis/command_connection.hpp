@@ -51,7 +51,9 @@ class command_connection {
 
   /// Connects now (throws transport_error if it cannot) and starts the reader thread.
   explicit command_connection(settings st)
-      : st_(std::move(st)), conn_(open(st_, skip_replies_)), connected_(true),
+      : st_(std::move(st)),
+        conn_(open(st_, skip_replies_)),
+        connected_(true),
         thread_([this] { run(); }) {}
 
   command_connection(const command_connection&) = delete;
@@ -138,7 +140,8 @@ class command_connection {
     return skip_replies_;
   }
 
-  static constexpr std::string_view skip_next_reply = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n";
+  static constexpr std::string_view skip_next_reply =
+      "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n";
 
  private:
   // Under m_ (lk): waits while the buffer is over max_buffered (Redis reads slower than we
@@ -152,7 +155,8 @@ class command_connection {
       });
       --blocked_writers_;
       if (connected_ && !stop_ && out_.size() + behind_values_.size() > max_buffered) {
-        throw transport_error("redwire::redis: " + std::string(what) + " timed out (Redis not reading)");
+        throw transport_error("redwire::redis: " + std::string(what) +
+                              " timed out (Redis not reading)");
       }
     }
     if (!connected_ || stop_) {
@@ -383,7 +387,7 @@ class command_connection {
   settings st_;
   mutable std::mutex m_;
   std::condition_variable cv_;
-  bool skip_replies_ = false;  // before conn_: open() sets it
+  bool skip_replies_ = false;         // before conn_: open() sets it
   clock::time_point last_checked_{};  // the last RPUSH/PUBLISH sent with its reply
   std::unique_ptr<connection> conn_;
   bool connected_ = false;

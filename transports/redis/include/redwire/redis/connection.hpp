@@ -30,8 +30,10 @@ class connection {
     std::string out;
     int replies = 0;
     if (!st.password.empty()) {
-      if (st.user.empty()) append_command(out, {"AUTH", st.password});
-      else append_command(out, {"AUTH", st.user, st.password});
+      if (st.user.empty())
+        append_command(out, {"AUTH", st.password});
+      else
+        append_command(out, {"AUTH", st.user, st.password});
       ++replies;
     }
     std::string db = std::to_string(st.db);
@@ -62,9 +64,10 @@ class connection {
       bool auth = first_error->starts_with("WRONGPASS") || first_error->starts_with("NOAUTH") ||
                   first_error->find("invalid password") != std::string::npos ||
                   first_error->find("invalid username-password") != std::string::npos;
-      throw transport_error("redwire::redis: " +
-                            std::string(auth ? "authentication failed at " : "handshake failed at ") +
-                            st.describe() + ": " + *first_error);
+      throw transport_error(
+          "redwire::redis: " +
+          std::string(auth ? "authentication failed at " : "handshake failed at ") + st.describe() +
+          ": " + *first_error);
     }
   }
 
@@ -116,7 +119,9 @@ class connection {
     append_command(out, args);
     send(out);
     std::optional<reply> r = read_reply(clock::now() + timeout);
-    if (!r) throw transport_error("redwire::redis: no reply within " + std::to_string(timeout.count()) + " ms");
+    if (!r)
+      throw transport_error("redwire::redis: no reply within " + std::to_string(timeout.count()) +
+                            " ms");
     return std::move(*r);
   }
 

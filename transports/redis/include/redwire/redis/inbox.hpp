@@ -35,7 +35,9 @@ class inbox {
     const auto deadline = detail::clock::now() + st.command_timeout;
     for (;;) {
       std::optional<reply> r = conn_->read_reply(deadline);
-      if (!r) throw transport_error("redwire::redis: subscribe to " + channel_ + " was not confirmed in time");
+      if (!r)
+        throw transport_error("redwire::redis: subscribe to " + channel_ +
+                              " was not confirmed in time");
       if (r->is_error())
         throw transport_error("redwire::redis: subscribe to " + channel_ + " refused: " + r->str);
       if (r->is_array() && r->elements.size() == 3 && r->elements[0].str == "subscribe") break;

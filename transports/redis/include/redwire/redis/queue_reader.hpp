@@ -3,8 +3,8 @@
 // On Redis >= 7 a pop is one `BLMPOP timeout n k1 k2 ... LEFT COUNT max`: one round trip takes
 // a whole batch from the first non-empty queue (queue order = priority). On Redis 6.2 it falls
 // back to `LPOP key count` on each queue in order, then `BLPOP k1 k2 ... timeout` when all are
-// empty. The reader has its own connection (a blocking pop would stall everyone else's commands); wake() unblocks it with
-// `CLIENT UNBLOCK <id>` sent through the shared command connection.
+// empty. The reader has its own connection (a blocking pop would stall everyone else's commands);
+// wake() unblocks it with `CLIENT UNBLOCK <id>` sent through the shared command connection.
 #pragma once
 
 #include <algorithm>
@@ -105,7 +105,8 @@ inline void send_unblock(const std::shared_ptr<reader_state>& s, int attempts_le
 /// wake() from any thread.
 class queue_reader {
  public:
-  queue_reader(std::shared_ptr<detail::command_connection> commands, std::vector<std::string> queues)
+  queue_reader(std::shared_ptr<detail::command_connection> commands,
+               std::vector<std::string> queues)
       : s_(std::make_shared<detail::reader_state>()) {
     s_->st = commands->config();
     s_->commands = std::move(commands);
@@ -138,8 +139,9 @@ class queue_reader {
   /// the server refuses CLIENT REPLY, it goes through the command connection instead, which
   /// checks its reply, so that a lasting error (an ACL on the channel) is still logged.
   /// Throws transport_error as pop() does (the reply is then lost, as the connection is).
-  void publish_then_pop(std::string_view channel, std::string_view bytes, std::vector<std::string>& out,
-                        std::size_t max, std::chrono::milliseconds timeout) {
+  void publish_then_pop(std::string_view channel, std::string_view bytes,
+                        std::vector<std::string>& out, std::size_t max,
+                        std::chrono::milliseconds timeout) {
     detail::reader_state& s = *s_;
     const auto now = detail::clock::now();
     if (!s.conn || !s.use_lmpop || max == 0 || s.queues.empty() || timeout.count() <= 0 ||
@@ -240,8 +242,7 @@ class queue_reader {
   // Sends a blocking command unless a wake() is pending (then nullptr), and waits for its reply,
   // which stays valid until the next read on the connection. A nil reply (timeout or CLIENT
   // UNBLOCK) consumes the pending wake.
-  reply* blocking_call(std::span<const std::string_view> args,
-                                     detail::clock::time_point deadline) {
+  reply* blocking_call(std::span<const std::string_view> args, detail::clock::time_point deadline) {
     detail::reader_state& s = *s_;
     s.blocking = true;  // seen by wake() before it reads wake_pending (both seq_cst)
     std::string& cmd = s.command;
@@ -259,7 +260,9 @@ class queue_reader {
     // Redis times the command out itself; our own deadline only catches a dead server.
     reply* r = s.conn->read_reply_view(deadline + s.st.command_timeout);
     s.blocking = false;
-    if (!r) throw transport_error("redwire::redis: no answer to " + std::string(args[0]) + " from " + s.st.describe());
+    if (!r)
+      throw transport_error("redwire::redis: no answer to " + std::string(args[0]) + " from " +
+                            s.st.describe());
     if (r->is_nil()) s.wake_pending = false;
     return r;
   }

@@ -6,8 +6,8 @@
 // notice the member, not forever). Every
 // step that must not interleave with another client is one Lua script: reaping (ZRANGEBYSCORE +
 // ZREM: a member goes to exactly one reaper), emptying a queue (LRANGE + DEL), and the guarded
-// push of a targeted call (ZSCORE in the set of dead instances + RPUSH, or PUBLISH of the refusal). The keys a script
-// touches share one hash tag ({service}), so this works on Redis Cluster too.
+// push of a targeted call (ZSCORE in the set of dead instances + RPUSH, or PUBLISH of the refusal).
+// The keys a script touches share one hash tag ({service}), so this works on Redis Cluster too.
 //
 // The registry's traffic has a pipelined connection of its own ("redwire:registry"), opened on
 // first use: heartbeats never queue behind the user's command() nor behind a burst of calls.
@@ -36,8 +36,9 @@ namespace redwire::redis::detail {
 
 namespace registry_scripts {
 // Redis's clock in ms, as a Lua expression.
-#define REDWIRE_REDIS_NOW_MS \
-  "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
+#define REDWIRE_REDIS_NOW_MS                                                                      \
+  "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / " \
+  "1000) "
 
 inline constexpr std::string_view put_record =
     "redis.call('DEL', KEYS[1]) "
@@ -152,10 +153,11 @@ class registry_connection {
   }
 
   void push_unless_member(std::string_view set, std::string_view member, std::string_view queue,
-                      std::string_view bytes, std::string_view channel,
-                      std::string_view refusal) {
-    std::string_view args[] = {"EVAL", registry_scripts::push_unless_member, "2", set, queue,
-                               member, bytes,  channel, refusal};
+                          std::string_view bytes, std::string_view channel,
+                          std::string_view refusal) {
+    std::string_view args[] = {
+        "EVAL", registry_scripts::push_unless_member, "2", set, queue, member, bytes, channel,
+        refusal};
     connection().send(args, "EVAL (targeted push)");  // pipelined: no round trip to wait for
   }
 

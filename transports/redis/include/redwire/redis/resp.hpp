@@ -33,7 +33,9 @@ struct reply {
 
   bool is_nil() const noexcept { return type == reply_type::nil; }
   bool is_error() const noexcept { return type == reply_type::error; }
-  bool is_string() const noexcept { return type == reply_type::string || type == reply_type::status; }
+  bool is_string() const noexcept {
+    return type == reply_type::string || type == reply_type::status;
+  }
   bool is_array() const noexcept { return type == reply_type::array; }
   bool is_integer() const noexcept { return type == reply_type::integer; }
 };
@@ -155,8 +157,8 @@ class reply_parser {
   }
   static void free_object(void*) {}  // everything lives in root_
 
-  static inline redisReplyObjectFunctions functions{make_string, make_array, make_integer,
-                                                     make_nil, free_object};
+  static inline redisReplyObjectFunctions functions{make_string, make_array, make_integer, make_nil,
+                                                    free_object};
 
  private:
   [[noreturn]] void fail() {

@@ -63,9 +63,10 @@ class socket {
       }
       std::memcpy(addr.sun_path, st.unix_path.c_str(), st.unix_path.size() + 1);
       std::string error;
-      socket s = try_connect(AF_UNIX, reinterpret_cast<sockaddr*>(&addr), sizeof addr, deadline,
-                             error);
-      if (!s.valid()) throw transport_error("redwire::redis: cannot connect to " + st.describe() + ": " + error);
+      socket s =
+          try_connect(AF_UNIX, reinterpret_cast<sockaddr*>(&addr), sizeof addr, deadline, error);
+      if (!s.valid())
+        throw transport_error("redwire::redis: cannot connect to " + st.describe() + ": " + error);
       return s;
     }
     addrinfo hints{};
@@ -82,7 +83,8 @@ class socket {
       s = try_connect(a->ai_family, a->ai_addr, a->ai_addrlen, deadline, error);
     }
     ::freeaddrinfo(found);
-    if (!s.valid()) throw transport_error("redwire::redis: cannot connect to " + st.describe() + ": " + error);
+    if (!s.valid())
+      throw transport_error("redwire::redis: cannot connect to " + st.describe() + ": " + error);
     int one = 1;
     ::setsockopt(s.fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     ::setsockopt(s.fd_, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
@@ -94,7 +96,8 @@ class socket {
 
   /// A write that blocks longer than `t` fails (a stopped server must not hang writers).
   void set_send_timeout(std::chrono::milliseconds t) {
-    timeval tv{static_cast<time_t>(t.count() / 1000), static_cast<suseconds_t>(t.count() % 1000 * 1000)};
+    timeval tv{static_cast<time_t>(t.count() / 1000),
+               static_cast<suseconds_t>(t.count() % 1000 * 1000)};
     ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   }
 
@@ -104,7 +107,8 @@ class socket {
       ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
       if (n < 0) {
         if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) throw transport_error("redwire::redis: write timed out");
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+          throw transport_error("redwire::redis: write timed out");
         throw transport_error(std::string("redwire::redis: write failed: ") + std::strerror(errno));
       }
       bytes.remove_prefix(static_cast<std::size_t>(n));
@@ -161,7 +165,8 @@ class socket {
       }
       pollfd p{s.fd_, POLLOUT, 0};
       int rc;
-      while ((rc = ::poll(&p, 1, millis_until(deadline))) < 0 && errno == EINTR) {}
+      while ((rc = ::poll(&p, 1, millis_until(deadline))) < 0 && errno == EINTR) {
+      }
       if (rc == 0) {
         error = "connect timed out";
         return {};
@@ -183,7 +188,8 @@ class socket {
 
   // SO_RCVTIMEO, rounded up to a microsecond (0 would mean "no timeout"); set only on change.
   void set_receive_slice(clock::duration d) {
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(d) + std::chrono::microseconds(1);
+    auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(d) + std::chrono::microseconds(1);
     if (us == receive_slice_) return;
     timeval tv{static_cast<time_t>(us.count() / 1'000'000),
                static_cast<suseconds_t>(us.count() % 1'000'000)};

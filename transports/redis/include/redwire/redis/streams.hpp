@@ -69,7 +69,7 @@ inline void take_entries(reply& list, std::vector<stream_entry>& out,
 
 /// XADD; returns the entry id. max_length > 0 adds MAXLEN ~ max_length.
 inline std::string xadd(command_connection& commands, std::string_view stream,
-                                 std::string_view bytes, std::size_t max_length) {
+                        std::string_view bytes, std::size_t max_length) {
   std::string limit = std::to_string(max_length);
   std::vector<std::string_view> args{"XADD", stream};
   if (max_length > 0) args.insert(args.end(), {"MAXLEN", "~", limit});
@@ -107,7 +107,7 @@ class stream_reader {
   }
 
   void create_group(bool from_start) {
-    std::string_view args[] = {"XGROUP", "CREATE", stream_, group_, from_start ? "0" : "$",
+    std::string_view args[] = {"XGROUP",  "CREATE", stream_, group_, from_start ? "0" : "$",
                                "MKSTREAM"};
     reply r = run(args);
     if (r.is_error() && !r.str.starts_with("BUSYGROUP"))
@@ -135,7 +135,7 @@ class stream_reader {
   void read_own_pending(std::vector<stream_entry>& out, std::string_view after_id,
                         std::size_t max) {
     std::string count = std::to_string(std::max<std::size_t>(max, 1));
-    std::string_view args[] = {"XREADGROUP", "GROUP", group_,  consumer_, "COUNT",
+    std::string_view args[] = {"XREADGROUP", "GROUP",   group_,  consumer_, "COUNT",
                                count,        "STREAMS", stream_, after_id};
     reply r = run(args);
     check(r, "XREADGROUP");
@@ -146,8 +146,8 @@ class stream_reader {
                         std::string_view cursor, std::size_t max) {
     std::string idle = std::to_string(min_idle.count());
     std::string count = std::to_string(std::max<std::size_t>(max, 1));
-    std::string_view args[] = {"XAUTOCLAIM", stream_, group_, consumer_, idle,
-                               cursor,       "COUNT", count};
+    std::string_view args[] = {"XAUTOCLAIM", stream_, group_,  consumer_,
+                               idle,         cursor,  "COUNT", count};
     reply r = run(args);
     check(r, "XAUTOCLAIM");
     if (!r.is_array() || r.elements.size() < 2) return "0-0";
@@ -245,7 +245,8 @@ class stream_reader {
       s.conn->send(cmd);
       std::optional<reply> r = s.conn->read_reply(deadline + s.st.command_timeout);
       s.blocking = false;
-      if (!r) throw transport_error("redwire::redis: no answer to XREADGROUP from " + s.st.describe());
+      if (!r)
+        throw transport_error("redwire::redis: no answer to XREADGROUP from " + s.st.describe());
       if (r->is_nil()) s.wake_pending = false;
       // CLIENT UNBLOCK makes a blocked XREADGROUP answer with an error only when asked to
       // (UNBLOCK ERROR); the default is a nil reply, as on timeout.

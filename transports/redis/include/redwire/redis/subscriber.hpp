@@ -76,8 +76,8 @@ class subscriber {
                    [&] { return connected_ || attempts_ > 0 || stop_; });
     }
     if (!connected_) {
-      throw transport_error("redwire::redis: subscribe to " + e->name + " failed: not connected to " +
-                            st_.describe());
+      throw transport_error("redwire::redis: subscribe to " + e->name +
+                            " failed: not connected to " + st_.describe());
     }
     auto& states = pattern ? patterns_ : channels_;
     auto [it, fresh] = states.try_emplace(e->name);
@@ -97,13 +97,15 @@ class subscriber {
     auto generation = generation_;
     bool ok = cv_.wait_for(lk, st_.command_timeout, [&] {
       auto found = states.find(e->name);
-      return stop_ || generation_ != generation || (found != states.end() && found->second.confirmed);
+      return stop_ || generation_ != generation ||
+             (found != states.end() && found->second.confirmed);
     });
     auto found = states.find(e->name);
     if (!ok || found == states.end() || !found->second.confirmed) {
       lk.unlock();
       remove(e);
-      throw transport_error("redwire::redis: subscribe to " + e->name + " was not confirmed in time");
+      throw transport_error("redwire::redis: subscribe to " + e->name +
+                            " was not confirmed in time");
     }
     return e;
   }
@@ -323,7 +325,8 @@ class subscriber {
 class subscription {
  public:
   subscription() = default;
-  subscription(std::shared_ptr<detail::subscriber> owner, std::shared_ptr<detail::subscriber_entry> e)
+  subscription(std::shared_ptr<detail::subscriber> owner,
+               std::shared_ptr<detail::subscriber_entry> e)
       : owner_(std::move(owner)), entry_(std::move(e)) {}
   subscription(subscription&& o) noexcept = default;
   subscription& operator=(subscription&& o) noexcept {

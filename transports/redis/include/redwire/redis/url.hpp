@@ -19,7 +19,7 @@ namespace redwire::redis {
 /// Everything a connection needs, parsed from a URL (see parse_url) and options.
 /// `describe()` gives the URL back without the password, for messages and logs.
 struct settings {
-  std::string host;       ///< TCP host; empty when unix_path is set
+  std::string host;  ///< TCP host; empty when unix_path is set
   std::uint16_t port = 6379;
   std::string unix_path;  ///< unix socket path; empty for TCP
   std::string user;       ///< ACL user; empty: AUTH with the password only
@@ -54,7 +54,7 @@ struct options {
   std::optional<std::chrono::milliseconds> connect_timeout{};
   std::optional<std::chrono::milliseconds> command_timeout{};
   std::optional<std::string> prefix{};
-  std::chrono::milliseconds reconnect_min{10};   ///< first reconnect delay, doubled each failure
+  std::chrono::milliseconds reconnect_min{10};    ///< first reconnect delay, doubled each failure
   std::chrono::milliseconds reconnect_max{1000};  ///< longest reconnect delay
 };
 
@@ -117,16 +117,24 @@ inline void apply_query(settings& st, std::string_view query) {
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     if (item.empty()) continue;
     std::size_t eq = item.find('=');
-    if (eq == std::string_view::npos) bad_url("option without a value: '" + std::string(item) + "'");
+    if (eq == std::string_view::npos)
+      bad_url("option without a value: '" + std::string(item) + "'");
     std::string_view key = item.substr(0, eq);
     std::string value = percent_decode(item.substr(eq + 1));
-    if (key == "db") st.db = parse_number<int>(value, "db");
-    else if (key == "connect_timeout") st.connect_timeout = parse_duration(value, key);
-    else if (key == "command_timeout") st.command_timeout = parse_duration(value, key);
-    else if (key == "prefix") st.prefix = value;
-    else if (key == "user") st.user = value;
-    else if (key == "password") st.password = value;
-    else bad_url("unknown option '" + std::string(key) + "'");
+    if (key == "db")
+      st.db = parse_number<int>(value, "db");
+    else if (key == "connect_timeout")
+      st.connect_timeout = parse_duration(value, key);
+    else if (key == "command_timeout")
+      st.command_timeout = parse_duration(value, key);
+    else if (key == "prefix")
+      st.prefix = value;
+    else if (key == "user")
+      st.user = value;
+    else if (key == "password")
+      st.password = value;
+    else
+      bad_url("unknown option '" + std::string(key) + "'");
   }
 }
 
@@ -152,8 +160,9 @@ inline settings parse_url(std::string_view url) {
   } else if (url.starts_with("rediss://")) {
     detail::bad_url("TLS (rediss://) is not supported");
   } else {
-    detail::bad_url("expected redis://host[:port][/db] or unix:///path, got a URL with another "
-                    "scheme");
+    detail::bad_url(
+        "expected redis://host[:port][/db] or unix:///path, got a URL with another "
+        "scheme");
   }
   std::size_t q = rest.find('?');
   std::string_view query = q == std::string_view::npos ? std::string_view{} : rest.substr(q + 1);
@@ -172,7 +181,8 @@ inline settings parse_url(std::string_view url) {
   } else {
     std::size_t slash = rest.find('/');
     std::string_view authority = rest.substr(0, slash);
-    std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+    std::string_view path =
+        slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
     std::size_t at = authority.rfind('@');
     if (at != std::string_view::npos) {
       detail::parse_userinfo(st, authority.substr(0, at));
