@@ -211,7 +211,7 @@ class client : public detail::call_api<client> {
     options_.secrets.clear();
     scope_ = detail::group_prefix(bus_->prefix(), options_.group);
     reply_channel_ = detail::reply_channel(scope_, options_.id);
-    inboxes_.emplace(*bus_, reply_channel_, options_.inboxes);
+    inboxes_.emplace(bus_->inboxes(), reply_channel_, options_.inboxes);
     subscribe_replies();
   }
 
@@ -331,7 +331,7 @@ class client : public detail::call_api<client> {
   }
 
   /// Appends `value` to stream `s` and returns the entry id ("1712345678901-0"). Throws
-  /// rpc_error(unavailable); std::logic_error when the transport has no streams.
+  /// rpc_error(unavailable); redwire::unsupported when the transport has no streams.
   ///   std::string id = cli.append(order_log, o, {.max_length = 100000});
   template <fixed_string N, class T, class G>
   std::string append(const stream<N, T>& s, G&& value, append_options o = {}) {

@@ -16,8 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "capabilities/registry_store.hpp"
 #include "envelope.hpp"
-#include "registry_store.hpp"
 
 namespace redwire {
 

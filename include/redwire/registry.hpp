@@ -25,12 +25,12 @@
 #include <thread>
 #include <vector>
 
+#include "capabilities/registry_store.hpp"
 #include "detail/any_transport.hpp"
 #include "detail/membership.hpp"
 #include "detail/names.hpp"
 #include "instance_info.hpp"
 #include "log.hpp"
-#include "registry_store.hpp"
 #include "transport.hpp"
 
 namespace redwire {
@@ -104,10 +104,11 @@ class registry {
   ///   if (auto i = reg.instance("calc-a1-4242-9f3e2a")) std::cout << i->service << '\n';
   std::optional<instance_info> instance(std::string_view id) const {
     for (const auto& service : services()) {
-      for (const auto& member : bus_->live_members(detail::live_instances(scope_, service),
-                                                   std::chrono::milliseconds(0))) {
+      for (const auto& member : detail::store_of(*bus_).live_members(
+               detail::live_instances(scope_, service), std::chrono::milliseconds(0))) {
         if (member != id) continue;
-        auto records = bus_->read_records({detail::instance_record(scope_, service, id)});
+        auto records =
+            detail::store_of(*bus_).read_records({detail::instance_record(scope_, service, id)});
         if (!records.front().empty()) return detail::from_fields(records.front());
       }
     }
@@ -120,7 +121,7 @@ class registry {
     std::size_t reaped = 0;
     for (const auto& service : detail::read_services(*bus_, scope_, keep_services_for))
       reaped += detail::reap_service(*bus_, scope_, service);
-    bus_->reap_members(detail::service_index(scope_), keep_services_for);
+    detail::store_of(*bus_).reap_members(detail::service_index(scope_), keep_services_for);
     return reaped;
   }
 

@@ -10,6 +10,19 @@
 //    (competing consumers: replicas of a service share one queue and so share the load);
 //  - channels: publish hands a message to every current subscriber of the channel, or to
 //    nobody if there is none (replies, events).
+//
+// Capabilities. Beyond these, a transport may offer more, each a concept of its own with its
+// interface and adapter in one file of capabilities/: corking and write-behind (fewer writes),
+// fusing readers and inboxes (fewer hops), patterns, durable streams and a registry store
+// (features). The core sees each one through an accessor of detail::any_transport that returns
+// nullptr when the transport lacks it, and treats a missing capability by one rule:
+//  - a capability that only makes things faster is used when present, and replaced by the
+//    operations above when absent (the same results, more writes or hops);
+//  - a feature that needs a capability fails at the earliest point it can: at compile time where
+//    the transport's type is known (redwire::registry, redwire::orchestrator), otherwise by
+//    throwing redwire::unsupported from the call that asks for it (svc.consume(), a pattern
+//    subscribe(), cli.append()), never later while running. Registration, on by default, is
+//    the one feature that is skipped instead (a debug line says so): a service still serves.
 #pragma once
 
 #include <chrono>
@@ -28,6 +41,13 @@ namespace redwire {
 class transport_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+/// Thrown where a feature needs a capability that the transport lacks (see above); the message
+/// names the capability.
+class unsupported : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
 };
 
 /// Called for each message of a subscription, on the transport's delivery thread: keep it short
@@ -70,61 +90,6 @@ concept transport = requires(T& t, const T& ct, std::string_view name, std::stri
   { t.open_reader(std::move(queues)) } -> queue_reader;
   t.publish(name, bytes);
   { t.subscribe(name, std::move(on_message), std::move(on_gap)) } -> std::movable;
-};
-
-/// Optional on queue readers: r.publish_then_pop(channel, bytes, out, max, timeout) publishes
-/// and then pops as pop() does, as one exchange with the broker where it can (a service that has
-/// just answered a request sends the reply along with its next pop).
-template <class R>
-concept fusing_reader = queue_reader<R> &&
-    requires(R& r, std::string_view s, std::vector<std::string>& out, std::size_t max,
-             std::chrono::milliseconds timeout) {
-  r.publish_then_pop(s, s, out, max, timeout);
-};
-
-/// Optional: t.publish_held(channel, bytes) publishes later — at t.flush() or with the next
-/// publish that is not held — so that many messages leave in one write. Both throw
-/// transport_error as publish does.
-template <class T>
-concept corking_transport = transport<T> && requires(T& t, std::string_view s) {
-  t.publish_held(s, s);
-  t.flush();
-};
-
-/// Optional: t.push_behind(queue, bytes) pushes within a short window (Redis: 100 µs) instead
-/// of now, so that the pushes made meanwhile leave in one write — for a caller with many
-/// requests in flight, who trades that much latency for throughput. Throws transport_error as
-/// push does when the transport is down; pushes kept when it goes down are lost.
-template <class T>
-concept write_behind_transport = transport<T> && requires(T& t, std::string_view s) {
-  t.push_behind(s, s);
-};
-
-/// What inbox::receive found.
-enum class inbox_status {
-  message,  ///< a message of the channel is in `out`
-  timeout,  ///< nothing came before the deadline; the inbox stays usable
-  lost,     ///< the connection is gone: drop the inbox and open another one
-};
-
-/// Optional: a channel subscription that the waiting thread reads itself, on a connection of its
-/// own, so that a message wakes the thread that waits for it and no other (no delivery thread
-/// in between). redwire's client lends one to each sync call when the transport offers them.
-///   i.usable(): without waiting, whether the connection is still there.
-///   i.receive(out, deadline): the next message into `out`, or timeout, or lost.
-template <class I>
-concept inbox = std::movable<I> &&
-    requires(I& i, std::string& out, std::chrono::steady_clock::time_point deadline) {
-  { i.usable() } -> std::same_as<bool>;
-  { i.receive(out, deadline) } -> std::same_as<inbox_status>;
-};
-
-/// A transport that opens inboxes: t.open_inbox(channel, budget) subscribes (confirmed when it
-/// returns), or throws transport_error — at the latest after about `budget`.
-template <class T>
-concept inbox_transport = transport<T> &&
-    requires(T& t, std::string channel, std::chrono::milliseconds budget) {
-  { t.open_inbox(std::move(channel), budget) } -> inbox;
 };
 
 /// Optional on subscription objects: s.healthy() is false from the moment the connection that

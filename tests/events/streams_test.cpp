@@ -41,6 +41,8 @@ class streams : public ::testing::TestWithParam<std::string> {
     bus_ = make_bus(GetParam());
     cli_ = bus_->make_client();
   }
+  /// The bus's durable streams, beneath the client and the service.
+  redwire::detail::any_streams& stream_store() { return *bus_->raw().streams(); }
   std::string key(std::string_view name) {
     return std::string(bus_->raw().prefix()) + ":stream:{" + std::string(name) + "}";
   }
@@ -170,10 +172,10 @@ TEST_P(streams, poison_bytes_go_to_the_dead_letters_and_never_stop_the_consumer)
       numbers, "billing", [&](int v) { t.add(v); }, quick("b-1"));
   svc->start();
   cli_->append(numbers, 1);
-  bus_->raw().stream_append(key("shop.numbers"), "not an event", 0);
+  stream_store().stream_append(key("shop.numbers"), "not an event", 0);
   cli_->append(order_log, order{"wrong stream", 1});  // another stream: untouched
   // An entry of this stream framed for another type: refused by fingerprint.
-  bus_->raw().stream_append(
+  stream_store().stream_append(
       key("shop.numbers"),
       redwire::detail::encode_event_frame(redwire::detail::event_kind::stream, "shop.numbers",
                                           12345, "forger", std::string("text")),
@@ -190,7 +192,7 @@ TEST_P(streams, entries_left_pending_by_a_dead_consumer_are_claimed_and_handled)
   for (int i = 0; i < 8; ++i) cli_->append(numbers, i);
   // A consumer takes five entries and dies without acknowledging them.
   {
-    auto ghost = bus_->raw().open_stream_reader(key("shop.numbers"), "billing", "ghost");
+    auto ghost = stream_store().open_stream_reader(key("shop.numbers"), "billing", "ghost");
     ghost->create_group(true);
     std::vector<redwire::stream_entry> taken;
     ghost->read(taken, 5, 0ms);
@@ -209,13 +211,13 @@ TEST_P(streams, entries_left_pending_by_a_dead_consumer_are_claimed_and_handled)
 TEST_P(streams, claims_page_through_a_long_pending_list_with_the_cursor) {
   for (int i = 0; i < 120; ++i) cli_->append(numbers, i);
   {
-    auto ghost = bus_->raw().open_stream_reader(key("shop.numbers"), "billing", "ghost");
+    auto ghost = stream_store().open_stream_reader(key("shop.numbers"), "billing", "ghost");
     ghost->create_group(true);
     std::vector<redwire::stream_entry> taken;
     ghost->read(taken, 120, 0ms);
     ASSERT_EQ(taken.size(), 120u);
     // Claims go in pages: the cursor is carried from one call to the next.
-    auto claimer = bus_->raw().open_stream_reader(key("shop.numbers"), "billing", "claimer");
+    auto claimer = stream_store().open_stream_reader(key("shop.numbers"), "billing", "claimer");
     std::this_thread::sleep_for(20ms);
     std::vector<redwire::stream_entry> claimed;
     std::string cursor = claimer->autoclaim(claimed, 10ms, "0-0", 50);
@@ -239,7 +241,7 @@ TEST_P(streams, a_restarted_consumer_takes_up_what_it_had_taken_at_once) {
   for (int i = 0; i < 6; ++i) cli_->append(numbers, i);
   {
     // "worker-1" takes four entries and stops before acknowledging them.
-    auto before = bus_->raw().open_stream_reader(key("shop.numbers"), "billing", "worker-1");
+    auto before = stream_store().open_stream_reader(key("shop.numbers"), "billing", "worker-1");
     before->create_group(true);
     std::vector<redwire::stream_entry> taken;
     before->read(taken, 4, 0ms);
@@ -296,7 +298,7 @@ TEST_P(streams, stop_finishes_the_entry_in_hand_and_leaves_the_rest_pending) {
 
 TEST_P(streams, max_length_trims_the_stream) {
   for (int i = 0; i < 1000; ++i) cli_->append(numbers, i, {.max_length = 10});
-  auto entries = bus_->raw().stream_range(key("shop.numbers"), 2000);
+  auto entries = stream_store().stream_range(key("shop.numbers"), 2000);
   EXPECT_GE(entries.size(), 10u);
   EXPECT_LT(entries.size(), 1000u);  // approximate on Redis: whole nodes go, not single entries
 }

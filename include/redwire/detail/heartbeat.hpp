@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,38 +20,37 @@
 
 #include "../instance_info.hpp"
 #include "../log.hpp"
-#include "../service.hpp"
+#include "component.hpp"
 #include "host_facts.hpp"
 #include "membership.hpp"
 
 namespace redwire::detail {
 
-class heartbeat final : public service_component {
+class heartbeat final : public component {
  public:
-  heartbeat(registration_options options, std::string group)
-      : options_(std::move(options)), group_(std::move(group)) {}
+  explicit heartbeat(registration_options options) : options_(std::move(options)) {}
 
   ~heartbeat() override {
     stop();
     if (thread_.joinable()) thread_.join();
   }
 
-  void start(service& owner) override {
+  void start(const instance_context& instance) override {
     if (thread_.joinable()) thread_.join();  // a previous run that stopped itself
-    bus_ = &owner.bus();
-    if (!bus_->stores_registry()) {
-      log(log_level::debug, "service " + owner.instance_id() +
+    bus_ = &instance.bus;
+    if (!bus_->registry_store()) {  // the one feature skipped (transport.hpp)
+      log(log_level::debug, "service " + instance.instance_id +
                                 ": the transport has no registry storage; not registering");
       return;
     }
-    owner_ = &owner;
-    scope_ = group_prefix(bus_->prefix(), group_);
+    stop_instance_ = instance.stop_instance;
+    scope_ = instance.scope;
     info_ = host_facts();
-    info_.service = owner.name();
-    info_.id = owner.instance_id();
-    info_.group = group_;
+    info_.service = instance.service;
+    info_.id = instance.instance_id;
+    info_.group = instance.group;
     info_.metadata = options_.metadata;
-    info_.procedures = owner.procedures();
+    info_.procedures = instance.procedures;
     {
       std::lock_guard lock(mutex_);
       running_ = true;
@@ -102,7 +102,7 @@ class heartbeat final : public service_component {
                                   ") was rejected by the orchestrator: " + rejected_ +
                                   "; it stops serving");
         lock.unlock();
-        owner_->stop();  // calls stop() above on this thread, then drains the workers
+        stop_instance_();  // calls stop() above on this thread, then drains the workers
         return;
       }
       lock.unlock();
@@ -114,15 +114,16 @@ class heartbeat final : public service_component {
   void beat() {
     try {
       const std::string record = instance_record(scope_, info_.service, info_.id);
-      if (bus_->touch_member(live_instances(scope_, info_.service), info_.id, options_.ttl)) {
+      if (store_of(*bus_).touch_member(live_instances(scope_, info_.service), info_.id,
+                                       options_.ttl)) {
         // Missing from the set: reaped during a long pause, or the broker lost its data.
         write_registration(*bus_, scope_, info_, options_.ttl);
         publish_membership(*bus_, scope_, membership::joined, info_);
         log(log_level::info, "service " + info_.id + ": registered again");
       } else {
-        if (!bus_->refresh_record(record, record_ttl(options_.ttl)))
-          bus_->put_record(record, to_fields(info_), record_ttl(options_.ttl));
-        bus_->touch_member(service_index(scope_), info_.service, options_.ttl);
+        if (!store_of(*bus_).refresh_record(record, record_ttl(options_.ttl)))
+          store_of(*bus_).put_record(record, to_fields(info_), record_ttl(options_.ttl));
+        store_of(*bus_).touch_member(service_index(scope_), info_.service, options_.ttl);
       }
       reap_service(*bus_, scope_, info_.service);
     } catch (const transport_error& e) {
@@ -143,9 +144,8 @@ class heartbeat final : public service_component {
   }
 
   registration_options options_;
-  std::string group_;
   any_transport* bus_ = nullptr;
-  service* owner_ = nullptr;
+  std::function<void()> stop_instance_;
   std::string scope_;
   instance_info info_;
   std::unique_ptr<any_subscription> control_;
@@ -156,10 +156,5 @@ class heartbeat final : public service_component {
   std::string rejected_;  // non-empty: the orchestrator's reason
   std::thread thread_;
 };
-
-inline std::unique_ptr<service_component> make_heartbeat(const registration_options& options,
-                                                         const std::string& group) {
-  return std::make_unique<heartbeat>(options, group);
-}
 
 }  // namespace redwire::detail

@@ -1,6 +1,6 @@
 // redwire/detail/inbox_pool.hpp — the inboxes a client lends to its sync calls.
 //
-// An inbox (redwire::inbox_transport) is a reply channel on a connection of its own that the
+// An inbox (capabilities/inboxes.hpp) is a reply channel on a connection of its own that the
 // waiting thread reads itself. The client opens them on demand, up to a maximum, and lends each
 // to one sync call at a time; a call that finds none free (or a transport without inboxes)
 // waits through the client's shared reply subscription instead. Each has its own channel,
@@ -15,8 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "../capabilities/inboxes.hpp"
 #include "../transport.hpp"
-#include "any_transport.hpp"
 
 namespace redwire::detail {
 
@@ -50,16 +50,17 @@ class inbox_pool {
     slot* slot_ = nullptr;
   };
 
-  inbox_pool(any_transport& bus, std::string base_channel, std::size_t max)
-      : bus_(bus), base_(std::move(base_channel)), max_(max) {}
+  /// `inboxes` null (the transport has none): every acquire() is empty, at no cost.
+  inbox_pool(any_inboxes* inboxes, std::string base_channel, std::size_t max)
+      : inboxes_(inboxes), base_(std::move(base_channel)), max_(inboxes ? max : 0) {}
 
   /// A usable inbox, or an empty lease: the transport has none, all are lent, or one could not
   /// be opened within `budget` (then none is tried again for a second).
   lease acquire(std::chrono::milliseconds budget) {
+    if (max_ == 0) return {};
     slot* s = nullptr;
     {
       std::lock_guard lk(m_);
-      if (!supported_ || max_ == 0) return {};
       if (!free_.empty()) {
         s = free_.back();
         free_.pop_back();
@@ -84,16 +85,11 @@ class inbox_pool {
     if (s->box && (fresh || s->box->usable())) return l;
     s->box.reset();
     try {
-      s->box = bus_.open_inbox(s->channel, budget);
+      s->box = inboxes_->open_inbox(s->channel, budget);
     } catch (const transport_error&) {
       std::lock_guard lk(m_);
       retry_after_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
       return {};  // l gives the slot back
-    }
-    if (!s->box) {
-      std::lock_guard lk(m_);
-      supported_ = false;
-      return {};
     }
     return l;
   }
@@ -104,13 +100,12 @@ class inbox_pool {
     free_.push_back(s);
   }
 
-  any_transport& bus_;
+  any_inboxes* inboxes_;
   std::string base_;
-  std::size_t max_;
+  const std::size_t max_;
   mutable std::mutex m_;
   std::vector<std::unique_ptr<slot>> all_;
   std::vector<slot*> free_;
-  bool supported_ = true;
   std::chrono::steady_clock::time_point retry_after_{};
 };
 

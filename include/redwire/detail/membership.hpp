@@ -27,6 +27,12 @@
 
 namespace redwire::detail {
 
+/// The transport's registry storage. Callers made sure there is one: the registry and the
+/// orchestrator at compile time, the heartbeat before it starts.
+inline any_registry_store& store_of(any_transport& bus) {
+  return require(bus.registry_store(), "registry storage", "redwire::registry_store");
+}
+
 /// How long a record outlives its last heartbeat: long enough for a reaper to read it.
 inline std::chrono::milliseconds record_ttl(std::chrono::milliseconds ttl) {
   return ttl * 3;
@@ -38,7 +44,7 @@ inline constexpr std::chrono::milliseconds mourning = std::chrono::minutes(10);
 /// Marks an instance dead; from now on calls targeted at it are refused.
 inline void bury(any_transport& bus, std::string_view scope, std::string_view service,
                  std::string_view instance) {
-  bus.touch_member(dead_instances(scope, service), instance, mourning);
+  store_of(bus).touch_member(dead_instances(scope, service), instance, mourning);
 }
 
 inline void publish_membership(any_transport& bus, std::string_view scope, membership change,
@@ -64,7 +70,7 @@ inline void fail_back(any_transport& bus, const std::vector<std::string>& reques
 inline void drain_instance_queue(any_transport& bus, std::string_view scope,
                                  std::string_view service, std::string_view instance,
                                  std::string_view why) {
-  auto left = bus.take_queue(instance_queue(scope, service, instance));
+  auto left = store_of(bus).take_queue(instance_queue(scope, service, instance));
   if (left.empty()) return;
   fail_back(bus, left, instance, why);
   log(log_level::info, "registry: " + std::to_string(left.size()) + " request(s) waiting for " +
@@ -75,10 +81,11 @@ inline void drain_instance_queue(any_transport& bus, std::string_view scope,
 /// not in the liveness set (a new registration).
 inline bool write_registration(any_transport& bus, std::string_view scope,
                                const instance_info& info, std::chrono::milliseconds ttl) {
-  bus.put_record(instance_record(scope, info.service, info.id), to_fields(info), record_ttl(ttl));
-  bus.remove_member(dead_instances(scope, info.service), info.id);  // back from the dead
-  const bool fresh = bus.touch_member(live_instances(scope, info.service), info.id, ttl);
-  bus.touch_member(service_index(scope), info.service, ttl);
+  store_of(bus).put_record(instance_record(scope, info.service, info.id), to_fields(info),
+                           record_ttl(ttl));
+  store_of(bus).remove_member(dead_instances(scope, info.service), info.id);  // back from the dead
+  const bool fresh = store_of(bus).touch_member(live_instances(scope, info.service), info.id, ttl);
+  store_of(bus).touch_member(service_index(scope), info.service, ttl);
   return fresh;
 }
 
@@ -86,9 +93,10 @@ inline bool write_registration(any_transport& bus, std::string_view scope,
 /// then removes its liveness entry, its record, its queue, and its service if it was the last.
 inline void write_departure(any_transport& bus, std::string_view scope, const instance_info& info) {
   bury(bus, scope, info.service, info.id);
-  const std::size_t others = bus.remove_member(live_instances(scope, info.service), info.id);
-  if (others == 0) bus.remove_member(service_index(scope), info.service);
-  bus.remove_record(instance_record(scope, info.service, info.id));
+  const std::size_t others =
+      store_of(bus).remove_member(live_instances(scope, info.service), info.id);
+  if (others == 0) store_of(bus).remove_member(service_index(scope), info.service);
+  store_of(bus).remove_record(instance_record(scope, info.service, info.id));
   drain_instance_queue(bus, scope, info.service, info.id,
                        "instance " + info.id + " stopped before it took the call");
 }
@@ -96,16 +104,18 @@ inline void write_departure(any_transport& bus, std::string_view scope, const in
 /// Reaps the expired instances of one service; returns how many this caller reaped.
 inline std::size_t reap_service(any_transport& bus, std::string_view scope,
                                 std::string_view service) {
-  auto gone = bus.reap_members(live_instances(scope, service), std::chrono::milliseconds(0));
-  bus.reap_members(dead_instances(scope, service), std::chrono::milliseconds(0));  // mourned
+  auto gone =
+      store_of(bus).reap_members(live_instances(scope, service), std::chrono::milliseconds(0));
+  store_of(bus).reap_members(dead_instances(scope, service),
+                             std::chrono::milliseconds(0));  // mourned
   for (const auto& id : gone) {
     bury(bus, scope, service, id);
     const std::string key = instance_record(scope, service, id);
-    auto fields = bus.read_records({key});
+    auto fields = store_of(bus).read_records({key});
     instance_info info = fields.front().empty() ? instance_info{} : from_fields(fields.front());
     info.service = std::string(service);
     info.id = id;
-    bus.remove_record(key);
+    store_of(bus).remove_record(key);
     drain_instance_queue(bus, scope, service, id, "instance " + id + " expired (no heartbeat)");
     log(log_level::info, "registry: instance " + id + " of service " + std::string(service) +
                              " expired (no heartbeat within its TTL)");
@@ -117,17 +127,18 @@ inline std::size_t reap_service(any_transport& bus, std::string_view scope,
 /// Services that had a live instance within `grace` (0: now).
 inline std::vector<std::string> read_services(any_transport& bus, std::string_view scope,
                                               std::chrono::milliseconds grace) {
-  return bus.live_members(service_index(scope), grace);
+  return store_of(bus).live_members(service_index(scope), grace);
 }
 
 /// The live instances of a service, from its liveness set and their records (no scan).
 inline std::vector<instance_info> read_instances(any_transport& bus, std::string_view scope,
                                                  std::string_view service) {
-  auto ids = bus.live_members(live_instances(scope, service), std::chrono::milliseconds(0));
+  auto ids =
+      store_of(bus).live_members(live_instances(scope, service), std::chrono::milliseconds(0));
   std::vector<std::string> keys;
   keys.reserve(ids.size());
   for (const auto& id : ids) keys.push_back(instance_record(scope, service, id));
-  auto records = bus.read_records(keys);
+  auto records = store_of(bus).read_records(keys);
   std::vector<instance_info> out;
   for (auto& r : records)
     if (!r.empty()) out.push_back(from_fields(r));

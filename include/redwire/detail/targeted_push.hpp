@@ -55,12 +55,12 @@ inline std::optional<refusal> refuse(std::string_view request, std::string_view 
 }
 
 /// Pushes `frame` to the queue of `instance` of `service`, or refuses it if that instance is
-/// known dead (see above). On a
-/// transport without registry storage, a plain push.
+/// known dead (see above). On a transport without registry storage, a plain push.
 inline void push_to_instance(any_transport& bus, std::string_view scope, std::string_view service,
                              std::string_view instance, std::string_view frame) {
   const std::string queue = instance_queue(scope, service, instance);
-  if (!bus.stores_registry()) {
+  any_registry_store* store = bus.registry_store();
+  if (!store) {
     bus.push(queue, frame);
     return;
   }
@@ -68,9 +68,9 @@ inline void push_to_instance(any_transport& bus, std::string_view scope, std::st
       refuse(frame, instance,
              "instance " + std::string(instance) + " of service " + std::string(service) +
                  " is dead (it stopped or expired); the call was not sent");
-  bus.push_unless_member(dead_instances(scope, service), instance, queue, frame,
-                         refused ? std::string_view(refused->channel) : std::string_view(),
-                         refused ? std::string_view(refused->bytes) : std::string_view());
+  store->push_unless_member(dead_instances(scope, service), instance, queue, frame,
+                            refused ? std::string_view(refused->channel) : std::string_view(),
+                            refused ? std::string_view(refused->bytes) : std::string_view());
 }
 
 }  // namespace redwire::detail

@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "../capabilities/streams.hpp"
 #include "../detail/any_transport.hpp"
 #include "../errors.hpp"
-#include "../stream_transport.hpp"
 #include "frame.hpp"
 #include "names.hpp"
 
@@ -30,26 +30,34 @@ void publish_event(any_transport& bus, std::string_view source, const T& value) 
   }
 }
 
+/// The transport's streams, or redwire::unsupported (transport.hpp).
+inline any_streams& streams_of(any_transport& bus) {
+  return require(bus.streams(), "durable streams", "redwire::stream_transport");
+}
+
 /// XADD the framed value; returns the entry id. Throws rpc_error(errc::unavailable) when the
-/// transport cannot take it, std::logic_error when it has no streams.
+/// transport cannot take it, redwire::unsupported when it has no streams.
 template <class Stream, class T>
 std::string append_event(any_transport& bus, std::string_view source, const T& value,
                          std::size_t max_length) {
+  any_streams& streams = streams_of(bus);
   const std::string frame =
       encode_event_frame(event_kind::stream, Stream::name, Stream::fingerprint, source, value);
   try {
-    return bus.stream_append(stream_key(bus.prefix(), Stream::name), frame, max_length);
+    return streams.stream_append(stream_key(bus.prefix(), Stream::name), frame, max_length);
   } catch (const transport_error& e) {
     throw rpc_error(errc::unavailable, std::string("transport: ") + e.what(),
                     std::string(Stream::name));
   }
 }
 
-/// The first `max` entries of a group's dead-letter stream, as they were appended.
+/// The first `max` entries of a group's dead-letter stream, as they were appended. Throws as
+/// append_event() does.
 inline std::vector<stream_entry> read_dead_letters(any_transport& bus, std::string_view stream,
                                                    std::string_view group, std::size_t max) {
+  any_streams& streams = streams_of(bus);
   try {
-    return bus.stream_range(dead_letter_key(bus.prefix(), stream, group), max);
+    return streams.stream_range(dead_letter_key(bus.prefix(), stream, group), max);
   } catch (const transport_error& e) {
     throw rpc_error(errc::unavailable, std::string("transport: ") + e.what(), std::string(stream));
   }

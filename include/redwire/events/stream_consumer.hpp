@@ -1,5 +1,5 @@
 // redwire/events/stream_consumer.hpp — one consumer of a stream in a consumer group, as a
-// service_component with a thread of its own.
+// component of its instance with a thread of its own.
 //
 // The loop, in order of priority:
 //   1. make sure the group exists (created on demand, again after NOGROUP);
@@ -25,53 +25,54 @@
 #include <utility>
 #include <vector>
 
+#include "../capabilities/streams.hpp"
 #include "../context.hpp"
 #include "../detail/any_transport.hpp"
+#include "../detail/component.hpp"
 #include "../log.hpp"
 #include "../metrics.hpp"
-#include "../service.hpp"
 #include "../stream.hpp"
-#include "../stream_transport.hpp"
 #include "frame.hpp"
 #include "names.hpp"
+#include "publishing.hpp"          // streams_of
 #include "topic_subscription.hpp"  // event_dispatch, throttled_log, make_event_dispatch
 
 namespace redwire::detail {
 
-class stream_consumer final : public service_component {
+class stream_consumer final : public component {
  public:
   struct settings {
     std::string stream;    // "orders.log"
     std::string group;     // "billing"
     std::string consumer;  // "billing@host1"
     std::uint64_t fingerprint = 0;
-    std::string instance;
-    bool log_events = false;
     consume_options options;
   };
 
-  stream_consumer(any_transport& bus, settings s, event_dispatch dispatch,
-                  operation_metrics& metrics)
-      : bus_(bus), s_(std::move(s)), dispatch_(std::move(dispatch)), metrics_(metrics) {
+  stream_consumer(settings s, event_dispatch dispatch, operation_metrics& metrics)
+      : s_(std::move(s)), dispatch_(std::move(dispatch)), metrics_(metrics) {
     auto& o = s_.options;
     if (o.batch_size == 0) o.batch_size = 1;
     if (o.max_deliveries == 0) o.max_deliveries = 1;
     if (o.claim_interval.count() <= 0)
       o.claim_interval = std::max(o.claim_idle / 2, std::chrono::milliseconds(10));
     if (o.block.count() <= 0) o.block = std::chrono::milliseconds(1000);
-    key_ = stream_key(bus_.prefix(), s_.stream);
-    dead_key_ = dead_letter_key(bus_.prefix(), s_.stream, s_.group);
     what_ = "stream " + s_.stream + " group " + s_.group + " consumer " + s_.consumer;
   }
 
   ~stream_consumer() override { stop(); }
 
-  void start(service&) override {
+  void start(const instance_context& instance) override {
     {
       std::lock_guard lock(mutex_);
       stopping_ = false;
     }
-    reader_ = bus_.open_stream_reader(key_, s_.group, s_.consumer);
+    streams_ = &streams_of(instance.bus);
+    instance_ = instance.instance_id;
+    log_events_ = instance.log_every_call;
+    key_ = stream_key(instance.bus.prefix(), s_.stream);
+    dead_key_ = dead_letter_key(instance.bus.prefix(), s_.stream, s_.group);
+    reader_ = streams_->open_stream_reader(key_, s_.group, s_.consumer);
     thread_ = std::thread([this] { run(); });
   }
 
@@ -204,7 +205,7 @@ class stream_consumer final : public service_component {
     }
     auto backoff = o.retry_backoff;
     for (;;) {
-      const auto [decoded, failed, error, elapsed] = run_event_handler(dispatch_, f, s_.instance);
+      const auto [decoded, failed, error, elapsed] = run_event_handler(dispatch_, f, instance_);
       if (failed && !decoded) {
         poison(entry, "its value does not decode: " + error);
         return;
@@ -212,7 +213,7 @@ class stream_consumer final : public service_component {
       metrics_.record(elapsed, failed);
       if (!failed) {
         ack(entry.id);
-        if (s_.log_events)
+        if (log_events_)
           log(log_level::debug,
               what_ + ": entry " + entry.id + " trace " + std::string(f.trace_id) + " handled in " +
                   std::to_string(
@@ -240,7 +241,7 @@ class stream_consumer final : public service_component {
 
   // The dead-letter entry holds the original bytes, so it can be replayed as it is.
   void dead_letter(const stream_entry& entry, const std::string& why) {
-    bus_.stream_append(dead_key_, entry.payload, s_.options.dead_letter_max_length);
+    streams_->stream_append(dead_key_, entry.payload, s_.options.dead_letter_max_length);
     ack(entry.id);
     metrics_.dead_lettered.fetch_add(1, std::memory_order_relaxed);
     log(log_level::warning, what_ + ": entry " + entry.id + " moved to " + dead_key_ + ": " + why);
@@ -248,8 +249,10 @@ class stream_consumer final : public service_component {
 
   void ack(const std::string& id) { reader_->ack(std::span<const std::string>(&id, 1)); }
 
-  any_transport& bus_;
   settings s_;
+  any_streams* streams_ = nullptr;  // set by start()
+  std::string instance_;            // of the instance it runs in
+  bool log_events_ = false;
   event_dispatch dispatch_;
   operation_metrics& metrics_;
   throttled_log complain_;
@@ -262,24 +265,24 @@ class stream_consumer final : public service_component {
   std::thread thread_;
 };
 
-template <class Owner, class Declaration, class F>
-void add_stream_consumer(Owner& owner, const Declaration& declaration, std::string group,
-                         F&& handler, consume_options options) {
+/// A consumer of stream `declaration` in consumer group `group`, for an instance of `service`.
+template <class Declaration, class F>
+std::unique_ptr<component> make_stream_consumer(const Declaration& declaration, std::string group,
+                                                F&& handler, consume_options options,
+                                                std::string_view service,
+                                                metrics_registry& metrics) {
   (void)declaration;
   using T = typename Declaration::value_type;
   if (group.empty()) throw std::invalid_argument("redwire: consume() needs a consumer group name");
   stream_consumer::settings s;
   s.stream = std::string(Declaration::name);
   s.group = std::move(group);
-  s.consumer = options.consumer.empty() ? default_consumer_name(owner.name()) : options.consumer;
+  s.consumer = options.consumer.empty() ? default_consumer_name(service) : options.consumer;
   s.fingerprint = Declaration::fingerprint;
-  s.instance = owner.instance_id();
-  s.log_events = owner.logs_every_call();
   s.options = std::move(options);
-  operation_metrics& metrics =
-      owner.metrics_registry().add(s.stream + "/" + s.group, operation_kind::stream);
-  owner.add_component(std::make_unique<stream_consumer>(
-      owner.bus(), std::move(s), make_event_dispatch<T>(std::forward<F>(handler)), metrics));
+  operation_metrics& counted = metrics.add(s.stream + "/" + s.group, operation_kind::stream);
+  return std::make_unique<stream_consumer>(
+      std::move(s), make_event_dispatch<T>(std::forward<F>(handler)), counted);
 }
 
 }  // namespace redwire::detail

@@ -1,5 +1,5 @@
 // redwire/events/topic_subscription.hpp — a service's subscription to a topic (or a pattern
-// of topics), as a service_component.
+// of topics), as a component of its instance.
 //
 // The transport delivers on its own thread, which also carries the replies of calls: a handler
 // that made a call there would wait for a reply stuck behind itself. So delivery only queues
@@ -25,9 +25,9 @@
 
 #include "../context.hpp"
 #include "../detail/any_transport.hpp"
+#include "../detail/component.hpp"
 #include "../log.hpp"
 #include "../metrics.hpp"
-#include "../service.hpp"
 #include "../topic.hpp"
 #include "frame.hpp"
 #include "names.hpp"
@@ -92,29 +92,29 @@ class throttled_log {
   std::uint64_t suppressed_ = 0;
 };
 
-class topic_subscription final : public service_component {
+class topic_subscription final : public component {
  public:
   struct settings {
     std::string name;  // topic name, or the pattern
     bool pattern = false;
     std::uint64_t fingerprint = 0;  // exact topics
     std::string description;        // patterns: the value's structure, for the fingerprint
-    std::string instance;
-    bool log_events = false;
     subscribe_options options;
   };
 
-  topic_subscription(any_transport& bus, settings s, event_dispatch dispatch,
-                     operation_metrics& metrics)
-      : bus_(bus), s_(std::move(s)), dispatch_(std::move(dispatch)), metrics_(metrics) {}
+  topic_subscription(settings s, event_dispatch dispatch, operation_metrics& metrics)
+      : s_(std::move(s)), dispatch_(std::move(dispatch)), metrics_(metrics) {}
 
   ~topic_subscription() override { stop(); }
 
-  void start(service&) override {
+  void start(const instance_context& instance) override {
     {
       std::lock_guard lock(mutex_);
       stopping_ = false;
     }
+    bus_ = &instance.bus;
+    instance_ = instance.instance_id;
+    log_events_ = instance.log_every_call;
     try {
       subscribe();  // now, so that an event published after start() returns is delivered
     } catch (const transport_error& e) {
@@ -140,14 +140,16 @@ class topic_subscription final : public service_component {
 
  private:
   void subscribe() {
-    const std::string channel = topic_channel(bus_.prefix(), s_.name);
+    const std::string channel = topic_channel(bus_->prefix(), s_.name);
     auto on_message = [this](std::string_view, std::string_view bytes) { enqueue(bytes); };
     auto on_gap = [this] {
       log(log_level::info,
           "topic " + s_.name + ": the connection came back; events published meanwhile are lost");
     };
-    auto sub = s_.pattern ? bus_.psubscribe(channel, on_message, on_gap)
-                          : bus_.subscribe(channel, on_message, on_gap);
+    auto sub = s_.pattern ? require(bus_->patterns(), "pattern subscriptions",
+                                    "redwire::pattern_transport")
+                                .psubscribe(channel, on_message, on_gap)
+                          : bus_->subscribe(channel, on_message, on_gap);
     std::lock_guard lock(sub_mutex_);
     subscription_ = std::move(sub);
     subscribed_ = true;
@@ -210,7 +212,7 @@ class topic_subscription final : public service_component {
           "' declared differently by its publisher (another value type)");
       return;
     }
-    const auto [decoded, failed, error, elapsed] = run_event_handler(dispatch_, f, s_.instance);
+    const auto [decoded, failed, error, elapsed] = run_event_handler(dispatch_, f, instance_);
     if (failed && !decoded) {
       bad("an event whose value does not decode: " + error);
       return;
@@ -218,8 +220,8 @@ class topic_subscription final : public service_component {
     metrics_.record(elapsed, failed);
     if (failed)
       log(log_level::warning, "topic " + std::string(f.name) + ": handler of instance " +
-                                  s_.instance + " failed: " + error);
-    else if (s_.log_events)
+                                  instance_ + " failed: " + error);
+    else if (log_events_)
       log(log_level::debug,
           "event " + std::string(f.name) + " trace " + std::string(f.trace_id) + " handled in " +
               std::to_string(
@@ -232,8 +234,10 @@ class topic_subscription final : public service_component {
     complain_(log_level::warning, "topic " + s_.name + ": dropped " + what);
   }
 
-  any_transport& bus_;
   settings s_;
+  any_transport* bus_ = nullptr;  // set by start()
+  std::string instance_;          // of the instance it runs in
+  bool log_events_ = false;
   event_dispatch dispatch_;
   operation_metrics& metrics_;
   throttled_log complain_;
@@ -261,9 +265,11 @@ event_dispatch make_event_dispatch(F&& handler) {
   };
 }
 
-template <class Owner, class Declaration, class F>
-void add_topic_subscription(Owner& owner, const Declaration& declaration, F&& handler,
-                            subscribe_options options) {
+/// A subscription of `handler` to a topic or a topic_pattern.
+template <class Declaration, class F>
+std::unique_ptr<component> make_topic_subscription(const Declaration& declaration, F&& handler,
+                                                   subscribe_options options,
+                                                   metrics_registry& metrics) {
   (void)declaration;
   using T = typename Declaration::value_type;
   topic_subscription::settings s;
@@ -274,12 +280,10 @@ void add_topic_subscription(Owner& owner, const Declaration& declaration, F&& ha
   } else {
     s.fingerprint = Declaration::fingerprint;
   }
-  s.instance = owner.instance_id();
-  s.log_events = owner.logs_every_call();
   s.options = options;
-  operation_metrics& metrics = owner.metrics_registry().add(s.name, operation_kind::topic);
-  owner.add_component(std::make_unique<topic_subscription>(
-      owner.bus(), std::move(s), make_event_dispatch<T>(std::forward<F>(handler)), metrics));
+  operation_metrics& counted = metrics.add(s.name, operation_kind::topic);
+  return std::make_unique<topic_subscription>(
+      std::move(s), make_event_dispatch<T>(std::forward<F>(handler)), counted);
 }
 
 }  // namespace redwire::detail

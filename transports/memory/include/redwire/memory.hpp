@@ -26,6 +26,9 @@
 #include <utility>
 #include <vector>
 
+#include <redwire/capabilities/patterns.hpp>
+#include <redwire/capabilities/registry_store.hpp>
+#include <redwire/capabilities/streams.hpp>
 #include <redwire/detail/ring.hpp>
 #include <redwire/transport.hpp>
 

@@ -23,6 +23,13 @@
 #include <utility>
 #include <vector>
 
+#include <redwire/capabilities/corking.hpp>
+#include <redwire/capabilities/fusing.hpp>
+#include <redwire/capabilities/inboxes.hpp>
+#include <redwire/capabilities/patterns.hpp>
+#include <redwire/capabilities/registry_store.hpp>
+#include <redwire/capabilities/streams.hpp>
+#include <redwire/capabilities/write_behind.hpp>
 #include <redwire/transport.hpp>
 
 #include "redis/command_connection.hpp"

@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include <redwire/registry_store.hpp>
+#include <redwire/capabilities/registry_store.hpp>
 
 namespace redwire::memory::detail {
 

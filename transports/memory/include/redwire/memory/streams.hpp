@@ -1,7 +1,7 @@
 // redwire/memory/streams.hpp — durable streams in memory, with the semantics of Redis Streams:
 // entry ids "ms-seq", consumer groups with a last-delivered id, a pending list per group
 // (consumer, last delivery time, delivery count), XAUTOCLAIM-like claiming with a cursor.
-// See redwire/stream_transport.hpp for the contract; memory.hpp exposes it on the transport.
+// See redwire/capabilities/streams.hpp for the contract; memory.hpp exposes it on the transport.
 #pragma once
 
 #include <chrono>
@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include <redwire/stream_transport.hpp>
+#include <redwire/capabilities/streams.hpp>
 
 namespace redwire::memory::detail {
 

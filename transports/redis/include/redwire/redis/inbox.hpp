@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include <redwire/capabilities/inboxes.hpp>
 #include <redwire/transport.hpp>
 
 #include "connection.hpp"

@@ -25,7 +25,7 @@
 #include <string_view>
 #include <vector>
 
-#include <redwire/registry_store.hpp>
+#include <redwire/capabilities/registry_store.hpp>
 #include <redwire/transport.hpp>
 
 #include "command_connection.hpp"

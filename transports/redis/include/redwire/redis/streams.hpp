@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include <redwire/stream_transport.hpp>
+#include <redwire/capabilities/streams.hpp>
 #include <redwire/transport.hpp>
 
 #include "command_connection.hpp"

@@ -1,10 +1,12 @@
-// redwire/registry_store.hpp — the storage a transport lends to the registry.
+// redwire/capabilities/registry_store.hpp — the storage a transport lends to the registry.
 //
 // The registry (heartbeats, discovery, membership events) keeps its state in the broker that
 // carries the calls, so it needs a few storage operations besides queues and channels. A
 // transport that offers them models `redwire::registry_store`; both shipped transports do
 // (Redis: hashes, sorted sets and Lua scripts; memory: maps under a mutex). The core names the
 // keys (see detail/registry_keys.hpp); the store knows nothing of instances or services.
+// Without it, services do not register (they log it at debug level and serve on), and
+// redwire::registry and redwire::orchestrator do not compile.
 //
 // Two kinds of things are stored:
 //  - records: a small map of text fields with a time to live (an instance's facts);
@@ -23,6 +25,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "../transport.hpp"
 
 namespace redwire {
 
@@ -62,5 +66,74 @@ concept registry_store = requires(S& s, std::string_view key, const record_field
   { s.take_queue(key) } -> std::same_as<std::vector<std::string>>;
   s.push_unless_member(key, key, key, key, key, key);
 };
+
+namespace detail {
+
+class any_registry_store {
+ public:
+  virtual ~any_registry_store() = default;
+  virtual void put_record(std::string_view key, const record_fields& fields,
+                          std::chrono::milliseconds ttl) = 0;
+  virtual bool refresh_record(std::string_view key, std::chrono::milliseconds ttl) = 0;
+  virtual void remove_record(std::string_view key) = 0;
+  virtual std::vector<record_fields> read_records(const std::vector<std::string>& keys) = 0;
+  virtual bool touch_member(std::string_view set, std::string_view member,
+                            std::chrono::milliseconds ttl) = 0;
+  virtual std::size_t remove_member(std::string_view set, std::string_view member) = 0;
+  virtual std::vector<std::string> live_members(std::string_view set,
+                                                std::chrono::milliseconds grace) = 0;
+  virtual std::vector<std::string> reap_members(std::string_view set,
+                                                std::chrono::milliseconds grace) = 0;
+  virtual std::vector<std::string> take_queue(std::string_view queue) = 0;
+  virtual void push_unless_member(std::string_view set, std::string_view member,
+                                  std::string_view queue, std::string_view bytes,
+                                  std::string_view channel, std::string_view refusal) = 0;
+};
+
+/// Made only for a transport that models registry_store (detail::capability_slot).
+template <class T>
+class registry_store_adapter final : public any_registry_store {
+ public:
+  explicit registry_store_adapter(T& t) : t_(t) {}
+  void put_record(std::string_view key, const record_fields& fields,
+                  std::chrono::milliseconds ttl) override {
+    t_.put_record(key, fields, ttl);
+  }
+  bool refresh_record(std::string_view key, std::chrono::milliseconds ttl) override {
+    return t_.refresh_record(key, ttl);
+  }
+  void remove_record(std::string_view key) override { t_.remove_record(key); }
+  std::vector<record_fields> read_records(const std::vector<std::string>& keys) override {
+    return t_.read_records(keys);
+  }
+  bool touch_member(std::string_view set, std::string_view member,
+                    std::chrono::milliseconds ttl) override {
+    return t_.touch_member(set, member, ttl);
+  }
+  std::size_t remove_member(std::string_view set, std::string_view member) override {
+    return t_.remove_member(set, member);
+  }
+  std::vector<std::string> live_members(std::string_view set,
+                                        std::chrono::milliseconds grace) override {
+    return t_.live_members(set, grace);
+  }
+  std::vector<std::string> reap_members(std::string_view set,
+                                        std::chrono::milliseconds grace) override {
+    return t_.reap_members(set, grace);
+  }
+  std::vector<std::string> take_queue(std::string_view queue) override {
+    return t_.take_queue(queue);
+  }
+  void push_unless_member(std::string_view set, std::string_view member, std::string_view queue,
+                          std::string_view bytes, std::string_view channel,
+                          std::string_view refusal) override {
+    t_.push_unless_member(set, member, queue, bytes, channel, refusal);
+  }
+
+ private:
+  T& t_;
+};
+
+}  // namespace detail
 
 }  // namespace redwire

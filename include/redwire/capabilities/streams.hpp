@@ -1,11 +1,11 @@
-// redwire/stream_transport.hpp — what a transport offers for durable streams (a capability).
+// redwire/capabilities/streams.hpp — durable streams with consumer groups (a capability).
 //
 // redwire::transport (transport.hpp) is all a call needs. Durable streams need more: an
 // append-only log per stream, consumer groups that hand each entry to one consumer of the group,
 // and a list of entries delivered but not yet acknowledged ("pending"), so that entries taken
 // by a consumer that died can be claimed by another one. Redis Streams model exactly that;
 // redwire::memory::transport mimics it. A transport without it still serves calls and topics;
-// svc.consume() and cli.append() then throw std::logic_error.
+// svc.consume(), cli.append() and cli.dead_letters() then throw redwire::unsupported.
 //
 // Entry ids are strings "<milliseconds>-<sequence>", increasing within a stream, as Redis
 // makes them. "0-0" is the cursor that starts a claim scan from the beginning.
@@ -15,6 +15,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -22,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "transport.hpp"
+#include "../transport.hpp"
 
 namespace redwire {
 
@@ -84,13 +85,6 @@ concept stream_transport = requires(T& t, std::string_view name, std::string_vie
   { t.stream_range(name, n) } -> std::convertible_to<std::vector<stream_entry>>;
 };
 
-/// A transport that can subscribe to channels by glob pattern (* ? [abc]), as Redis PSUBSCRIBE.
-template <class T>
-concept pattern_transport = requires(T& t, std::string_view pattern, message_handler on_message,
-                                     gap_handler on_gap) {
-  { t.psubscribe(pattern, std::move(on_message), std::move(on_gap)) } -> std::movable;
-};
-
 namespace detail {
 /// Orders entry ids "ms-seq" as numbers; malformed parts count as 0.
 inline bool stream_id_less(std::string_view a, std::string_view b) {
@@ -105,6 +99,79 @@ inline bool stream_id_less(std::string_view a, std::string_view b) {
   };
   return split(a) < split(b);
 }
+
+class any_stream_reader {
+ public:
+  virtual ~any_stream_reader() = default;
+  virtual void create_group(bool from_start) = 0;
+  virtual void read(std::vector<stream_entry>& out, std::size_t max,
+                    std::chrono::milliseconds block) = 0;
+  virtual void read_own_pending(std::vector<stream_entry>& out, std::string_view after_id,
+                                std::size_t max) = 0;
+  virtual std::string autoclaim(std::vector<stream_entry>& out, std::chrono::milliseconds min_idle,
+                                std::string_view cursor, std::size_t max) = 0;
+  virtual std::vector<std::uint64_t> delivery_counts(std::span<const std::string> ids) = 0;
+  virtual void ack(std::span<const std::string> ids) = 0;
+  virtual void wake() = 0;
+};
+
+class any_streams {
+ public:
+  virtual ~any_streams() = default;
+  virtual std::string stream_append(std::string_view stream, std::string_view bytes,
+                                    std::size_t max_length) = 0;
+  virtual std::unique_ptr<any_stream_reader> open_stream_reader(std::string stream,
+                                                                std::string group,
+                                                                std::string consumer) = 0;
+  virtual std::vector<stream_entry> stream_range(std::string_view stream, std::size_t max) = 0;
+};
+
+/// Made only for a transport that models stream_transport (detail::capability_slot).
+template <class T>
+class streams_adapter final : public any_streams {
+ public:
+  explicit streams_adapter(T& t) : t_(t) {}
+  std::string stream_append(std::string_view stream, std::string_view bytes,
+                            std::size_t max_length) override {
+    return t_.stream_append(stream, bytes, max_length);
+  }
+  std::unique_ptr<any_stream_reader> open_stream_reader(std::string stream, std::string group,
+                                                        std::string consumer) override {
+    return std::make_unique<reader>(
+        t_.open_stream_reader(std::move(stream), std::move(group), std::move(consumer)));
+  }
+  std::vector<stream_entry> stream_range(std::string_view stream, std::size_t max) override {
+    return t_.stream_range(stream, max);
+  }
+
+ private:
+  using reader_type =
+      decltype(std::declval<T&>().open_stream_reader(std::string{}, std::string{}, std::string{}));
+  struct reader final : any_stream_reader {
+    explicit reader(reader_type r) : r(std::move(r)) {}
+    void create_group(bool from_start) override { r.create_group(from_start); }
+    void read(std::vector<stream_entry>& out, std::size_t max,
+              std::chrono::milliseconds block) override {
+      r.read(out, max, block);
+    }
+    void read_own_pending(std::vector<stream_entry>& out, std::string_view after_id,
+                          std::size_t max) override {
+      r.read_own_pending(out, after_id, max);
+    }
+    std::string autoclaim(std::vector<stream_entry>& out, std::chrono::milliseconds min_idle,
+                          std::string_view cursor, std::size_t max) override {
+      return r.autoclaim(out, min_idle, cursor, max);
+    }
+    std::vector<std::uint64_t> delivery_counts(std::span<const std::string> ids) override {
+      return r.delivery_counts(ids);
+    }
+    void ack(std::span<const std::string> ids) override { r.ack(ids); }
+    void wake() override { r.wake(); }
+    reader_type r;
+  };
+  T& t_;
+};
+
 }  // namespace detail
 
 }  // namespace redwire

@@ -1,0 +1,315 @@
+// redwire/detail/worker_pool.hpp — the threads of an instance that take requests from its
+// queues and run them: popping, batching, lone-request takeover, reply corking and fusing.
+//
+// Leader/follower: one worker at a time pops a batch; it keeps the first runnable request for
+// itself (no hand-off for a lone call) and leaves the rest to the others. Requests whose key is
+// busy wait behind it (key_order.hpp). What a request means is the runner's business
+// (dispatch.hpp); the pool only schedules bytes, so it can be tested with a scripted reader.
+//
+// A lone request: the worker that popped it runs it, replies, and pops again — waking no other
+// worker, whose pop would otherwise reach the broker (and compete for a core) while the reply
+// is on its way. Where the reader fuses (capabilities/fusing.hpp), the reply leaves with that
+// pop. So that a handler that blocks (a nested call, a slow request) does not stop the instance
+// from taking requests, one idle worker watches: if the leader has not come back to pop within
+// lone_takeover, that worker pops instead.
+//
+// A batch of fast requests: replies wait in the transport (capabilities/corking.hpp) while more
+// of the batch is ready to run, if handlers take under hold_below_ns on average; as soon as the
+// batch is all taken they are written, in one write instead of one per reply. A held reply
+// thus waits only until the rest of its batch has been taken by free workers, never for the
+// handlers it does not run itself.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "../log.hpp"
+#include "../transport.hpp"
+#include "any_transport.hpp"
+#include "key_order.hpp"
+
+namespace redwire::detail {
+
+/// What the pool runs requests with.
+class request_runner {
+ public:
+  virtual ~request_runner() = default;
+  /// Whether `bytes` is a request worth scheduling, and its ordering key (empty: none). The
+  /// runner counts and logs what it refuses.
+  virtual bool admit(std::string_view bytes, std::string& key) = 0;
+  /// Runs one request. With `defer_to`, a successful reply is left in `reply` and its channel in
+  /// *defer_to, for the pool to send (with its next pop); errors go out at once. With `hold`,
+  /// the reply waits in the transport for flush().
+  virtual void run(const std::string& bytes, std::string& reply, std::string* defer_to,
+                   bool hold) = 0;
+  /// Publishes a reply now; logs rather than throws when it is lost.
+  virtual void send(std::string_view channel, const std::string& reply) = 0;
+  /// Writes the held replies; logs rather than throws when they are lost.
+  virtual void flush() = 0;
+};
+
+struct pool_settings {
+  std::size_t workers = 4;
+  std::size_t batch_size = 64;  ///< most requests taken at once
+  std::chrono::milliseconds poll_interval{1000};  ///< longest pop between looks at stop
+  bool cork = false;  ///< hold the replies of fast batches (the transport corks)
+  std::string name;   ///< for log lines: "service calc-host-1-ab12cd"
+};
+
+class worker_pool {
+ public:
+  /// The runner and the reader outlive the pool.
+  worker_pool(request_runner& runner, any_reader& reader, pool_settings settings)
+      : runner_(runner), reader_(reader), fusing_(reader.fusing()), s_(std::move(settings)) {
+    if (s_.workers == 0) s_.workers = 1;
+    if (s_.batch_size == 0) s_.batch_size = 1;
+    fuse_ = fusing_ != nullptr && s_.workers > 1;
+  }
+  worker_pool(const worker_pool&) = delete;
+  worker_pool& operator=(const worker_pool&) = delete;
+  ~worker_pool() {
+    stop();
+    if (!on_worker_thread()) join();
+  }
+
+  void start() {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < s_.workers; ++i) threads_.emplace_back([this] { work(); });
+  }
+
+  /// Stops popping; the workers finish every request already taken, then end. Returns at once.
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    reader_.wake();
+    changed_.notify_all();
+  }
+
+  /// Whether the calling thread is one of the workers (which must not join the others).
+  bool on_worker_thread() const {
+    std::lock_guard lock(mutex_);
+    for (const auto& t : threads_)
+      if (t.get_id() == std::this_thread::get_id()) return true;
+    return false;
+  }
+
+  /// Waits for the workers to end. Not from a worker (see on_worker_thread()).
+  void join() {
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard lock(mutex_);
+      threads.swap(threads_);
+    }
+    for (auto& t : threads) t.join();
+  }
+
+ private:
+  static constexpr std::chrono::microseconds lone_takeover{1000};
+  static constexpr std::chrono::milliseconds lone_linger{20};
+  static constexpr std::int64_t hold_below_ns = 50'000;
+  static constexpr std::int64_t batch_window_ns = 200'000;
+
+  struct worker {
+    std::vector<std::string> batch;
+    std::vector<std::string> keys;  // of the batch's requests
+    std::string reply;
+    std::string reply_to;  // set: `reply` waits to go out with this worker's next pop
+  };
+
+  void work() {
+    worker w;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      if (requests_.has_ready()) {
+        run_next(lock, w);
+        continue;
+      }
+      if (stopping_) {
+        if (!popping_ && requests_.idle()) break;
+        changed_.wait(lock);
+        continue;
+      }
+      const bool owed_elsewhere = pop_owed_ && owed_by_ != std::this_thread::get_id();
+      if (popping_ || (owed_elsewhere && watching_)) {
+        changed_.wait(lock);
+        continue;
+      }
+      if (owed_elsewhere && !watch_lone_request(lock)) continue;
+      pop(lock, w);
+    }
+    changed_.notify_all();
+  }
+
+  // Called with the lock held; returns with it held.
+  void run_next(std::unique_lock<std::mutex>& lock, worker& w) {
+    work_item item = requests_.take();
+    ++busy_;
+    const bool lone = fuse_ && pop_owed_ && owed_by_ == std::this_thread::get_id();
+    // Part of a batch of fast requests: the reply waits for the batch's others (see the top).
+    const bool hold = s_.cork && !lone && requests_.has_ready() && average_run_ns_ > 0 &&
+                      average_run_ns_ < hold_below_ns;
+    const bool flush_first = held_replies_ && !requests_.has_ready();  // the batch is all taken
+    if (flush_first) held_replies_ = false;
+    lock.unlock();
+    if (flush_first) runner_.flush();
+    const auto began = std::chrono::steady_clock::now();
+    runner_.run(item.bytes, w.reply, lone ? &w.reply_to : nullptr, hold);
+    const auto ran = std::chrono::steady_clock::now() - began;
+    lock.lock();
+    --busy_;
+    note_run_time(ran);
+    if (!item.key.empty()) requests_.release(item.key);
+    held_replies_ = held_replies_ || hold;
+    if (held_replies_ && !requests_.has_ready()) {  // the batch is taken: its replies go now
+      held_replies_ = false;
+      lock.unlock();
+      runner_.flush();
+      lock.lock();
+    }
+    const bool pops_next = !requests_.has_ready() && !stopping_ && !popping_ && pop_owed_ &&
+                           owed_by_ == std::this_thread::get_id();
+    if (!w.reply_to.empty() && !pops_next) {
+      lock.unlock();  // someone else pops meanwhile, or there is work: send it now
+      runner_.send(w.reply_to, w.reply);
+      w.reply_to.clear();
+      lock.lock();
+    }
+  }
+
+  // Called with the lock held, while a lone request's worker owes the next pop. Stays armed
+  // while lone requests keep coming (waking once per lone_takeover) rather than sleep and be
+  // notified at every one; leaves after lone_linger without any. True: take over popping.
+  bool watch_lone_request(std::unique_lock<std::mutex>& lock) {
+    watching_ = true;
+    bool take_over = false;
+    while (!requests_.has_ready() && !stopping_) {
+      const auto now = std::chrono::steady_clock::now();
+      if (pop_owed_ && !popping_ && owed_by_ != std::this_thread::get_id()) {
+        if (now >= owed_since_ + lone_takeover) {
+          take_over = true;  // the leader is still in its handler
+          break;
+        }
+        changed_.wait_until(lock, owed_since_ + lone_takeover);
+      } else if (now - owed_since_ < lone_linger) {
+        changed_.wait_for(lock, lone_takeover);
+      } else {
+        break;
+      }
+    }
+    watching_ = false;
+    return take_over;
+  }
+
+  // Called with the lock held; returns with it held.
+  void pop(std::unique_lock<std::mutex>& lock, worker& w) {
+    popping_ = true;
+    pop_owed_ = false;
+    const std::size_t take = batch_limit();
+    lock.unlock();
+    w.batch.clear();
+    bool failed = false;
+    try {
+      if (!w.reply_to.empty())
+        fusing_->publish_then_pop(w.reply_to, w.reply, w.batch, take, s_.poll_interval);
+      else
+        reader_.pop(w.batch, take, s_.poll_interval);
+    } catch (const transport_error& e) {
+      failed = true;
+      log(log_level::warning, s_.name + ": cannot take requests: " + e.what());
+    }
+    w.reply_to.clear();
+    const std::size_t kept = admit_batch(w);  // outside the lock: it decodes
+    lock.lock();
+    for (std::size_t i = 0; i < kept; ++i)
+      requests_.admit(std::move(w.batch[i]), std::move(w.keys[i]));
+    popping_ = false;
+    hand_out();
+    if (failed && !stopping_)  // the transport reconnects by itself: do not spin meanwhile
+      changed_.wait_for(lock, std::chrono::milliseconds(100));
+  }
+
+  // Keeps, at the front of w.batch, the requests the runner admits, their keys in w.keys.
+  std::size_t admit_batch(worker& w) {
+    if (w.keys.size() < w.batch.size()) w.keys.resize(w.batch.size());
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < w.batch.size(); ++i) {
+      w.keys[kept].clear();
+      if (!runner_.admit(w.batch[i], w.keys[kept])) continue;
+      if (kept != i) w.batch[kept] = std::move(w.batch[i]);
+      ++kept;
+    }
+    return kept;
+  }
+
+  // Called with the lock held, after a pop: who runs what was taken, and who pops next.
+  void hand_out() {
+    if (requests_.ready_count() > 1) {
+      changed_.notify_all();
+    } else if (requests_.ready_count() == 1 && s_.workers > 1) {
+      pop_owed_ = true;  // this worker runs it, then pops again (see the top)
+      owed_since_ = std::chrono::steady_clock::now();
+      owed_by_ = std::this_thread::get_id();
+      if (!watching_) changed_.notify_one();  // a watcher, unless one is there
+    } else {
+      changed_.notify_one();  // someone else takes over popping
+    }
+  }
+
+  // Called with the lock held. Take no more than the idle workers can start: what this instance
+  // takes, replicas cannot, so an instance that over-takes leaves its replicas idle while
+  // requests wait. Except when handlers are fast: then a batch that the workers finish within
+  // batch_window_ns waits less than a replica's pop round trip would, and one pop instead of
+  // one per request is what lets an instance serve 100k calls/s (docs/performance.md).
+  std::size_t batch_limit() const {
+    const std::size_t ready = requests_.ready_count();
+    const std::size_t idle = s_.workers - busy_;
+    std::size_t room = idle > ready ? idle - ready : 1;
+    if (average_run_ns_ > 0) {
+      const auto by_time = static_cast<std::size_t>(static_cast<std::int64_t>(s_.workers) *
+                                                    batch_window_ns / average_run_ns_);
+      if (by_time > ready) room = std::max(room, by_time - ready);
+    }
+    return std::max<std::size_t>(1, std::min(s_.batch_size, room));
+  }
+
+  // Called with the lock held: a moving average of handler run time (0 until the first call).
+  void note_run_time(std::chrono::steady_clock::duration ran) {
+    const auto ns = std::max<std::int64_t>(
+        1, std::chrono::duration_cast<std::chrono::nanoseconds>(ran).count());
+    average_run_ns_ = average_run_ns_ == 0 ? ns : average_run_ns_ + (ns - average_run_ns_) / 8;
+  }
+
+  request_runner& runner_;
+  any_reader& reader_;
+  any_fusing_reader* fusing_;
+  pool_settings s_;
+  bool fuse_ = false;  // lone replies leave with the next pop
+  std::vector<std::thread> threads_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  key_order requests_;
+  bool stopping_ = false;
+  bool popping_ = false;       // a worker is in pop()
+  std::size_t busy_ = 0;       // workers running a request
+  std::int64_t average_run_ns_ = 0;  // see batch_limit()
+  bool held_replies_ = false;  // replies wait in the transport for the batch's last one
+  // The lone-request handshake: the worker that runs a lone request owes the next pop.
+  bool pop_owed_ = false;
+  bool watching_ = false;  // an idle worker watches the one who owes it
+  std::chrono::steady_clock::time_point owed_since_{};
+  std::thread::id owed_by_{};
+};
+
+}  // namespace redwire::detail
