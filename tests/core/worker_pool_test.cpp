@@ -1,0 +1,300 @@
+// The worker pool on a scripted reader and a recording runner: batching, key order, lone-request
+// takeover, reply corking and fusing — the paths that a real transport reaches only under load.
+#include <redwire/detail/key_order.hpp>
+#include <redwire/detail/worker_pool.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using redwire::detail::worker_pool;
+
+/// Waits for `done` under `m`, up to a bound that only a hung pool reaches.
+template <class Predicate>
+bool wait_for(std::mutex& m, std::condition_variable& cv, Predicate done) {
+  std::unique_lock lock(m);
+  return cv.wait_for(lock, 20s, done);
+}
+
+/// Hands out the batches a test scripts, one per pop; records what each pop asked for and what
+/// was published along with it.
+class scripted_reader final : public redwire::detail::any_reader,
+                              public redwire::detail::any_fusing_reader {
+ public:
+  explicit scripted_reader(bool fuses) : fuses_(fuses) {}
+
+  void script(std::vector<std::string> batch) {
+    {
+      std::lock_guard lock(m);
+      batches_.push_back(std::move(batch));
+    }
+    cv.notify_all();
+  }
+
+  void pop(std::vector<std::string>& out, std::size_t max,
+           std::chrono::milliseconds timeout) override {
+    std::unique_lock lock(m);
+    asked.push_back(max);
+    cv.notify_all();
+    cv.wait_for(lock, timeout, [&] { return !batches_.empty() || woken_; });
+    woken_ = false;
+    if (batches_.empty()) return;
+    auto& front = batches_.front();
+    const std::size_t n = std::min(max, front.size());
+    out.insert(out.end(), front.begin(), front.begin() + static_cast<std::ptrdiff_t>(n));
+    front.erase(front.begin(), front.begin() + static_cast<std::ptrdiff_t>(n));
+    if (front.empty()) batches_.pop_front();
+  }
+
+  void wake() override {
+    {
+      std::lock_guard lock(m);
+      woken_ = true;
+    }
+    cv.notify_all();
+  }
+
+  redwire::detail::any_fusing_reader* fusing() noexcept override { return fuses_ ? this : nullptr; }
+
+  void publish_then_pop(std::string_view channel, std::string_view bytes,
+                        std::vector<std::string>& out, std::size_t max,
+                        std::chrono::milliseconds timeout) override {
+    {
+      std::lock_guard lock(m);
+      fused.push_back(std::string(channel) + " " + std::string(bytes));
+    }
+    pop(out, max, timeout);
+  }
+
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<std::size_t> asked;  // `max` of every pop, in order
+  std::vector<std::string> fused;  // "<channel> <reply>" sent with a pop
+
+ private:
+  const bool fuses_;
+  std::deque<std::vector<std::string>> batches_;
+  bool woken_ = false;
+};
+
+/// Requests are "<name>" or "<name>|<key>"; "bad..." is not a request; "block..." waits for
+/// release(). Replies are "reply:<name>" on channel "to-<name>".
+class recording_runner final : public redwire::detail::request_runner {
+ public:
+  bool admit(std::string_view bytes, std::string& key) override {
+    if (bytes.starts_with("bad")) return false;
+    if (auto bar = bytes.find('|'); bar != std::string_view::npos) key = bytes.substr(bar + 1);
+    return true;
+  }
+
+  void run(const std::string& bytes, std::string& reply, std::string* defer_to,
+           bool hold) override {
+    const std::string name = bytes.substr(0, bytes.find('|'));
+    {
+      std::unique_lock lock(m);
+      started.push_back(name);
+      ++running;
+      most_running = std::max(most_running, running);
+      cv.notify_all();
+      if (name.starts_with("block")) cv.wait(lock, [&] { return released; });
+    }
+    reply = "reply:" + name;
+    std::lock_guard lock(m);
+    --running;
+    if (hold) ++held_runs;
+    if (defer_to)
+      *defer_to = "to-" + name;
+    else if (hold)
+      held.push_back(reply);
+    else
+      sent.push_back(reply);
+    cv.notify_all();
+  }
+
+  void send(std::string_view, const std::string& reply) override {
+    std::lock_guard lock(m);
+    sent.push_back(reply);
+    cv.notify_all();
+  }
+
+  void flush() override {
+    std::lock_guard lock(m);
+    ++flushes;
+    sent.insert(sent.end(), held.begin(), held.end());
+    held.clear();
+    cv.notify_all();
+  }
+
+  void release() {
+    {
+      std::lock_guard lock(m);
+      released = true;
+    }
+    cv.notify_all();
+  }
+
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<std::string> started, sent, held;
+  int running = 0, most_running = 0, held_runs = 0, flushes = 0;
+  bool released = false;
+};
+
+/// Lets blocked handlers finish when a test ends early (declared after the pool: runs first).
+struct release_at_exit {
+  recording_runner& runner;
+  ~release_at_exit() { runner.release(); }
+};
+
+redwire::detail::pool_settings settings(std::size_t workers, bool cork = false) {
+  redwire::detail::pool_settings s;
+  s.workers = workers;
+  s.poll_interval = 50ms;
+  s.cork = cork;
+  s.name = "test pool";
+  return s;
+}
+
+TEST(key_order, same_key_waits_behind_the_running_one_and_comes_next) {
+  redwire::detail::key_order order;
+  order.admit("a", "k");
+  order.admit("b", "k");
+  order.admit("c", "");
+  EXPECT_EQ(order.take().bytes, "a");
+  EXPECT_EQ(order.take().bytes, "c");  // b waits while a runs
+  EXPECT_FALSE(order.has_ready());
+  EXPECT_FALSE(order.idle());
+  order.release("k");
+  ASSERT_TRUE(order.has_ready());
+  EXPECT_EQ(order.take().bytes, "b");
+  order.release("k");
+  EXPECT_TRUE(order.idle());
+}
+
+TEST(worker_pool, a_pop_asks_for_no_more_than_the_idle_workers_can_start) {
+  scripted_reader reader(false);
+  recording_runner runner;
+  worker_pool pool(runner, reader, settings(3));
+  pool.start();
+  ASSERT_TRUE(wait_for(reader.m, reader.cv, [&] { return !reader.asked.empty(); }));
+  EXPECT_EQ(reader.asked.front(), 3u);  // no run time known yet: one request per idle worker
+}
+
+TEST(worker_pool, bytes_that_are_not_requests_are_dropped_and_the_rest_run) {
+  scripted_reader reader(false);
+  recording_runner runner;
+  worker_pool pool(runner, reader, settings(2));
+  pool.start();
+  reader.script({"bad1", "a", "bad2", "b"});
+  ASSERT_TRUE(wait_for(runner.m, runner.cv, [&] { return runner.sent.size() == 2; }));
+  std::vector<std::string> started = runner.started;
+  std::sort(started.begin(), started.end());
+  EXPECT_EQ(started, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(worker_pool, requests_that_share_a_key_run_one_at_a_time_in_order) {
+  scripted_reader reader(false);
+  recording_runner runner;
+  worker_pool pool(runner, reader, settings(4));
+  pool.start();
+  for (int i = 0; i < 20; ++i) reader.script({"k" + std::to_string(i) + "|same"});
+  ASSERT_TRUE(wait_for(runner.m, runner.cv, [&] { return runner.sent.size() == 20; }));
+  EXPECT_EQ(runner.most_running, 1);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(runner.started[i], "k" + std::to_string(i));
+}
+
+TEST(worker_pool, a_lone_reply_leaves_with_the_next_pop) {
+  scripted_reader reader(true);
+  recording_runner runner;
+  worker_pool pool(runner, reader, settings(2));
+  pool.start();
+  // One at a time, each after the pool has asked again: every request is lone. A watcher takes
+  // over popping when the leader is slow (>1 ms), and then the reply goes out on its own; on a
+  // starved machine that may happen, but not to all twenty.
+  constexpr int lone = 20;
+  for (int i = 0; i < lone; ++i) {
+    const std::string name = "r" + std::to_string(i);
+    reader.script({name});
+    ASSERT_TRUE(wait_for(runner.m, runner.cv, [&] {
+      return std::count(runner.started.begin(), runner.started.end(), name) == 1;
+    }));
+  }
+  pool.stop();
+  pool.join();
+  std::vector<std::string> replies = runner.sent;
+  for (const auto& f : reader.fused) replies.push_back(f.substr(f.find(' ') + 1));
+  std::sort(replies.begin(), replies.end());
+  std::vector<std::string> expected;
+  for (int i = 0; i < lone; ++i) expected.push_back("reply:r" + std::to_string(i));
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(replies, expected);  // each reply exactly once, fused or not
+  EXPECT_FALSE(reader.fused.empty());
+  for (const auto& f : reader.fused) {  // "<channel> <reply>": each to its own caller
+    const std::string name = f.substr(f.find(':') + 1);
+    EXPECT_EQ(f, "to-" + name + " reply:" + name);
+  }
+}
+
+TEST(worker_pool, a_lone_request_whose_handler_blocks_is_taken_over) {
+  scripted_reader reader(true);
+  recording_runner runner;
+  worker_pool pool(runner, reader, settings(2));
+  release_at_exit guard{runner};
+  pool.start();
+  reader.script({"block-a"});
+  ASSERT_TRUE(wait_for(runner.m, runner.cv, [&] { return runner.running == 1; }));
+  reader.script({"b"});  // only a worker that takes over popping can find it
+  ASSERT_TRUE(wait_for(runner.m, runner.cv, [&] {
+    return std::find(runner.started.begin(), runner.started.end(), "b") != runner.started.end();
+  }));  // while block-a still holds the worker that popped it: nobody releases it before
+}
+
+TEST(worker_pool, replies_to_a_fast_batch_leave_together_once_it_is_all_taken) {
+  scripted_reader reader(false);
+  recording_runner runner;
+  worker_pool pool(runner, reader, settings(2, /*cork=*/true));
+  pool.start();
+  for (int i = 0; i < 8; ++i) {  // fast runs first: holding starts once run time is known
+    reader.script({"warm" + std::to_string(i)});
+    ASSERT_TRUE(wait_for(runner.m, runner.cv,
+                         [&] { return runner.sent.size() == static_cast<std::size_t>(i + 1); }));
+  }
+  std::vector<std::string> batch;
+  for (int i = 0; i < 32; ++i) batch.push_back("b" + std::to_string(i));
+  reader.script(batch);
+  ASSERT_TRUE(wait_for(runner.m, runner.cv, [&] { return runner.sent.size() == 40; }));
+  std::lock_guard lock(runner.m);
+  EXPECT_TRUE(runner.held.empty());  // nothing stays held once the batch is done
+  EXPECT_GT(runner.held_runs, 0);
+  EXPECT_GE(runner.flushes, 1);
+  // One flush when the batch's last request is taken, and one per worker that finishes a held
+  // run after it: never one per reply.
+  EXPECT_LE(runner.flushes, 3);
+}
+
+TEST(worker_pool, stop_finishes_what_was_taken_and_takes_no_more) {
+  scripted_reader reader(false);
+  recording_runner runner;
+  worker_pool pool(runner, reader, settings(1));
+  release_at_exit guard{runner};
+  pool.start();
+  reader.script({"block-a"});
+  ASSERT_TRUE(wait_for(runner.m, runner.cv, [&] { return runner.running == 1; }));
+  reader.script({"c"});  // waits in the queue: the only worker is busy
+  pool.stop();
+  runner.release();
+  pool.join();
+  EXPECT_EQ(runner.started, std::vector<std::string>{"block-a"});
+  EXPECT_EQ(runner.sent, std::vector<std::string>{"reply:block-a"});
+}
+
+}  // namespace
