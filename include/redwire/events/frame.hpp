@@ -22,9 +22,9 @@
 
 #include "../codec.hpp"
 #include "../context.hpp"
+#include "../detail/bytes.hpp"
 #include "../detail/names.hpp"
 #include "../envelope.hpp"
-#include "../fixed_string.hpp"
 
 namespace redwire::detail {
 
@@ -45,13 +45,7 @@ struct event_frame {
 /// fnv1a(name + ": " + description), computed without building the string: the fingerprint of
 /// a topic or stream declaration, also at run time for pattern subscriptions.
 constexpr std::uint64_t event_fingerprint(std::string_view name, std::string_view description) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (std::string_view part : {name, std::string_view(": "), description})
-    for (char c : part) {
-      h ^= static_cast<unsigned char>(c);
-      h *= 0x100000001b3ull;
-    }
-  return h;
+  return fnv1a(description, fnv1a(": ", fnv1a(name)));
 }
 
 /// The trace id for something sent now: the one of the call or event being handled on this
