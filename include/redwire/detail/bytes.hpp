@@ -1,11 +1,26 @@
 // redwire/detail/bytes.hpp — the byte and text encodings that frames, names and ids are made of,
-// each written once: FNV-1a so far.
+// each written once: FNV-1a, varints, little-endian numbers, length-prefixed strings.
 #pragma once
 
+#include <algorithm>
+#include <bit>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <string>
 #include <string_view>
+#include <system_error>
+#include <type_traits>
+
+#include "../errors.hpp"
 
 namespace redwire::detail {
+
+/// Throws std::system_error(errc::bad_message, what): how every reader here refuses bytes (none
+/// reads past the end of what it is given).
+[[noreturn]] inline void throw_bad_message(const char* what) {
+  throw std::system_error(make_error_code(errc::bad_message), what);
+}
 
 // ---------------------------------------------------------------------------------------------
 // FNV-1a (64 bits): the fingerprints of procedures and events, and the keys of rendezvous hashing.
@@ -26,6 +41,109 @@ constexpr std::uint64_t fnv1a(std::string_view text,
     hash *= fnv1a_prime;
   }
   return hash;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Varints: unsigned LEB128, 7 bits a byte, least significant first, high bit set when more follow.
+// Lengths and counts in every frame and in the codec are varints.
+
+/// The most bytes a varint of 64 bits takes.
+inline constexpr std::size_t max_varint_size = 10;
+
+/// Bytes the varint of `value` takes (1..10).
+constexpr std::size_t varint_size(std::uint64_t value) noexcept {
+  std::size_t size = 1;
+  for (; value >= 0x80; value >>= 7) ++size;
+  return size;
+}
+
+/// Appends the varint of `value` (its shortest form) to `out`. Never fails: any 64-bit value fits.
+inline void append_varint(std::string& out, std::uint64_t value) {
+  char bytes[max_varint_size];
+  std::size_t size = 0;
+  for (; value >= 0x80; value >>= 7) bytes[size++] = static_cast<char>((value & 0x7f) | 0x80);
+  bytes[size++] = static_cast<char>(value);
+  out.append(bytes, size);
+}
+
+/// Reads a varint from [position, end) and moves `position` past it. A longer form than needed
+/// (0x80 0x00 for 0) is accepted, as every decoder always has. Throws bad_message when the bytes
+/// end inside the varint, when it would take more than 10 bytes, or when its tenth byte holds
+/// more than bit 63 (a value over 64 bits); `position` is then somewhere inside the varint.
+inline std::uint64_t take_varint(const char*& position, const char* end) {
+  if (position != end && static_cast<unsigned char>(*position) < 0x80) {
+    return static_cast<unsigned char>(*position++);  // the common case: one byte
+  }
+  std::uint64_t value = 0;
+  for (unsigned shift = 0;; shift += 7) {
+    if (position == end) throw_bad_message("bytes end inside a varint");
+    const auto byte = static_cast<unsigned char>(*position++);
+    if (shift == 63) {
+      if (byte > 1) throw_bad_message("varint longer than 10 bytes or over 64 bits");
+      return value | (std::uint64_t{byte} << 63);
+    }
+    value |= std::uint64_t{byte & 0x7fu} << shift;
+    if ((byte & 0x80) == 0) return value;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixed-width little-endian numbers: the header fields of frames and the numbers of the codec.
+// Written through memcpy so that a little-endian host (nearly all) copies without shuffling.
+
+/// What store_little_endian and load_little_endian move: integers, floating point and bool.
+template <class T>
+concept fixed_width_number = std::is_arithmetic_v<T>;
+
+/// Writes `value` to out[0, sizeof(T)) least significant byte first. Never fails; `out` must
+/// have room.
+template <fixed_width_number T>
+void store_little_endian(char* out, T value) noexcept {
+  std::memcpy(out, &value, sizeof(T));
+  if constexpr (std::endian::native == std::endian::big) std::reverse(out, out + sizeof(T));
+}
+
+/// Appends `value` to `out` as sizeof(T) little-endian bytes. Never fails.
+template <fixed_width_number T>
+void append_little_endian(std::string& out, T value) {
+  char bytes[sizeof(T)];
+  store_little_endian(bytes, value);
+  out.append(bytes, sizeof(T));
+}
+
+/// The T written by store_little_endian at `in`. Never fails; `in` must hold sizeof(T) bytes
+/// (callers check the length first).
+template <fixed_width_number T>
+T load_little_endian(const char* in) noexcept {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, in, sizeof(T));
+  if constexpr (std::endian::native == std::endian::big) std::reverse(bytes, bytes + sizeof(T));
+  T value;
+  std::memcpy(&value, bytes, sizeof(T));
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Length-prefixed strings: a varint length, then that many bytes. The string fields of frames.
+
+/// Appends `text` to `out` as a varint length, then its bytes. Never fails.
+inline void append_length_prefixed(std::string& out, std::string_view text) {
+  append_varint(out, text.size());
+  out.append(text);
+}
+
+/// Takes a length-prefixed string from the front of `in` and returns it (a view into `in`'s
+/// bytes). Throws bad_message, leaving `in` as it was, when the length is a bad varint (see
+/// take_varint) or when the string would run past the end of `in`.
+inline std::string_view take_length_prefixed(std::string_view& in) {
+  const char* position = in.data();
+  const char* const end = in.data() + in.size();
+  const std::uint64_t size = take_varint(position, end);
+  const auto remaining = static_cast<std::size_t>(end - position);
+  if (size > remaining) throw_bad_message("a length-prefixed field runs past the end");
+  const std::string_view field(position, static_cast<std::size_t>(size));
+  in = std::string_view(position + field.size(), remaining - field.size());
+  return field;
 }
 
 }  // namespace redwire::detail

@@ -24,7 +24,6 @@
 #include "../context.hpp"
 #include "../detail/bytes.hpp"
 #include "../detail/names.hpp"
-#include "../envelope.hpp"
 
 namespace redwire::detail {
 
@@ -69,36 +68,35 @@ std::string encode_event_frame(event_kind kind, std::string_view name, std::uint
   out.push_back(static_cast<char>(event_frame::version));
   out.push_back(static_cast<char>(kind));
   out.push_back(0);
-  put_fixed(out, fingerprint, 8);
-  put_fixed(out,
-            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count()),
-            8);
-  put_length_prefixed(out, name);
-  put_length_prefixed(out, trace);
-  put_length_prefixed(out, source);
+  append_little_endian(out, fingerprint);
+  append_little_endian(
+      out, static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count()));
+  append_length_prefixed(out, name);
+  append_length_prefixed(out, trace);
+  append_length_prefixed(out, source);
   encode_values(out, value);
   return out;
 }
 
 /// Decodes a frame (not the value); throws std::system_error(errc::bad_message).
 inline event_frame decode_event_frame(std::string_view bytes) {
-  if (bytes.size() < event_frame::fixed_size) bad_envelope("redwire event: too short");
+  if (bytes.size() < event_frame::fixed_size) throw_bad_message("redwire event: too short");
   if (bytes[0] != event_frame::magic[0] || bytes[1] != event_frame::magic[1])
-    bad_envelope("redwire event: not a redwire event (bad magic)");
+    throw_bad_message("redwire event: not a redwire event (bad magic)");
   if (static_cast<std::uint8_t>(bytes[2]) != event_frame::version)
-    bad_envelope("redwire event: unsupported version");
+    throw_bad_message("redwire event: unsupported version");
   event_frame f;
   auto kind = static_cast<std::uint8_t>(bytes[3]);
-  if (kind < 1 || kind > 2) bad_envelope("redwire event: unknown kind");
+  if (kind < 1 || kind > 2) throw_bad_message("redwire event: unknown kind");
   f.kind = static_cast<event_kind>(kind);
-  f.fingerprint = get_fixed(bytes.data() + 5, 8);
-  f.published_ms = static_cast<std::int64_t>(get_fixed(bytes.data() + 13, 8));
+  f.fingerprint = load_little_endian<std::uint64_t>(bytes.data() + 5);
+  f.published_ms = load_little_endian<std::int64_t>(bytes.data() + 13);
   std::string_view rest = bytes.substr(event_frame::fixed_size);
-  f.name = get_length_prefixed(rest);
-  f.trace_id = get_length_prefixed(rest);
-  f.source = get_length_prefixed(rest);
+  f.name = take_length_prefixed(rest);
+  f.trace_id = take_length_prefixed(rest);
+  f.source = take_length_prefixed(rest);
   f.payload = rest;
   return f;
 }
