@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -129,9 +128,7 @@ inline record_fields to_fields(const instance_info& i) {
                      {"version", i.version}};
   std::vector<std::string> procedures;
   for (const auto& p : i.procedures) {
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(p.fingerprint));
-    procedures.push_back(p.name + " " + hex + " " + p.signature);
+    procedures.push_back(p.name + " " + to_hex(p.fingerprint) + " " + p.signature);
   }
   f.emplace_back("procedures", join_lines(procedures));
   for (const auto& [k, v] : i.metadata) f.emplace_back("meta." + k, v);

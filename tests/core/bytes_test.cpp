@@ -1,5 +1,6 @@
 // detail/bytes.hpp: every byte and text encoding against known values, and the refusal of
 // truncated and overlong input.
+#include <redwire/context.hpp>
 #include <redwire/detail/bytes.hpp>
 
 #include <gtest/gtest.h>
@@ -162,6 +163,72 @@ TEST(bytes, length_prefixed_string_past_the_end_is_refused_and_input_kept) {
     EXPECT_EQ(static_cast<const void*>(in.data()), bytes.data());
     EXPECT_EQ(in.size(), bytes.size());
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hex
+
+std::uint64_t from_hex(std::string_view digits) {
+  std::uint64_t value = 0;
+  for (char c : digits) {
+    const int digit = hex_digit_value(c);
+    EXPECT_GE(digit, 0) << c;
+    value = (value << 4) | static_cast<std::uint64_t>(digit);
+  }
+  return value;
+}
+
+TEST(bytes, hex_known_values) {
+  EXPECT_EQ(to_hex(0), "0000000000000000");
+  EXPECT_EQ(to_hex(0x0123456789abcdefull), "0123456789abcdef");
+  EXPECT_EQ(to_hex(UINT64_MAX), "ffffffffffffffff");
+  EXPECT_EQ(to_hex(0xabc, 2), "bc");  // the low digits only
+  EXPECT_EQ(to_hex(0x5, 3), "005");
+  EXPECT_EQ(hex_digit_value('0'), 0);
+  EXPECT_EQ(hex_digit_value('9'), 9);
+  EXPECT_EQ(hex_digit_value('a'), 10);
+  EXPECT_EQ(hex_digit_value('F'), 15);
+  for (char c : {'/', ':', '@', 'G', '`', 'g', ' ', '\0'}) EXPECT_EQ(hex_digit_value(c), -1) << c;
+}
+
+TEST(bytes, hex_round_trip) {
+  for (std::uint64_t v : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{0xfedcba9876543210},
+                          UINT64_MAX, std::uint64_t{1} << 63}) {
+    EXPECT_EQ(from_hex(to_hex(v)), v) << v;
+  }
+  EXPECT_EQ(from_hex("DeadBeef"), 0xdeadbeefu);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ids
+
+bool is_lower_hex(std::string_view text) {
+  for (char c : text)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+TEST(bytes, trace_ids_are_16_fresh_hex_digits) {
+  trace_id_buffer first_buffer, second_buffer;
+  const std::string_view first = new_trace_id(first_buffer);
+  const std::string_view second = new_trace_id(second_buffer);
+  EXPECT_EQ(first.size(), 16u);
+  EXPECT_TRUE(is_lower_hex(first)) << first;
+  EXPECT_EQ(static_cast<const void*>(first.data()), first_buffer.data());
+  EXPECT_NE(first, second);  // two random 64-bit numbers alike: once in 2^64
+}
+
+TEST(bytes, a_trace_id_goes_on_inside_a_call_and_is_new_outside) {
+  trace_id_buffer buffer;
+  const redwire::call_context outer{"calc.add", "0123456789abcdef", "client", "instance", {}};
+  {
+    const call_scope scope(outer);
+    EXPECT_EQ(static_cast<const void*>(current_or_new_trace_id(buffer).data()),
+              outer.trace_id.data());
+  }
+  const std::string_view fresh = current_or_new_trace_id(buffer);
+  EXPECT_EQ(static_cast<const void*>(fresh.data()), buffer.data());
+  EXPECT_TRUE(is_lower_hex(fresh)) << fresh;
 }
 
 }  // namespace

@@ -1,12 +1,16 @@
 // redwire/detail/bytes.hpp — the byte and text encodings that frames, names and ids are made of,
-// each written once: FNV-1a, varints, little-endian numbers, length-prefixed strings.
+// each written once: FNV-1a, varints, little-endian numbers, length-prefixed strings, hex, random
+// and trace ids.
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <bit>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <random>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -144,6 +148,55 @@ inline std::string_view take_length_prefixed(std::string_view& in) {
   const std::string_view field(position, static_cast<std::size_t>(size));
   in = std::string_view(position + field.size(), remaining - field.size());
   return field;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hex: lower-case, most significant digit first, as in trace ids, instance ids and the
+// fingerprints of registry records.
+
+/// Writes the low `digits` nibbles of `value` to out[0, digits) as lower-case hex, zero-padded.
+/// Never fails; more than 16 digits pad with zeros, `out` must have room.
+constexpr void write_hex(char* out, std::uint64_t value, std::size_t digits) noexcept {
+  for (std::size_t i = digits; i-- > 0; value >>= 4) out[i] = "0123456789abcdef"[value & 0xf];
+}
+
+/// The low `digits` nibbles of `value` as a string of lower-case hex (see write_hex).
+inline std::string to_hex(std::uint64_t value, std::size_t digits = 16) {
+  std::string text(digits, '0');
+  write_hex(text.data(), value, digits);
+  return text;
+}
+
+/// The value 0..15 of a hex digit of either case, or -1 for any other character.
+constexpr int hex_digit_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ids: random numbers for unique names and trace ids.
+
+/// A random 64-bit number, from an engine seeded once per thread from the OS. Not for secrets.
+inline std::uint64_t random_u64() {
+  thread_local std::mt19937_64 engine{[] {
+    std::random_device device;
+    return (std::uint64_t(device()) << 32) ^ device() ^
+           std::uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+  }()};
+  return engine();
+}
+
+/// A trace id is 16 hex digits of a random number: of fixed size, so that the caller can keep
+/// it on its stack, without an allocation per call.
+inline constexpr std::size_t trace_id_size = 16;
+using trace_id_buffer = std::array<char, trace_id_size>;
+
+/// Writes a fresh trace id into `buffer` and returns it (a view of `buffer`).
+inline std::string_view new_trace_id(trace_id_buffer& buffer) {
+  write_hex(buffer.data(), random_u64(), buffer.size());
+  return {buffer.data(), buffer.size()};
 }
 
 }  // namespace redwire::detail

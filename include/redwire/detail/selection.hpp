@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "bytes.hpp"
-#include "names.hpp"
 
 namespace redwire {
 

@@ -23,7 +23,6 @@
 #include "../codec.hpp"
 #include "../context.hpp"
 #include "../detail/bytes.hpp"
-#include "../detail/names.hpp"
 
 namespace redwire::detail {
 
@@ -47,21 +46,12 @@ constexpr std::uint64_t event_fingerprint(std::string_view name, std::string_vie
   return fnv1a(description, fnv1a(": ", fnv1a(name)));
 }
 
-/// The trace id for something sent now: the one of the call or event being handled on this
-/// thread, else a fresh one (written to `storage`).
-inline std::string_view current_trace_id(std::string& storage) {
-  if (const call_context* outer = current_call(); outer && !outer->trace_id.empty())
-    return outer->trace_id;
-  storage = to_hex(random_u64());
-  return storage;
-}
-
 /// Frames `value` as an event of `kind`.
 template <class T>
 std::string encode_event_frame(event_kind kind, std::string_view name, std::uint64_t fingerprint,
                                std::string_view source, const T& value) {
-  std::string trace_storage;
-  const std::string_view trace = current_trace_id(trace_storage);
+  trace_id_buffer new_trace;
+  const std::string_view trace = current_or_new_trace_id(new_trace);
   std::string out;
   out.reserve(64 + name.size() + source.size());
   out.append(event_frame::magic, 2);
