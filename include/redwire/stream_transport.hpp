@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "detail/bytes.hpp"
 #include "transport.hpp"
 
 namespace redwire {
@@ -92,18 +93,9 @@ concept pattern_transport = requires(T& t, std::string_view pattern, message_han
 };
 
 namespace detail {
-/// Orders entry ids "ms-seq" as numbers; malformed parts count as 0.
+/// Orders entry ids "ms-seq" as numbers (parse_stream_id: malformed parts count as 0).
 inline bool stream_id_less(std::string_view a, std::string_view b) {
-  auto split = [](std::string_view id) {
-    std::uint64_t ms = 0, seq = 0;
-    std::size_t i = 0;
-    for (; i < id.size() && id[i] != '-'; ++i)
-      if (id[i] >= '0' && id[i] <= '9') ms = ms * 10 + static_cast<std::uint64_t>(id[i] - '0');
-    for (++i; i < id.size(); ++i)
-      if (id[i] >= '0' && id[i] <= '9') seq = seq * 10 + static_cast<std::uint64_t>(id[i] - '0');
-    return std::pair{ms, seq};
-  };
-  return split(a) < split(b);
+  return parse_stream_id(a) < parse_stream_id(b);
 }
 }  // namespace detail
 

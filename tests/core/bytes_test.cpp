@@ -7,9 +7,17 @@
 
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <system_error>
+
+namespace redwire::detail {
+// How a failed expectation shows a stream id.
+void PrintTo(const stream_id& id, std::ostream* out) {
+  *out << stream_id_text(id);
+}
+}  // namespace redwire::detail
 
 namespace {
 
@@ -229,6 +237,26 @@ TEST(bytes, a_trace_id_goes_on_inside_a_call_and_is_new_outside) {
   const std::string_view fresh = current_or_new_trace_id(buffer);
   EXPECT_EQ(static_cast<const void*>(fresh.data()), buffer.data());
   EXPECT_TRUE(is_lower_hex(fresh)) << fresh;
+}
+
+TEST(bytes, stream_ids_parse_and_order_as_numbers) {
+  EXPECT_EQ(parse_stream_id("1700000000000-3"), (stream_id{1700000000000, 3}));
+  EXPECT_EQ(parse_stream_id("0-0"), stream_id{});
+  EXPECT_EQ(parse_stream_id("18446744073709551615-18446744073709551615"),
+            (stream_id{UINT64_MAX, UINT64_MAX}));
+  EXPECT_LT(parse_stream_id("5-9"), parse_stream_id("5-10"));  // not as text
+  EXPECT_LT(parse_stream_id("9-99"), parse_stream_id("10-0"));
+  for (std::string_view id : {"0-0", "1700000000000-3", "18446744073709551615-7"})
+    EXPECT_EQ(stream_id_text(parse_stream_id(id)), id);
+}
+
+TEST(bytes, malformed_stream_id_parts_count_as_zero) {
+  EXPECT_EQ(parse_stream_id(""), stream_id{});
+  EXPECT_EQ(parse_stream_id("-"), stream_id{});
+  EXPECT_EQ(parse_stream_id("12"), (stream_id{12, 0}));
+  EXPECT_EQ(parse_stream_id("-7"), (stream_id{0, 7}));
+  EXPECT_EQ(parse_stream_id("abc-def"), stream_id{});
+  EXPECT_EQ(parse_stream_id("1x2-3y"), (stream_id{12, 3}));  // other characters are skipped
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 // redwire/detail/bytes.hpp — the byte and text encodings that frames, names and ids are made of,
-// each written once: FNV-1a, varints, little-endian numbers, length-prefixed strings, hex, random
-// and trace ids.
+// each written once: FNV-1a, varints, little-endian numbers, length-prefixed strings, hex, ids.
 #pragma once
 
 #include <algorithm>
@@ -176,7 +175,7 @@ constexpr int hex_digit_value(char c) noexcept {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Ids: random numbers for unique names and trace ids.
+// Ids: random numbers for unique names and trace ids, and the entry ids of streams.
 
 /// A random 64-bit number, from an engine seeded once per thread from the OS. Not for secrets.
 inline std::uint64_t random_u64() {
@@ -197,6 +196,35 @@ using trace_id_buffer = std::array<char, trace_id_size>;
 inline std::string_view new_trace_id(trace_id_buffer& buffer) {
   write_hex(buffer.data(), random_u64(), buffer.size());
   return {buffer.data(), buffer.size()};
+}
+
+/// The id of a stream entry, "<milliseconds>-<sequence>" as Redis writes it, as the two numbers
+/// entries are ordered by.
+struct stream_id {
+  std::uint64_t milliseconds = 0;
+  std::uint64_t sequence = 0;
+
+  friend constexpr auto operator<=>(const stream_id&, const stream_id&) = default;
+};
+
+/// Parses "<milliseconds>-<sequence>". Never fails, because the ids it gets come from a stream or
+/// are "0-0": a character that is not a digit is skipped, a missing part counts as 0, and a part
+/// over 64 bits wraps around.
+constexpr stream_id parse_stream_id(std::string_view text) noexcept {
+  stream_id id;
+  std::size_t i = 0;
+  for (; i < text.size() && text[i] != '-'; ++i)
+    if (text[i] >= '0' && text[i] <= '9')
+      id.milliseconds = id.milliseconds * 10 + static_cast<std::uint64_t>(text[i] - '0');
+  for (++i; i < text.size(); ++i)
+    if (text[i] >= '0' && text[i] <= '9')
+      id.sequence = id.sequence * 10 + static_cast<std::uint64_t>(text[i] - '0');
+  return id;
+}
+
+/// The text of `id`, as Redis writes it: "1700000000000-3".
+inline std::string stream_id_text(stream_id id) {
+  return std::to_string(id.milliseconds) + "-" + std::to_string(id.sequence);
 }
 
 }  // namespace redwire::detail
