@@ -463,14 +463,8 @@ class client : public detail::call_api<client> {
     e.procedure = p.name;
     if (kind == message_kind::request) e.reply_to = reply_to;
     e.caller = options_.id;
-    char trace[16];  // a new trace: 16 hex digits, on the stack (no allocation per call)
-    if (const call_context* outer = current_call(); outer && !outer->trace_id.empty()) {
-      e.trace_id = outer->trace_id;
-    } else {
-      std::uint64_t bits = detail::random_u64();
-      for (int i = 15; i >= 0; --i, bits >>= 4) trace[i] = "0123456789abcdef"[bits & 0xf];
-      e.trace_id = std::string_view(trace, sizeof trace);
-    }
+    detail::trace_id_buffer new_trace;
+    e.trace_id = detail::current_or_new_trace_id(new_trace);
     e.key = o.key;
     frame.clear();
     encode_envelope_header(frame, e);

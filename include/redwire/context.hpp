@@ -11,6 +11,8 @@
 
 #include <string_view>
 
+#include "detail/bytes.hpp"
+
 namespace redwire {
 
 struct call_context {
@@ -46,5 +48,15 @@ class call_scope {
 inline const call_context* current_call() noexcept {
   return detail::current_call_slot();
 }
+
+namespace detail {
+/// The trace id for a call or event sent now: the one of the call or event this thread is
+/// handling, else a fresh one written into `buffer`.
+inline std::string_view current_or_new_trace_id(trace_id_buffer& buffer) {
+  if (const call_context* outer = current_call(); outer && !outer->trace_id.empty())
+    return outer->trace_id;
+  return new_trace_id(buffer);
+}
+}  // namespace detail
 
 }  // namespace redwire

@@ -27,11 +27,10 @@
 
 #include <chrono>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
-#include <system_error>
 
+#include "detail/bytes.hpp"
 #include "errors.hpp"
 
 namespace redwire {
@@ -65,87 +64,42 @@ struct envelope {
   }
 };
 
-namespace detail {
-
-inline void put_fixed(std::string& out, std::uint64_t v, int bytes) {
-  char b[8];
-  for (int i = 0; i < bytes; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  out.append(b, bytes);
-}
-
-inline void put_length_prefixed(std::string& out, std::string_view s) {
-  std::uint64_t n = s.size();
-  do {
-    char byte = static_cast<char>(n & 0x7f);
-    n >>= 7;
-    if (n) byte = static_cast<char>(byte | 0x80);
-    out.push_back(byte);
-  } while (n);
-  out.append(s);
-}
-
-[[noreturn]] inline void bad_envelope(const char* what) {
-  throw std::system_error(make_error_code(errc::bad_message), what);
-}
-
-inline std::uint64_t get_fixed(const char* p, int bytes) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v |= std::uint64_t(static_cast<unsigned char>(p[i])) << (8 * i);
-  return v;
-}
-
-inline std::string_view get_length_prefixed(std::string_view& in) {
-  std::uint64_t n = 0;
-  for (int shift = 0;; shift += 7) {
-    if (in.empty()) bad_envelope("redwire envelope: truncated length");
-    if (shift > 63) bad_envelope("redwire envelope: length does not fit 64 bits");
-    auto byte = static_cast<unsigned char>(in.front());
-    in.remove_prefix(1);
-    n |= std::uint64_t(byte & 0x7f) << shift;
-    if (!(byte & 0x80)) break;
-  }
-  if (n > in.size()) bad_envelope("redwire envelope: a field runs past the end of the message");
-  std::string_view field = in.substr(0, n);
-  in.remove_prefix(n);
-  return field;
-}
-
-}  // namespace detail
-
 /// Appends the frame of `e` (without its payload) to `out`; the caller appends the payload.
 inline void encode_envelope_header(std::string& out, const envelope& e) {
   out.append(envelope::magic, 2);
   out.push_back(static_cast<char>(envelope::version));
   out.push_back(static_cast<char>(e.kind));
   out.push_back(0);
-  detail::put_fixed(out, e.call_id, 8);
-  detail::put_fixed(out, e.fingerprint, 8);
-  detail::put_fixed(out, static_cast<std::uint64_t>(e.deadline_ms), 8);
-  detail::put_fixed(out, static_cast<std::uint16_t>(e.error), 2);
+  detail::append_little_endian(out, e.call_id);
+  detail::append_little_endian(out, e.fingerprint);
+  detail::append_little_endian(out, e.deadline_ms);
+  detail::append_little_endian(out, static_cast<std::uint16_t>(e.error));
   for (std::string_view s :
        {e.procedure, e.reply_to, e.caller, e.trace_id, e.key, e.instance, e.token})
-    detail::put_length_prefixed(out, s);
+    detail::append_length_prefixed(out, s);
 }
 
 /// Decodes a frame; throws std::system_error(errc::bad_message) on anything malformed.
 inline envelope decode_envelope(std::string_view bytes) {
-  if (bytes.size() < envelope::fixed_size) detail::bad_envelope("redwire envelope: too short");
+  using detail::load_little_endian;
+  using detail::throw_bad_message;
+  if (bytes.size() < envelope::fixed_size) throw_bad_message("redwire envelope: too short");
   if (bytes[0] != envelope::magic[0] || bytes[1] != envelope::magic[1])
-    detail::bad_envelope("redwire envelope: not a redwire message (bad magic)");
+    throw_bad_message("redwire envelope: not a redwire message (bad magic)");
   if (static_cast<std::uint8_t>(bytes[2]) != envelope::version)
-    detail::bad_envelope("redwire envelope: unsupported version");
+    throw_bad_message("redwire envelope: unsupported version");
   envelope e;
   auto kind = static_cast<std::uint8_t>(bytes[3]);
-  if (kind < 1 || kind > 4) detail::bad_envelope("redwire envelope: unknown message kind");
+  if (kind < 1 || kind > 4) throw_bad_message("redwire envelope: unknown message kind");
   e.kind = static_cast<message_kind>(kind);
-  e.call_id = detail::get_fixed(bytes.data() + 5, 8);
-  e.fingerprint = detail::get_fixed(bytes.data() + 13, 8);
-  e.deadline_ms = static_cast<std::int64_t>(detail::get_fixed(bytes.data() + 21, 8));
-  e.error = static_cast<errc>(detail::get_fixed(bytes.data() + 29, 2));
+  e.call_id = load_little_endian<std::uint64_t>(bytes.data() + 5);
+  e.fingerprint = load_little_endian<std::uint64_t>(bytes.data() + 13);
+  e.deadline_ms = load_little_endian<std::int64_t>(bytes.data() + 21);
+  e.error = static_cast<errc>(load_little_endian<std::uint16_t>(bytes.data() + 29));
   std::string_view rest = bytes.substr(envelope::fixed_size);
   for (std::string_view* field :
        {&e.procedure, &e.reply_to, &e.caller, &e.trace_id, &e.key, &e.instance, &e.token})
-    *field = detail::get_length_prefixed(rest);
+    *field = detail::take_length_prefixed(rest);
   e.payload = rest;
   return e;
 }

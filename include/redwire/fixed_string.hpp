@@ -66,15 +66,5 @@ constexpr auto to_fixed_string() {
   return s;
 }
 
-/// 64-bit FNV-1a: stable across compilers and platforms, computable at compile time.
-constexpr std::uint64_t fnv1a(std::string_view text) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (char c : text) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
 }  // namespace detail
 }  // namespace redwire

@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -17,7 +16,7 @@
 #include <vector>
 
 #include "capabilities/registry_store.hpp"
-#include "envelope.hpp"
+#include "detail/bytes.hpp"
 
 namespace redwire {
 
@@ -129,9 +128,7 @@ inline record_fields to_fields(const instance_info& i) {
                      {"version", i.version}};
   std::vector<std::string> procedures;
   for (const auto& p : i.procedures) {
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(p.fingerprint));
-    procedures.push_back(p.name + " " + hex + " " + p.signature);
+    procedures.push_back(p.name + " " + to_hex(p.fingerprint) + " " + p.signature);
   }
   f.emplace_back("procedures", join_lines(procedures));
   for (const auto& [k, v] : i.metadata) f.emplace_back("meta." + k, v);
@@ -185,10 +182,10 @@ inline instance_info from_fields(const record_fields& fields) {
 /// A membership event on the wire: the change, then the record's fields, each length-prefixed.
 inline std::string encode_event(membership change, const instance_info& i) {
   std::string out;
-  put_length_prefixed(out, to_string(change));
+  append_length_prefixed(out, to_string(change));
   for (const auto& [k, v] : to_fields(i)) {
-    put_length_prefixed(out, k);
-    put_length_prefixed(out, v);
+    append_length_prefixed(out, k);
+    append_length_prefixed(out, v);
   }
   return out;
 }
@@ -196,7 +193,7 @@ inline std::string encode_event(membership change, const instance_info& i) {
 /// Throws std::system_error(errc::bad_message) for bytes that are not an event.
 inline membership_event decode_event(std::string_view bytes) {
   membership_event e;
-  std::string_view change = get_length_prefixed(bytes);
+  std::string_view change = take_length_prefixed(bytes);
   if (change == "joined")
     e.change = membership::joined;
   else if (change == "left")
@@ -204,11 +201,11 @@ inline membership_event decode_event(std::string_view bytes) {
   else if (change == "expired")
     e.change = membership::expired;
   else
-    bad_envelope("redwire registry: unknown membership change");
+    throw_bad_message("redwire registry: unknown membership change");
   record_fields fields;
   while (!bytes.empty()) {
-    std::string k(get_length_prefixed(bytes));
-    std::string v(get_length_prefixed(bytes));
+    std::string k(take_length_prefixed(bytes));
+    std::string v(take_length_prefixed(bytes));
     fields.emplace_back(std::move(k), std::move(v));
   }
   e.instance = from_fields(fields);

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "codec.hpp"
+#include "detail/bytes.hpp"
 #include "detail/diagnostics.hpp"
 #include "fixed_string.hpp"
 #include "type_description.hpp"

@@ -1,22 +1,18 @@
 // detail/auth.hpp: the HMAC-SHA256 of frames, checked byte by byte.
 #include <redwire/codec.hpp>
 #include <redwire/detail/auth.hpp>
+#include <redwire/detail/bytes.hpp>
 #include <redwire/envelope.hpp>
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <string>
 
 namespace {
 
 std::string hex(const redwire::detail::mac_bytes& m) {
   std::string s;
-  char b[3];
-  for (unsigned char c : m) {
-    std::snprintf(b, sizeof b, "%02x", c);
-    s += b;
-  }
+  for (unsigned char c : m) s += redwire::detail::to_hex(c, 2);
   return s;
 }
 

@@ -1,5 +1,6 @@
 // Tests of redwire/type_description.hpp: the structural descriptions that signatures and their
 // fingerprints are built from. They must not depend on the compiler, and must change with a type.
+#include <redwire/detail/bytes.hpp>
 #include <redwire/type_description.hpp>
 
 #include <gtest/gtest.h>

@@ -119,9 +119,8 @@ class system_under_test {
     }
     const auto ahead = std::chrono::duration_cast<std::chrono::milliseconds>(
         (std::chrono::system_clock::now() + std::chrono::minutes(10)).time_since_epoch());
-    for (int i = 0; i < 8; ++i)
-      bytes[21 + i] =
-          static_cast<char>((static_cast<std::uint64_t>(ahead.count()) >> (8 * i)) & 0xff);
+    redwire::detail::store_little_endian(bytes.data() + 21,
+                                         static_cast<std::int64_t>(ahead.count()));
     redwire::detail::sign_frame(bytes, header_size, *key_);
   }
 

@@ -19,11 +19,11 @@ namespace redwire {
 /// as one exchange with the broker. Throws transport_error as both do; when it throws, the
 /// message may or may not have been published.
 template <class R>
-concept fusing_reader =
-    queue_reader<R> && requires(R& r, std::string_view s, std::vector<std::string>& out,
-                                std::size_t max, std::chrono::milliseconds timeout) {
-      r.publish_then_pop(s, s, out, max, timeout);
-    };
+concept fusing_reader = queue_reader<R> &&
+    requires(R& r, std::string_view s, std::vector<std::string>& out, std::size_t max,
+             std::chrono::milliseconds timeout) {
+  r.publish_then_pop(s, s, out, max, timeout);
+};
 
 namespace detail {
 

@@ -27,8 +27,8 @@ enum class inbox_status {
 ///   i.usable(): without waiting, whether the connection is still there.
 ///   i.receive(out, deadline): the next message into `out`, or timeout, or lost. Never throws.
 template <class I>
-concept inbox = std::movable<I> && requires(I& i, std::string& out,
-                                            std::chrono::steady_clock::time_point deadline) {
+concept inbox = std::movable<I> &&
+    requires(I& i, std::string& out, std::chrono::steady_clock::time_point deadline) {
   { i.usable() } -> std::same_as<bool>;
   { i.receive(out, deadline) } -> std::same_as<inbox_status>;
 };
@@ -36,10 +36,10 @@ concept inbox = std::movable<I> && requires(I& i, std::string& out,
 /// A transport that opens inboxes: t.open_inbox(channel, budget) subscribes (confirmed when it
 /// returns), or throws transport_error — at the latest after about `budget`.
 template <class T>
-concept inbox_transport =
-    transport<T> && requires(T& t, std::string channel, std::chrono::milliseconds budget) {
-      { t.open_inbox(std::move(channel), budget) } -> inbox;
-    };
+concept inbox_transport = transport<T> &&
+    requires(T& t, std::string channel, std::chrono::milliseconds budget) {
+  { t.open_inbox(std::move(channel), budget) } -> inbox;
+};
 
 namespace detail {
 

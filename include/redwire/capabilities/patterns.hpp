@@ -36,8 +36,7 @@ template <class T>
 class patterns_adapter final : public any_patterns {
  public:
   explicit patterns_adapter(T& t) : t_(t) {}
-  std::unique_ptr<any_subscription> psubscribe(std::string_view pattern,
-                                               message_handler on_message,
+  std::unique_ptr<any_subscription> psubscribe(std::string_view pattern, message_handler on_message,
                                                gap_handler on_gap) override {
     return hold_subscription(t_.psubscribe(pattern, std::move(on_message), std::move(on_gap)));
   }

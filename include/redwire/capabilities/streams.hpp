@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "../detail/bytes.hpp"
 #include "../transport.hpp"
 
 namespace redwire {
@@ -86,18 +87,9 @@ concept stream_transport = requires(T& t, std::string_view name, std::string_vie
 };
 
 namespace detail {
-/// Orders entry ids "ms-seq" as numbers; malformed parts count as 0.
+/// Orders entry ids "ms-seq" as numbers (parse_stream_id: malformed parts count as 0).
 inline bool stream_id_less(std::string_view a, std::string_view b) {
-  auto split = [](std::string_view id) {
-    std::uint64_t ms = 0, seq = 0;
-    std::size_t i = 0;
-    for (; i < id.size() && id[i] != '-'; ++i)
-      if (id[i] >= '0' && id[i] <= '9') ms = ms * 10 + static_cast<std::uint64_t>(id[i] - '0');
-    for (++i; i < id.size(); ++i)
-      if (id[i] >= '0' && id[i] <= '9') seq = seq * 10 + static_cast<std::uint64_t>(id[i] - '0');
-    return std::pair{ms, seq};
-  };
-  return split(a) < split(b);
+  return parse_stream_id(a) < parse_stream_id(b);
 }
 
 class any_stream_reader {

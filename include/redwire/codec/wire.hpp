@@ -4,7 +4,6 @@
 // Numbers are fixed-width little-endian, lengths and counts are unsigned LEB128 varints.
 #pragma once
 
-#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -12,19 +11,14 @@
 #include <string_view>
 #include <system_error>
 #include <type_traits>
-#include <utility>
 
+#include "../detail/bytes.hpp"
 #include "../errors.hpp"
 
 namespace redwire::detail {
 
 /// The largest message an `input` accepts unless told otherwise: 64 MiB.
 inline constexpr std::size_t default_max_message_size = std::size_t{64} << 20;
-
-/// Throws std::system_error(errc::bad_message, what).
-[[noreturn]] inline void throw_bad_message(const char* what) {
-  throw std::system_error(make_error_code(errc::bad_message), what);
-}
 
 /// Throws std::system_error(errc::too_large, what).
 [[noreturn]] inline void throw_too_large(const char* what) {
@@ -36,13 +30,6 @@ inline constexpr std::size_t default_max_message_size = std::size_t{64} << 20;
 template <class T>
 inline constexpr bool is_wire_number_v =
     std::is_arithmetic_v<T> && !std::is_same_v<std::remove_cv_t<T>, long double>;
-
-/// Bytes a varint of `value` takes (1..10).
-constexpr std::size_t varint_size(std::uint64_t value) noexcept {
-  std::size_t n = 1;
-  for (; value >= 0x80; value >>= 7) ++n;
-  return n;
-}
 
 /// Where encoded bytes go: appends to the std::string it refers to (the message buffer).
 ///   std::string buffer; redwire::detail::output out{buffer}; out.write_varint(300);
@@ -61,23 +48,10 @@ class output {
   /// A number as sizeof(T) little-endian bytes (bool as one byte, 0 or 1).
   template <class T>
   requires is_wire_number_v<T>
-  void write_number(T value) {
-    char bytes[sizeof(T)];
-    std::memcpy(bytes, &value, sizeof(T));
-    if constexpr (std::endian::native == std::endian::big && sizeof(T) > 1) {
-      for (std::size_t i = 0; i < sizeof(T) / 2; ++i) std::swap(bytes[i], bytes[sizeof(T) - 1 - i]);
-    }
-    buffer_->append(bytes, sizeof(T));
-  }
+  void write_number(T value) { append_little_endian(*buffer_, value); }
 
-  /// An unsigned LEB128 varint: 7 bits a byte, least significant first, high bit = more follows.
-  void write_varint(std::uint64_t value) {
-    char bytes[10];
-    std::size_t n = 0;
-    for (; value >= 0x80; value >>= 7) bytes[n++] = static_cast<char>((value & 0x7f) | 0x80);
-    bytes[n++] = static_cast<char>(value);
-    buffer_->append(bytes, n);
-  }
+  /// An unsigned LEB128 varint (detail/bytes.hpp), in its shortest form.
+  void write_varint(std::uint64_t value) { append_varint(*buffer_, value); }
 
  private:
   std::string* buffer_;
@@ -121,36 +95,12 @@ class input {
       if (byte > 1) throw_bad_message("bool byte is neither 0 nor 1");
       return byte == 1;
     } else {
-      char bytes[sizeof(T)];
-      std::memcpy(bytes, take(sizeof(T)), sizeof(T));
-      if constexpr (std::endian::native == std::endian::big && sizeof(T) > 1) {
-        for (std::size_t i = 0; i < sizeof(T) / 2; ++i)
-          std::swap(bytes[i], bytes[sizeof(T) - 1 - i]);
-      }
-      T value;
-      std::memcpy(&value, bytes, sizeof(T));
-      return value;
+      return load_little_endian<T>(take(sizeof(T)));
     }
   }
 
-  /// A varint; more than 10 bytes, or a value over 64 bits, is bad_message.
-  std::uint64_t read_varint() {
-    if (position_ != end_ && static_cast<unsigned char>(*position_) < 0x80) {
-      return static_cast<unsigned char>(*position_++);
-    }
-    std::uint64_t value = 0;
-    for (unsigned shift = 0;; shift += 7) {
-      if (position_ == end_) throw_bad_message("message truncated inside a varint");
-      const auto byte = static_cast<unsigned char>(*position_++);
-      if (shift == 63) {
-        // The tenth byte holds bit 63 only; anything more overflows or goes on past 10 bytes.
-        if (byte > 1) throw_bad_message("varint longer than 10 bytes or over 64 bits");
-        return value | (std::uint64_t{byte} << 63);
-      }
-      value |= std::uint64_t{byte & 0x7fu} << shift;
-      if ((byte & 0x80) == 0) return value;
-    }
-  }
+  /// A varint; truncated, more than 10 bytes, or a value over 64 bits is bad_message.
+  std::uint64_t read_varint() { return take_varint(position_, end_); }
 
   /// A length or element count, checked before anything is allocated for it: over the message
   /// size limit -> too_large; more than the remaining bytes can hold when every element takes at

@@ -170,8 +170,7 @@ class dispatcher final : public request_runner {
       if (const char* why = check_request(bytes, e, *key_)) {
         counters_.unauthorized.fetch_add(1, std::memory_order_relaxed);
         refuse(e, reply, errc::unauthorized,
-               "service " + id_.service + " runs only calls authenticated with its secret: " +
-                   why);
+               "service " + id_.service + " runs only calls authenticated with its secret: " + why);
         return nullptr;
       }
     }
@@ -243,15 +242,13 @@ class dispatcher final : public request_runner {
         "call " + std::string(e.procedure) + " trace " + std::string(e.trace_id) + " from " +
             std::string(e.caller) + (failed ? " failed" : " ok") +
             (late ? " past its deadline" : "") + " in " +
-            std::to_string(
-                std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()) +
+            std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()) +
             " us");
   }
 
   /// Answers a refused request with an error, if it wants a reply.
   void refuse(const envelope& e, std::string& reply, errc code, std::string_view message) {
-    if (e.kind == message_kind::request && !e.reply_to.empty())
-      send_error(e, reply, code, message);
+    if (e.kind == message_kind::request && !e.reply_to.empty()) send_error(e, reply, code, message);
   }
 
   // Returns the size of the header written (where the payload starts).

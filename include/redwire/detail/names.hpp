@@ -5,14 +5,13 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
-#include <cstdint>
-#include <random>
 #include <string>
 #include <string_view>
 #include <thread>
 
 #include <unistd.h>
+
+#include "bytes.hpp"
 
 namespace redwire::detail {
 
@@ -47,23 +46,6 @@ inline std::string instance_queue(std::string_view prefix, std::string_view serv
 /// Where the replies of one client go: "rw:reply:<client>".
 inline std::string reply_channel(std::string_view prefix, std::string_view client) {
   return std::string(prefix).append(":reply:").append(client);
-}
-
-/// A random 64-bit number, seeded once per thread from the OS.
-inline std::uint64_t random_u64() {
-  thread_local std::mt19937_64 engine{[] {
-    std::random_device rd;
-    return (std::uint64_t(rd()) << 32) ^ rd() ^
-           std::uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
-  }()};
-  return engine();
-}
-
-/// Lower-case hex of the low `digits` nibbles of v.
-inline std::string to_hex(std::uint64_t v, int digits = 16) {
-  std::string s(digits, '0');
-  for (int i = digits - 1; i >= 0; --i, v >>= 4) s[i] = "0123456789abcdef"[v & 0xf];
-  return s;
 }
 
 inline std::string host_name() {

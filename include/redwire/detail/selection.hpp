@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "names.hpp"
+#include "bytes.hpp"
 
 namespace redwire {
 
@@ -39,20 +39,14 @@ inline std::uint64_t mix64(std::uint64_t x) {  // splitmix64's finalizer
   return x ^ (x >> 31);
 }
 
-inline std::uint64_t hash_text(std::string_view s) {  // FNV-1a
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
-  return h;
-}
-
 /// Rendezvous (highest random weight) hashing: every caller maps `key` to the same instance
 /// while the set of instances is the same, and when one leaves only its keys move.
 inline std::size_t rendezvous(const std::vector<candidate>& among, std::string_view key) {
-  const std::uint64_t k = hash_text(key);
+  const std::uint64_t k = fnv1a(key);
   std::size_t best = 0;
   std::uint64_t best_weight = 0;
   for (std::size_t i = 0; i < among.size(); ++i) {
-    const std::uint64_t w = mix64(k ^ mix64(hash_text(among[i].id)));
+    const std::uint64_t w = mix64(k ^ mix64(fnv1a(among[i].id)));
     if (i == 0 || w > best_weight) {
       best = i;
       best_weight = w;

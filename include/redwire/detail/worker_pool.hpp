@@ -59,7 +59,7 @@ class request_runner {
 
 struct pool_settings {
   std::size_t workers = 4;
-  std::size_t batch_size = 64;  ///< most requests taken at once
+  std::size_t batch_size = 64;                    ///< most requests taken at once
   std::chrono::milliseconds poll_interval{1000};  ///< longest pop between looks at stop
   bool cork = false;  ///< hold the replies of fast batches (the transport corks)
   std::string name;   ///< for log lines: "service calc-host-1-ab12cd"
@@ -301,10 +301,10 @@ class worker_pool {
   std::condition_variable changed_;
   key_order requests_;
   bool stopping_ = false;
-  bool popping_ = false;       // a worker is in pop()
-  std::size_t busy_ = 0;       // workers running a request
+  bool popping_ = false;             // a worker is in pop()
+  std::size_t busy_ = 0;             // workers running a request
   std::int64_t average_run_ns_ = 0;  // see batch_limit()
-  bool held_replies_ = false;  // replies wait in the transport for the batch's last one
+  bool held_replies_ = false;        // replies wait in the transport for the batch's last one
   // The lone-request handshake: the worker that runs a lone request owes the next pop.
   bool pop_owed_ = false;
   bool watching_ = false;  // an idle worker watches the one who owes it

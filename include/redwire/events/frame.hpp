@@ -22,9 +22,7 @@
 
 #include "../codec.hpp"
 #include "../context.hpp"
-#include "../detail/names.hpp"
-#include "../envelope.hpp"
-#include "../fixed_string.hpp"
+#include "../detail/bytes.hpp"
 
 namespace redwire::detail {
 
@@ -45,66 +43,50 @@ struct event_frame {
 /// fnv1a(name + ": " + description), computed without building the string: the fingerprint of
 /// a topic or stream declaration, also at run time for pattern subscriptions.
 constexpr std::uint64_t event_fingerprint(std::string_view name, std::string_view description) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (std::string_view part : {name, std::string_view(": "), description})
-    for (char c : part) {
-      h ^= static_cast<unsigned char>(c);
-      h *= 0x100000001b3ull;
-    }
-  return h;
-}
-
-/// The trace id for something sent now: the one of the call or event being handled on this
-/// thread, else a fresh one (written to `storage`).
-inline std::string_view current_trace_id(std::string& storage) {
-  if (const call_context* outer = current_call(); outer && !outer->trace_id.empty())
-    return outer->trace_id;
-  storage = to_hex(random_u64());
-  return storage;
+  return fnv1a(description, fnv1a(": ", fnv1a(name)));
 }
 
 /// Frames `value` as an event of `kind`.
 template <class T>
 std::string encode_event_frame(event_kind kind, std::string_view name, std::uint64_t fingerprint,
                                std::string_view source, const T& value) {
-  std::string trace_storage;
-  const std::string_view trace = current_trace_id(trace_storage);
+  trace_id_buffer new_trace;
+  const std::string_view trace = current_or_new_trace_id(new_trace);
   std::string out;
   out.reserve(64 + name.size() + source.size());
   out.append(event_frame::magic, 2);
   out.push_back(static_cast<char>(event_frame::version));
   out.push_back(static_cast<char>(kind));
   out.push_back(0);
-  put_fixed(out, fingerprint, 8);
-  put_fixed(out,
-            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count()),
-            8);
-  put_length_prefixed(out, name);
-  put_length_prefixed(out, trace);
-  put_length_prefixed(out, source);
+  append_little_endian(out, fingerprint);
+  append_little_endian(
+      out, static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count()));
+  append_length_prefixed(out, name);
+  append_length_prefixed(out, trace);
+  append_length_prefixed(out, source);
   encode_values(out, value);
   return out;
 }
 
 /// Decodes a frame (not the value); throws std::system_error(errc::bad_message).
 inline event_frame decode_event_frame(std::string_view bytes) {
-  if (bytes.size() < event_frame::fixed_size) bad_envelope("redwire event: too short");
+  if (bytes.size() < event_frame::fixed_size) throw_bad_message("redwire event: too short");
   if (bytes[0] != event_frame::magic[0] || bytes[1] != event_frame::magic[1])
-    bad_envelope("redwire event: not a redwire event (bad magic)");
+    throw_bad_message("redwire event: not a redwire event (bad magic)");
   if (static_cast<std::uint8_t>(bytes[2]) != event_frame::version)
-    bad_envelope("redwire event: unsupported version");
+    throw_bad_message("redwire event: unsupported version");
   event_frame f;
   auto kind = static_cast<std::uint8_t>(bytes[3]);
-  if (kind < 1 || kind > 2) bad_envelope("redwire event: unknown kind");
+  if (kind < 1 || kind > 2) throw_bad_message("redwire event: unknown kind");
   f.kind = static_cast<event_kind>(kind);
-  f.fingerprint = get_fixed(bytes.data() + 5, 8);
-  f.published_ms = static_cast<std::int64_t>(get_fixed(bytes.data() + 13, 8));
+  f.fingerprint = load_little_endian<std::uint64_t>(bytes.data() + 5);
+  f.published_ms = load_little_endian<std::int64_t>(bytes.data() + 13);
   std::string_view rest = bytes.substr(event_frame::fixed_size);
-  f.name = get_length_prefixed(rest);
-  f.trace_id = get_length_prefixed(rest);
-  f.source = get_length_prefixed(rest);
+  f.name = take_length_prefixed(rest);
+  f.trace_id = take_length_prefixed(rest);
+  f.source = take_length_prefixed(rest);
   f.payload = rest;
   return f;
 }

@@ -22,21 +22,9 @@
 
 namespace redwire::memory::detail {
 
-using entry_key = std::pair<std::uint64_t, std::uint64_t>;  // (milliseconds, sequence)
-
-inline entry_key parse_entry_id(std::string_view id) {
-  entry_key k{0, 0};
-  std::size_t i = 0;
-  for (; i < id.size() && id[i] != '-'; ++i)
-    if (id[i] >= '0' && id[i] <= '9') k.first = k.first * 10 + std::uint64_t(id[i] - '0');
-  for (++i; i < id.size(); ++i)
-    if (id[i] >= '0' && id[i] <= '9') k.second = k.second * 10 + std::uint64_t(id[i] - '0');
-  return k;
-}
-
-inline std::string entry_id_text(entry_key k) {
-  return std::to_string(k.first) + "-" + std::to_string(k.second);
-}
+using redwire::detail::parse_stream_id;
+using redwire::detail::stream_id;
+using redwire::detail::stream_id_text;
 
 class stream_store {
  public:
@@ -53,14 +41,15 @@ class stream_store {
         static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                        std::chrono::system_clock::now().time_since_epoch())
                                        .count());
-    entry_key k =
-        now_ms > s.last.first ? entry_key{now_ms, 0} : entry_key{s.last.first, s.last.second + 1};
+    stream_id k = now_ms > s.last.milliseconds
+                      ? stream_id{now_ms, 0}
+                      : stream_id{s.last.milliseconds, s.last.sequence + 1};
     s.last = k;
     s.entries.emplace(k, std::string(bytes));
     if (max_length > 0)
       while (s.entries.size() > max_length) s.entries.erase(s.entries.begin());
     changed_.notify_all();
-    return entry_id_text(k);
+    return stream_id_text(k);
   }
 
   std::vector<stream_entry> range(std::string_view name, std::size_t max) {
@@ -70,7 +59,7 @@ class stream_store {
     if (it == streams_.end()) return out;
     for (auto& [k, bytes] : it->second.entries) {
       if (out.size() >= max) break;
-      out.push_back({entry_id_text(k), bytes});
+      out.push_back({stream_id_text(k), bytes});
     }
     return out;
   }
@@ -79,7 +68,7 @@ class stream_store {
     std::lock_guard lock(mutex_);
     stream& s = streams_[name];
     if (s.groups.contains(group)) return;
-    s.groups[group].last_delivered = from_start ? entry_key{0, 0} : s.last;
+    s.groups[group].last_delivered = from_start ? stream_id{} : s.last;
   }
 
   void read(const std::string& name, const std::string& group, const std::string& consumer,
@@ -95,7 +84,7 @@ class stream_store {
            ++it, ++taken) {
         g.last_delivered = it->first;
         g.pending[it->first] = {consumer, clock::now(), 1};
-        out.push_back({entry_id_text(it->first), it->second});
+        out.push_back({stream_id_text(it->first), it->second});
       }
       if (taken > 0 || self.woken || block.count() <= 0) {
         self.woken = false;
@@ -115,7 +104,7 @@ class stream_store {
     consumer_group& g = find_group(name, group);
     stream& s = streams_[name];
     std::size_t taken = 0;
-    for (auto it = g.pending.upper_bound(parse_entry_id(after_id));
+    for (auto it = g.pending.upper_bound(parse_stream_id(after_id));
          it != g.pending.end() && taken < max; ++it) {
       if (it->second.consumer != consumer) continue;
       ++taken;
@@ -123,7 +112,7 @@ class stream_store {
       if (found == s.entries.end()) continue;  // trimmed away while pending
       it->second.delivered_at = clock::now();
       ++it->second.deliveries;
-      out.push_back({entry_id_text(it->first), found->second});
+      out.push_back({stream_id_text(it->first), found->second});
     }
   }
 
@@ -138,7 +127,7 @@ class stream_store {
     std::size_t claimed = 0;
     // Redis scans at most 10 * COUNT pending entries per call; so do we.
     std::size_t budget = max * 10;
-    auto it = g.pending.lower_bound(parse_entry_id(cursor));
+    auto it = g.pending.lower_bound(parse_stream_id(cursor));
     while (it != g.pending.end() && claimed < max && budget-- > 0) {
       if (now - it->second.delivered_at < min_idle) {
         ++it;
@@ -150,11 +139,11 @@ class stream_store {
         continue;
       }
       it->second = {consumer, now, it->second.deliveries + 1};
-      out.push_back({entry_id_text(it->first), found->second});
+      out.push_back({stream_id_text(it->first), found->second});
       ++claimed;
       ++it;
     }
-    return it == g.pending.end() ? "0-0" : entry_id_text(it->first);
+    return it == g.pending.end() ? "0-0" : stream_id_text(it->first);
   }
 
   std::vector<std::uint64_t> delivery_counts(const std::string& name, const std::string& group,
@@ -163,7 +152,7 @@ class stream_store {
     consumer_group& g = find_group(name, group);
     std::vector<std::uint64_t> counts;
     for (const std::string& id : ids) {
-      auto it = g.pending.find(parse_entry_id(id));
+      auto it = g.pending.find(parse_stream_id(id));
       counts.push_back(it == g.pending.end() ? 0 : it->second.deliveries);
     }
     return counts;
@@ -172,7 +161,7 @@ class stream_store {
   void ack(const std::string& name, const std::string& group, std::span<const std::string> ids) {
     std::lock_guard lock(mutex_);
     consumer_group& g = find_group(name, group);
-    for (const std::string& id : ids) g.pending.erase(parse_entry_id(id));
+    for (const std::string& id : ids) g.pending.erase(parse_stream_id(id));
   }
 
   void wake(waiter& w) {
@@ -203,12 +192,12 @@ class stream_store {
     std::uint64_t deliveries = 0;
   };
   struct consumer_group {
-    entry_key last_delivered{0, 0};
-    std::map<entry_key, pending_entry> pending;
+    stream_id last_delivered{};
+    std::map<stream_id, pending_entry> pending;
   };
   struct stream {
-    entry_key last{0, 0};
-    std::map<entry_key, std::string> entries;
+    stream_id last{};
+    std::map<stream_id, std::string> entries;
     std::unordered_map<std::string, consumer_group> groups;
   };
 

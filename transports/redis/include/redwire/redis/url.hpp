@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include <redwire/detail/bytes.hpp>
+
 namespace redwire::redis {
 
 /// Everything a connection needs, parsed from a URL (see parse_url) and options.
@@ -64,13 +66,6 @@ namespace detail {
   throw std::invalid_argument("redwire::redis: bad URL: " + std::string(why));
 }
 
-inline int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 inline std::string percent_decode(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -80,7 +75,8 @@ inline std::string percent_decode(std::string_view s) {
       continue;
     }
     if (i + 2 >= s.size()) bad_url("truncated %-escape");
-    int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+    int hi = redwire::detail::hex_digit_value(s[i + 1]);
+    int lo = redwire::detail::hex_digit_value(s[i + 2]);
     if (hi < 0 || lo < 0) bad_url("bad %-escape");
     out += static_cast<char>(hi * 16 + lo);
     i += 2;
