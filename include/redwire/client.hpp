@@ -321,7 +321,7 @@ class client : public detail::call_api<client> {
   template <fixed_string N, class T, class G>
   void publish(const topic<N, T>& t, G&& value) {
     (void)t;
-    if constexpr (detail::published_value_does_not_convert<N, G, T>::value)
+    if constexpr (!detail::published_value_does_not_convert<N, G, T>::value)
       detail::publish_event<topic<N, T>>(*bus_, options_.id,
                                          detail::as_declared<T>(std::forward<G>(value)));
   }
@@ -336,7 +336,7 @@ class client : public detail::call_api<client> {
   template <fixed_string N, class T, class G>
   std::string append(const stream<N, T>& s, G&& value, append_options o = {}) {
     (void)s;
-    if constexpr (detail::appended_value_does_not_convert<N, G, T>::value)
+    if constexpr (!detail::appended_value_does_not_convert<N, G, T>::value)
       return detail::append_event<stream<N, T>>(
           *bus_, options_.id, detail::as_declared<T>(std::forward<G>(value)), o.max_length);
     else
