@@ -475,7 +475,7 @@ class client : public detail::call_api<client> {
     frame.clear();
     encode_envelope_header(frame, e);
     const std::size_t header_size = frame.size();
-    detail::encode_values(frame, detail::as_declared<A>(std::forward<G>(args))...);
+    redwire::encode_values(frame, detail::as_declared<A>(std::forward<G>(args))...);
     if (const detail::hmac_key* key = keys_.for_service(p.service))
       detail::sign_frame(frame, header_size, *key);
   }
