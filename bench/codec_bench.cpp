@@ -69,8 +69,8 @@ void redwire_small(benchmark::State& state) {
   std::string buffer;
   for (auto _ : state) {
     buffer.clear();
-    redwire::detail::encode_values(buffer, value);
-    auto decoded = redwire::detail::decode_values<small_struct>(buffer);
+    redwire::encode_values(buffer, value);
+    auto decoded = redwire::decode_values<small_struct>(buffer);
     benchmark::DoNotOptimize(decoded);
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * buffer.size()));
@@ -107,8 +107,8 @@ void redwire_payload(benchmark::State& state) {
   std::string buffer;
   for (auto _ : state) {
     buffer.clear();
-    redwire::detail::encode_values(buffer, value);
-    auto decoded = redwire::detail::decode_values<std::string>(buffer);
+    redwire::encode_values(buffer, value);
+    auto decoded = redwire::decode_values<std::string>(buffer);
     benchmark::DoNotOptimize(decoded);
   }
   state.SetBytesProcessed(state.iterations() * state.range(0));

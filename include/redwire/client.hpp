@@ -74,8 +74,8 @@ class client;
 
 namespace detail {
 
-/// Gives `client` and `client_view` the same four ways of calling. Derived provides
-/// `owner()` (the client) and `options()`.
+/// Gives `client` and `client_view` the same four ways of calling. Derived befriends it and
+/// provides `caller()` (the client that sends) and `options()` (those of the call).
 template <class Derived>
 class call_api {
  public:
@@ -86,7 +86,7 @@ class call_api {
       std::abort();  // unreachable: the check above does not compile
     } else {
       return self()
-          .owner()
+          .caller()
           .template try_call_with<N, R, A...>(self().options(), p, std::forward<G>(args)...)
           .value();
     }
@@ -98,8 +98,8 @@ class call_api {
     if constexpr (!check_call_arguments<N, std::tuple<A...>, G...>()) {
       std::abort();
     } else {
-      return self().owner().template try_call_with<N, R, A...>(self().options(), p,
-                                                               std::forward<G>(args)...);
+      return self().caller().template try_call_with<N, R, A...>(self().options(), p,
+                                                                std::forward<G>(args)...);
     }
   }
 
@@ -109,8 +109,8 @@ class call_api {
     if constexpr (!check_call_arguments<N, std::tuple<A...>, G...>()) {
       std::abort();
     } else {
-      return self().owner().template async_call_with<N, R, A...>(self().options(), p,
-                                                                 std::forward<G>(args)...);
+      return self().caller().template async_call_with<N, R, A...>(self().options(), p,
+                                                                  std::forward<G>(args)...);
     }
   }
 
@@ -119,8 +119,8 @@ class call_api {
   template <fixed_string N, class R, class... A, class... G>
   void notify(const procedure<N, R(A...)>& p, G&&... args) const {
     if constexpr (check_call_arguments<N, std::tuple<A...>, G...>()) {
-      self().owner().template notify_with<N, R, A...>(self().options(), p,
-                                                      std::forward<G>(args)...);
+      self().caller().template notify_with<N, R, A...>(self().options(), p,
+                                                       std::forward<G>(args)...);
     }
   }
 
@@ -181,7 +181,7 @@ R decode_result(std::string_view payload) {
     if (!payload.empty())
       throw std::system_error(make_error_code(errc::bad_message), "a void reply carries bytes");
   } else {
-    return std::get<0>(decode_values<R>(payload));
+    return std::get<0>(redwire::decode_values<R>(payload));
   }
 }
 
@@ -192,10 +192,12 @@ R decode_result(std::string_view payload) {
 class client_view : public detail::call_api<client_view> {
  public:
   client_view(client& owner, call_options options) : owner_(&owner), options_(std::move(options)) {}
-  client& owner() const { return *owner_; }
-  const call_options& options() const { return options_; }
 
  private:
+  friend class detail::call_api<client_view>;
+  const client& caller() const { return *owner_; }
+  const call_options& options() const { return options_; }
+
   client* owner_;
   call_options options_;
 };
@@ -232,12 +234,16 @@ class client : public detail::call_api<client> {
   /// Calls sent and not yet answered.
   std::size_t in_flight() const { return pending_.size(); }
 
-  // Used by call_api; the entry points are call, try_call, async_call and notify.
-  client& owner() const { return const_cast<client&>(*this); }
+ private:
+  // call, try_call, async_call and notify (call_api) come here, with the options of the call.
+  template <class>
+  friend class detail::call_api;
+  const client& caller() const { return *this; }
   const call_options& options() const { return default_call_; }
 
   template <fixed_string N, class R, class... A, class... G>
-  result<R> try_call_with(const call_options& o, const procedure<N, R(A...)>& p, G&&... args) {
+  result<R> try_call_with(const call_options& o, const procedure<N, R(A...)>& p,
+                          G&&... args) const {
     const auto timeout = effective_timeout(o);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     const std::uint64_t id = next_call_id();
@@ -270,7 +276,7 @@ class client : public detail::call_api<client> {
 
   template <fixed_string N, class R, class... A, class... G>
   std::future<R> async_call_with(const call_options& o, const procedure<N, R(A...)>& p,
-                                 G&&... args) {
+                                 G&&... args) const {
     detail::async_call* call = async_calls_.start<R>(p.name, &complete_async<R>);
     auto future = call->promise<R>().get_future();
     const std::uint64_t id = next_call_id();
@@ -300,7 +306,7 @@ class client : public detail::call_api<client> {
   }
 
   template <fixed_string N, class R, class... A, class... G>
-  void notify_with(const call_options& o, const procedure<N, R(A...)>& p, G&&... args) {
+  void notify_with(const call_options& o, const procedure<N, R(A...)>& p, G&&... args) const {
     detail::frame_buffer buffer;
     std::string& frame = buffer.bytes();
     try {
@@ -313,6 +319,7 @@ class client : public detail::call_api<client> {
       throw rpc_error(errc::unavailable, *failure, std::string(p.name));
   }
 
+ public:
   // ---- events (topic.hpp, stream.hpp) -------------------------------------------------------
 
   /// Sends `value` to every current subscriber of topic `t` (none: it is lost). Carries the
@@ -321,7 +328,7 @@ class client : public detail::call_api<client> {
   template <fixed_string N, class T, class G>
   void publish(const topic<N, T>& t, G&& value) {
     (void)t;
-    if constexpr (detail::published_value_does_not_convert<N, G, T>::value)
+    if constexpr (!detail::published_value_does_not_convert<N, G, T>::value)
       detail::publish_event<topic<N, T>>(*bus_, options_.id,
                                          detail::as_declared<T>(std::forward<G>(value)));
   }
@@ -336,7 +343,7 @@ class client : public detail::call_api<client> {
   template <fixed_string N, class T, class G>
   std::string append(const stream<N, T>& s, G&& value, append_options o = {}) {
     (void)s;
-    if constexpr (detail::appended_value_does_not_convert<N, G, T>::value)
+    if constexpr (!detail::appended_value_does_not_convert<N, G, T>::value)
       return detail::append_event<stream<N, T>>(
           *bus_, options_.id, detail::as_declared<T>(std::forward<G>(value)), o.max_length);
     else
@@ -420,7 +427,7 @@ class client : public detail::call_api<client> {
   result<R> wait_in_inbox(detail::inbox_pool::lease& box, const P& p, const call_options& o,
                           std::uint64_t id, std::chrono::milliseconds timeout,
                           std::chrono::steady_clock::time_point deadline,
-                          const std::string& frame) {
+                          const std::string& frame) const {
     if (auto failure = send(p, o, frame))
       return rpc_error(errc::unavailable, *failure, std::string(p.name));
     for (;;) {
@@ -447,12 +454,12 @@ class client : public detail::call_api<client> {
     return o.timeout.count() > 0 ? o.timeout : options_.default_timeout;
   }
 
-  std::uint64_t next_call_id() { return next_id_.fetch_add(1, std::memory_order_relaxed); }
+  std::uint64_t next_call_id() const { return next_id_.fetch_add(1, std::memory_order_relaxed); }
 
   template <class... A, fixed_string N, class R, class... G>
   void make_frame(std::string& frame, message_kind kind, const procedure<N, R(A...)>& p,
                   const call_options& o, std::uint64_t id, std::chrono::milliseconds timeout,
-                  std::string_view reply_to, G&&... args) {
+                  std::string_view reply_to, G&&... args) const {
     envelope e;
     e.kind = kind;
     e.call_id = id;
@@ -469,7 +476,7 @@ class client : public detail::call_api<client> {
     frame.clear();
     encode_envelope_header(frame, e);
     const std::size_t header_size = frame.size();
-    detail::encode_values(frame, detail::as_declared<A>(std::forward<G>(args))...);
+    redwire::encode_values(frame, detail::as_declared<A>(std::forward<G>(args))...);
     if (const detail::hmac_key* key = keys_.for_service(p.service))
       detail::sign_frame(frame, header_size, *key);
   }
@@ -483,12 +490,12 @@ class client : public detail::call_api<client> {
   /// Hands the frame to the transport; returns why it could not, or nothing.
   template <class P>
   std::optional<std::string> send(const P& p, const call_options& o, const std::string& frame,
-                                  bool behind = false) {
+                                  bool behind = false) const {
     return send_to(p.service, o, frame, behind);
   }
 
   std::optional<std::string> send_to(std::string_view service, const call_options& o,
-                                     const std::string& frame, bool behind) {
+                                     const std::string& frame, bool behind) const {
     thread_local std::string queue;  // built in place: no allocation per call
     try {
       if (!o.instance.empty()) {  // refused at once (errc::unavailable) if it is not alive
@@ -517,7 +524,7 @@ class client : public detail::call_api<client> {
   }
 
   /// Decodes a reply and checks it (kind, and authenticity when there are secrets).
-  bool accept_reply(std::string_view bytes, envelope& e) {
+  bool accept_reply(std::string_view bytes, envelope& e) const {
     try {
       e = decode_envelope(bytes);
     } catch (const std::system_error& error) {
@@ -545,7 +552,7 @@ class client : public detail::call_api<client> {
   // With a secret for the procedure's service, only replies MACed with it and addressed to this
   // client count; the others are forged (the call goes on waiting for the real one). A bare
   // `unauthorized` refusal is believed: the service cannot MAC it with a secret we lack.
-  bool reply_is_authentic(std::string_view bytes, const envelope& e) {
+  bool reply_is_authentic(std::string_view bytes, const envelope& e) const {
     const detail::hmac_key* key = keys_.for_service(detail::service_of(e.procedure));
     if (!key) return true;
     if (e.token.empty() && e.kind == message_kind::error_reply && e.error == errc::unauthorized)
@@ -564,11 +571,13 @@ class client : public detail::call_api<client> {
   call_options default_call_;
   std::string scope_;  // the transport's prefix and the group
   std::string reply_channel_;
-  detail::async_call_pool async_calls_;  // before pending_: outlives the calls it holds
-  detail::pending_calls pending_;
-  std::atomic<std::uint64_t> next_id_{1};
+  // The bookkeeping of calls in flight is mutable: making a call changes nothing of what the
+  // client is, so calls may be made through a const client (from any number of threads).
+  mutable detail::async_call_pool async_calls_;  // before pending_: outlives the calls it holds
+  mutable detail::pending_calls pending_;
+  mutable std::atomic<std::uint64_t> next_id_{1};
   std::unique_ptr<detail::any_subscription> reply_subscription_;
-  std::optional<detail::inbox_pool> inboxes_;  // after bus_: closed before it
+  mutable std::optional<detail::inbox_pool> inboxes_;  // after bus_: closed before it
 };
 
 }  // namespace redwire

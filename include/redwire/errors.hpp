@@ -26,7 +26,9 @@ enum class errc : std::uint16_t {
   unauthorized = 7,        ///< the call lacks the credentials the service requires
   too_large = 8,           ///< a message over the configured size limit
   cancelled = 9,           ///< the call was abandoned (client or service shutting down)
-  expired = 10,            ///< the request reached the service after its deadline
+  // 10 is retired (it was `expired`, which nothing ever sent): a request past its deadline is
+  // dropped unanswered, as its caller has given up and reports `timeout`. Not to be reused: an
+  // older peer would read it as `expired`.
 };
 
 /// The std::error_category of redwire::errc ("redwire").
@@ -57,8 +59,6 @@ constexpr const char* to_string(errc e) noexcept {
       return "too_large";
     case errc::cancelled:
       return "cancelled";
-    case errc::expired:
-      return "expired";
   }
   return "unknown_error";
 }

@@ -37,6 +37,7 @@
 #include "detail/selection.hpp"
 #include "instance_info.hpp"
 #include "registry.hpp"
+#include "selection.hpp"
 
 namespace redwire {
 

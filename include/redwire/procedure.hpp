@@ -72,7 +72,7 @@ struct procedure<Name, R(A...)> {
   using result_type = R;
   using argument_types = std::tuple<A...>;
   /// What the service's handler receives: std::string for std::string_view, and so on.
-  using decoded_arguments = std::tuple<detail::wire_type_t<A>...>;
+  using decoded_arguments = std::tuple<wire_type_t<A>...>;
 
   static constexpr std::size_t arity = sizeof...(A);
   /// "calc.add"

@@ -28,7 +28,7 @@ namespace redwire {
 template <fixed_string Name, class T>
 struct topic {
   static_assert(detail::check_event_declaration<Name, T>() &&
-                detail::topic_name_contains_a_glob_character<Name>::value);
+                !detail::topic_name_contains_a_glob_character<Name>::value);
 
   using value_type = T;
   /// "orders.created"

@@ -36,20 +36,6 @@
 
 namespace redwire::detail {
 
-/// The type a value of T is decoded into: std::string for std::string_view and const char*,
-/// otherwise T without const, volatile and reference.
-template <class T>
-struct wire_type {
-  using type = std::remove_cvref_t<T>;
-};
-template <class T>
-requires(kind_of_v<T> == codec_kind::string_view ||
-         kind_of_v<T> == codec_kind::c_string) struct wire_type<T> {
-  using type = std::string;
-};
-template <class T>
-using wire_type_t = typename wire_type<T>::type;
-
 template <class T>
 constexpr auto describe();
 

@@ -109,7 +109,7 @@ class auth : public ::testing::TestWithParam<std::string> {
     std::string frame;
     redwire::encode_envelope_header(frame, e);
     const std::size_t header_size = frame.size();
-    redwire::detail::encode_values(frame, a, b);
+    redwire::encode_values(frame, a, b);
     if (!secret.empty())
       redwire::detail::sign_frame(frame, header_size, redwire::detail::hmac_key{secret});
     return frame;
@@ -196,7 +196,7 @@ TEST_P(auth, tampered_request_is_unauthorized) {
   ASSERT_TRUE(reply);
   e = redwire::decode_envelope(*reply);
   ASSERT_EQ(e.kind, redwire::message_kind::reply);
-  EXPECT_EQ(std::get<0>(redwire::detail::decode_values<int>(e.payload)), 5);
+  EXPECT_EQ(std::get<0>(redwire::decode_values<int>(e.payload)), 5);
   EXPECT_EQ(e.caller, "raw-caller");
   EXPECT_EQ(redwire::detail::check_frame(*reply, e, redwire::detail::hmac_key{calc_secret}),
             nullptr);

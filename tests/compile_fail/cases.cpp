@@ -37,6 +37,9 @@ int main() {
 #elif defined(REDWIRE_CASE_result_not_serializable)
   constexpr redwire::procedure<"calc.make", std::function<void()>(int)> make{};
   (void)make;
+#elif defined(REDWIRE_CASE_procedure_without_service)
+  constexpr redwire::procedure<".reset", void()> reset{};
+  (void)reset;
 #endif
   return 0;
 }

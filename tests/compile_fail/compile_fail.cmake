@@ -47,3 +47,5 @@ redwire_compile_fail(argument_not_serializable
   "procedure_argument_is_not_serializable<[^\n]*argument<2>, std::thread>(.|\n)*calc\\.spawn")
 redwire_compile_fail(result_not_serializable
   "procedure_result_is_not_serializable<[^\n]*std::function<void ?\\(\\)>(.|\n)*calc\\.make")
+redwire_compile_fail(procedure_without_service
+  "procedure_name_has_no_service<(.|\n)*\\.reset")

@@ -31,7 +31,7 @@ redwire_event_compile_fail(append_to_topic
 redwire_event_compile_fail(subscribe_handler_parameter
   "event_handler_cannot_take_the_value<[^\n]*orders\\.created")
 redwire_event_compile_fail(consume_handler_result
-  "event_handler_must_return_void<[^\n]*orders\\.log[^\n]*bool")
+  "event_handler_does_not_return_void<[^\n]*orders\\.log[^\n]*bool")
 redwire_event_compile_fail(consume_a_topic
   "consume_a_topic<[^\n]*orders\\.created(.|\n)*this is a topic: subscribe")
 redwire_event_compile_fail(value_not_serializable

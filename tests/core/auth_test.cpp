@@ -30,7 +30,7 @@ std::string make_request(std::size_t& header_size) {
   std::string frame;
   redwire::encode_envelope_header(frame, e);
   header_size = frame.size();
-  redwire::detail::encode_values(frame, 2, 3);
+  redwire::encode_values(frame, 2, 3);
   return frame;
 }
 
@@ -58,7 +58,7 @@ TEST(auth, signed_frame_checks_and_keeps_its_fields) {
   EXPECT_EQ(e.procedure, "calc.add");
   EXPECT_EQ(e.key, "k");
   EXPECT_EQ(e.token.size(), redwire::detail::auth_token_size);
-  EXPECT_EQ(std::get<1>(redwire::detail::decode_values<int, int>(e.payload)), 3);
+  EXPECT_EQ(std::get<1>(redwire::decode_values<int, int>(e.payload)), 3);
   EXPECT_EQ(check(frame, key), nullptr);
   EXPECT_NE(check(frame, redwire::detail::hmac_key{"s3creT"}), nullptr);
   EXPECT_NE(check(unsigned_frame, key), nullptr);

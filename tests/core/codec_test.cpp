@@ -17,8 +17,8 @@
 
 namespace {
 
-using redwire::detail::decode_values;
-using redwire::detail::encode_values;
+using redwire::decode_values;
+using redwire::encode_values;
 
 struct point {
   double x;
@@ -76,10 +76,10 @@ class account {
 };
 
 template <class T>
-redwire::detail::wire_type_t<T> round_trip(const T& value) {
+redwire::wire_type_t<T> round_trip(const T& value) {
   std::string bytes;
   encode_values(bytes, value);
-  return std::get<0>(decode_values<redwire::detail::wire_type_t<T>>(bytes));
+  return std::get<0>(decode_values<redwire::wire_type_t<T>>(bytes));
 }
 
 template <class T>

@@ -3,6 +3,8 @@
 
 #include <redwire/errors.hpp>
 
+#include <utility>
+
 namespace {
 
 TEST(errors, category_and_names) {
@@ -12,6 +14,17 @@ TEST(errors, category_and_names) {
   EXPECT_EQ(ec, redwire::errc::timeout);
   EXPECT_NE(ec, redwire::errc::unavailable);
   EXPECT_STREQ(redwire::to_string(redwire::errc::remote_exception), "remote_exception");
+}
+
+TEST(errors, codes_keep_their_numbers_on_the_wire) {
+  using redwire::errc;
+  const std::pair<errc, int> codes[] = {{errc::timeout, 1},           {errc::unavailable, 2},
+                                        {errc::unknown_procedure, 3}, {errc::signature_mismatch, 4},
+                                        {errc::remote_exception, 5},  {errc::bad_message, 6},
+                                        {errc::unauthorized, 7},      {errc::too_large, 8},
+                                        {errc::cancelled, 9}};
+  for (auto [code, number] : codes) EXPECT_EQ(static_cast<int>(code), number) << to_string(code);
+  EXPECT_STREQ(redwire::to_string(static_cast<errc>(10)), "unknown_error");  // retired: expired
 }
 
 TEST(errors, rpc_error_carries_everything) {

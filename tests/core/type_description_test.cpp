@@ -1,5 +1,6 @@
 // Tests of redwire/type_description.hpp: the structural descriptions that signatures and their
 // fingerprints are built from. They must not depend on the compiler, and must change with a type.
+#include <redwire/codec.hpp>
 #include <redwire/detail/bytes.hpp>
 #include <redwire/type_description.hpp>
 
@@ -138,7 +139,7 @@ TEST(type_description, cereal_classes_by_their_name) {
 }
 
 TEST(type_description, wire_types) {
-  using redwire::detail::wire_type_t;
+  using redwire::wire_type_t;
   static_assert(std::is_same_v<wire_type_t<std::string_view>, std::string>);
   static_assert(std::is_same_v<wire_type_t<const std::string_view&>, std::string>);
   static_assert(std::is_same_v<wire_type_t<const char*>, std::string>);

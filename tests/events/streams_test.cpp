@@ -160,7 +160,7 @@ TEST_P(streams, an_entry_that_keeps_failing_goes_to_the_dead_letters) {
   EXPECT_EQ(attempts, 3);  // max_deliveries
   auto dead = cli_->dead_letters(numbers, "billing");
   auto frame = redwire::detail::decode_event_frame(dead[0].payload);  // the original bytes
-  EXPECT_EQ(std::get<0>(redwire::detail::decode_values<int>(frame.payload)), 3);
+  EXPECT_EQ(std::get<0>(redwire::decode_values<int>(frame.payload)), 3);
   ASSERT_TRUE(eventually([&] { return bus_->pending(key("shop.numbers"), "billing") == 0; }));
   EXPECT_EQ(svc->metrics("shop.numbers/billing")->dead_lettered, 1u);
 }

@@ -41,7 +41,7 @@ inline constexpr const char* secret = "fuzz-secret";
 /// Harnesses, chosen by the first byte of an input.
 enum harness : unsigned char {
   envelope_bytes = 0,   ///< decode_envelope (and the MAC check of what decodes)
-  value_bytes = 1,      ///< detail::decode_values<shipment, std::vector<std::byte>>
+  value_bytes = 1,      ///< redwire::decode_values<shipment, std::vector<std::byte>>
   service_request = 2,  ///< pushed into the queue of a running service (memory transport)
   secured_request = 3,  ///< the same, to a service that has a secret
   harness_count = 4,

@@ -53,11 +53,11 @@ int main(int argc, char** argv) {
   };
   using redwire::message_kind;
   std::string add_args, ship_args, ship_result, empty_ship;
-  redwire::detail::encode_values(add_args, 2, 3);
+  redwire::encode_values(add_args, 2, 3);
   const std::vector<std::byte> blob{std::byte{1}, std::byte{0xff}, std::byte{0}};
-  redwire::detail::encode_values(ship_args, sample_shipment(), blob);
-  redwire::detail::encode_values(ship_result, sample_shipment());
-  redwire::detail::encode_values(empty_ship, shipment{}, std::vector<std::byte>{});
+  redwire::encode_values(ship_args, sample_shipment(), blob);
+  redwire::encode_values(ship_result, sample_shipment());
+  redwire::encode_values(empty_ship, shipment{}, std::vector<std::byte>{});
 
   const std::string requests[] = {
       frame(message_kind::request, add.name, add.fingerprint, add_args),

@@ -1,7 +1,7 @@
 // A libFuzzer target for everything that decodes bytes from the wire. The first byte of an
 // input picks the harness (fuzz_api::harness); the rest are the bytes as they would arrive:
 //   envelope_bytes   decode_envelope, the MAC check, and encode(decode(x)) round trips
-//   value_bytes      detail::decode_values of a complex type, and its round trip
+//   value_bytes      redwire::decode_values of a complex type, and its round trip
 //   service_request  pushed into the queue of a running service (memory transport, one worker)
 //   secured_request  the same, MACed by the harness, for a service with a secret
 // Decoding may only ever throw std::system_error with errc::bad_message or errc::too_large; a
@@ -59,8 +59,8 @@ void fuzz_envelope(std::string_view bytes) {
 }
 
 void fuzz_values(std::string_view bytes) {
-  using redwire::detail::decode_values;
-  using redwire::detail::encode_values;
+  using redwire::decode_values;
+  using redwire::encode_values;
   std::string once;
   try {
     auto [s, blob] = decode_values<shipment, std::vector<std::byte>>(bytes);

@@ -152,7 +152,7 @@ void decode_value(input& in, T& value) {
   static_assert(!std::is_const_v<T>, "====> redwire: cannot decode into a const value.");
   static_assert(kind != codec_kind::string_view && kind != codec_kind::c_string,
                 "====> redwire: std::string_view and const char* are encoded only; decode them as "
-                "std::string (see detail::wire_type_t).");
+                "std::string (see redwire::wire_type_t).");
   static_assert(
       serializable<U>,
       "====> redwire: this type cannot be decoded. Use numbers, enums with a fixed underlying "

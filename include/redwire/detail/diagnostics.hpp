@@ -7,6 +7,8 @@
 //       int>'
 //   error: static assertion failed: ====> redwire: an argument of this call does not convert ...
 // g++ prints the procedure's name in the instantiation; clang prints its bytes, and the call site.
+// A check's `value` is true when what its name says is the case (the mistake is there): the
+// assertion fires then, and the checks below read `!mistake<...>::value` for "no such mistake".
 #pragma once
 
 #include <cstddef>
@@ -35,34 +37,35 @@ struct given {};
 
 template <fixed_string Procedure, class Position, class Type>
 struct procedure_argument_is_not_serializable {
-  static constexpr bool value = serializable<Type>;
-  static_assert(value,
+  static constexpr bool value = !serializable<Type>;
+  static_assert(!value,
                 "====> redwire: this argument type of the procedure cannot be serialized. Make it "
                 "an aggregate of serializable fields, or give it a cereal serialize() function.");
 };
 
 template <fixed_string Procedure, class Type>
 struct procedure_result_is_not_serializable {
-  static constexpr bool value = std::is_void_v<Type> || serializable<Type>;
-  static_assert(value,
+  static constexpr bool value = !std::is_void_v<Type> && !serializable<Type>;
+  static_assert(!value,
                 "====> redwire: the result type of the procedure cannot be serialized. Make it an "
                 "aggregate of serializable fields, give it a cereal serialize() function, or use "
                 "std::tuple<...> for several results.");
 };
 
+/// The service is what stands before the first dot: "" and ".add" name none.
 template <fixed_string Procedure>
-struct procedure_name_is_empty {
-  static constexpr bool value = Procedure.size() > 0 && Procedure.chars[0] != '.';
-  static_assert(value,
+struct procedure_name_has_no_service {
+  static constexpr bool value = Procedure.size() == 0 || Procedure.chars[0] == '.';
+  static_assert(!value,
                 "====> redwire: a procedure needs a name of the form \"service.procedure\".");
 };
 
 template <fixed_string Name, class R, class... A>
 constexpr bool check_procedure_declaration() {
   return [&]<std::size_t... I>(std::index_sequence<I...>) {
-    return procedure_name_is_empty<Name>::value &&
-           procedure_result_is_not_serializable<Name, R>::value &&
-           (procedure_argument_is_not_serializable<Name, argument<I + 1>, A>::value && ...);
+    return !procedure_name_has_no_service<Name>::value &&
+           !procedure_result_is_not_serializable<Name, R>::value &&
+           (!procedure_argument_is_not_serializable<Name, argument<I + 1>, A>::value && ...);
   }
   (std::index_sequence_for<A...>{});
 }
@@ -78,8 +81,8 @@ struct call_with_wrong_number_of_arguments {
 
 template <fixed_string Procedure, class Position, class Given, class Declared>
 struct call_argument_does_not_convert {
-  static constexpr bool value = std::is_convertible_v<Given, Declared>;
-  static_assert(value,
+  static constexpr bool value = !std::is_convertible_v<Given, Declared>;
+  static_assert(!value,
                 "====> redwire: an argument of this call does not convert to the type that the "
                 "procedure declares at that position.");
 };
@@ -94,7 +97,7 @@ constexpr bool check_call_arguments() {
       return false;
     } else {
       return [&]<std::size_t... I>(std::index_sequence<I...>) {
-        return (call_argument_does_not_convert<Name, argument<I + 1>, G, A>::value && ...);
+        return (!call_argument_does_not_convert<Name, argument<I + 1>, G, A>::value && ...);
       }
       (std::index_sequence_for<A...>{});
     }
@@ -139,8 +142,8 @@ struct handler_takes_wrong_number_of_parameters {
 
 template <fixed_string Procedure, class Position, class Declared, class Parameter>
 struct handler_parameter_does_not_accept_argument {
-  static constexpr bool value = std::is_convertible_v<Declared&&, Parameter>;
-  static_assert(value,
+  static constexpr bool value = !std::is_convertible_v<Declared&&, Parameter>;
+  static_assert(!value,
                 "====> redwire: a parameter of this handler cannot receive the argument that the "
                 "procedure declares at that position (handlers receive decoded values as "
                 "rvalues: take them by value or const reference).");
@@ -156,9 +159,9 @@ struct handler_cannot_be_called_with_the_procedure_arguments {
 template <fixed_string Procedure, class Declared, class Returned>
 struct handler_result_does_not_convert {
   static constexpr bool value = std::is_void_v<Declared>
-                                    ? std::is_void_v<Returned>
-                                    : std::is_convertible_v<Returned, Declared>;
-  static_assert(value,
+                                    ? !std::is_void_v<Returned>
+                                    : !std::is_convertible_v<Returned, Declared>;
+  static_assert(!value,
                 "====> redwire: this handler returns a type that does not convert to the result "
                 "the procedure declares (a void procedure needs a handler returning void).");
 };
@@ -176,15 +179,15 @@ constexpr bool check_handler() {
     } else {
       constexpr bool parameters_ok = []<std::size_t... I>(std::index_sequence<I...>) {
         return (
-            handler_parameter_does_not_accept_argument<Name, argument<I + 1>, wire_type_t<A>,
-                                                       std::tuple_element_t<I, params>>::value &&
+            !handler_parameter_does_not_accept_argument<Name, argument<I + 1>, wire_type_t<A>,
+                                                        std::tuple_element_t<I, params>>::value &&
             ...);
       }
       (std::index_sequence_for<A...>{});
       if constexpr (!parameters_ok) {
         return false;
       } else {
-        return handler_result_does_not_convert<
+        return !handler_result_does_not_convert<
             Name, R, std::invoke_result_t<fn&, wire_type_t<A>&&...>>::value;
       }
     }
@@ -192,8 +195,8 @@ constexpr bool check_handler() {
     (void)handler_cannot_be_called_with_the_procedure_arguments<Name, std::tuple<A...>>{};
     return false;
   } else {
-    return handler_result_does_not_convert<Name, R,
-                                           std::invoke_result_t<fn&, wire_type_t<A>&&...>>::value;
+    return !handler_result_does_not_convert<Name, R,
+                                            std::invoke_result_t<fn&, wire_type_t<A>&&...>>::value;
   }
 }
 

@@ -64,13 +64,13 @@ class dispatcher final : public request_runner {
     handlers_[std::string(p.name)] = bound_procedure{
         p.fingerprint, std::string(p.signature),
         [h = std::forward<F>(handler)](std::string_view args, std::string& out) mutable {
-          auto values = decode_values<wire_type_t<A>...>(args);
+          auto values = redwire::decode_values<wire_type_t<A>...>(args);
           if constexpr (std::is_void_v<R>) {
             std::apply([&](auto&... v) { h(std::move(v)...); }, values);
           } else {
             const R result =
                 std::apply([&](auto&... v) -> R { return h(std::move(v)...); }, values);
-            encode_values(out, result);
+            redwire::encode_values(out, result);
           }
         },
         &metrics_.add(p.name, operation_kind::procedure)};

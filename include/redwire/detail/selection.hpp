@@ -1,4 +1,5 @@
-// redwire/detail/selection.hpp — how the orchestrator picks an instance among the live ones.
+// redwire/detail/selection.hpp — how the orchestrator picks an instance among the live ones
+// (the policies themselves are public: redwire/selection.hpp).
 #pragma once
 
 #include <atomic>
@@ -10,18 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "../selection.hpp"
 #include "bytes.hpp"
-
-namespace redwire {
-
-/// How orchestrator::call picks an instance for a call without a key.
-enum class selection {
-  round_robin,        ///< each instance in turn
-  random,             ///< uniformly at random
-  least_outstanding,  ///< the one with the fewest calls of this orchestrator in flight
-};
-
-}  // namespace redwire
 
 namespace redwire::detail {
 

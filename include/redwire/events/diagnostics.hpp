@@ -1,6 +1,7 @@
 // redwire/events/diagnostics.hpp — compile-time checks of topic and stream declarations, of
 // what is published or appended, and of event handlers. Same style as detail/diagnostics.hpp:
-// the failing class template names the topic or stream, and its banner says what is wrong.
+// the failing class template names the topic or stream, and its banner says what is wrong; a
+// check's `value` is true when the mistake its name states is there.
 #pragma once
 
 #include <string_view>
@@ -18,14 +19,14 @@ namespace redwire::detail {
 
 template <fixed_string Name>
 struct event_name_is_empty {
-  static constexpr bool value = Name.size() > 0;
-  static_assert(value, "====> redwire: a topic or stream needs a name, e.g. \"orders.created\".");
+  static constexpr bool value = Name.size() == 0;
+  static_assert(!value, "====> redwire: a topic or stream needs a name, e.g. \"orders.created\".");
 };
 
 template <fixed_string Name>
 struct topic_name_contains_a_glob_character {
-  static constexpr bool value = Name.view().find_first_of("*?[]") == std::string_view::npos;
-  static_assert(value,
+  static constexpr bool value = Name.view().find_first_of("*?[]") != std::string_view::npos;
+  static_assert(!value,
                 "====> redwire: a topic name may not contain * ? [ ]; to subscribe to several "
                 "topics at once, declare a topic_pattern<\"orders.*\", T>.");
 };
@@ -33,8 +34,8 @@ struct topic_name_contains_a_glob_character {
 template <fixed_string Name, class Value>
 struct event_value_is_not_serializable {
   static constexpr bool value =
-      !std::is_void_v<Value> && !std::is_reference_v<Value> && serializable<Value>;
-  static_assert(value,
+      std::is_void_v<Value> || std::is_reference_v<Value> || !serializable<Value>;
+  static_assert(!value,
                 "====> redwire: the value type of this topic or stream cannot be serialized. Make "
                 "it an aggregate of serializable fields, or give it a cereal serialize() function "
                 "(a value type, not void and not a reference).");
@@ -42,23 +43,23 @@ struct event_value_is_not_serializable {
 
 template <fixed_string Name, class T>
 constexpr bool check_event_declaration() {
-  return event_name_is_empty<Name>::value && event_value_is_not_serializable<Name, T>::value;
+  return !event_name_is_empty<Name>::value && !event_value_is_not_serializable<Name, T>::value;
 }
 
 // ---- publish and append -----------------------------------------------------------------
 
 template <fixed_string Topic, class Given, class Declared>
 struct published_value_does_not_convert {
-  static constexpr bool value = std::is_convertible_v<Given, Declared>;
-  static_assert(value,
+  static constexpr bool value = !std::is_convertible_v<Given, Declared>;
+  static_assert(!value,
                 "====> redwire: the value published does not convert to the type this topic "
                 "declares.");
 };
 
 template <fixed_string Stream, class Given, class Declared>
 struct appended_value_does_not_convert {
-  static constexpr bool value = std::is_convertible_v<Given, Declared>;
-  static_assert(value,
+  static constexpr bool value = !std::is_convertible_v<Given, Declared>;
+  static_assert(!value,
                 "====> redwire: the value appended does not convert to the type this stream "
                 "declares.");
 };
@@ -97,9 +98,9 @@ struct event_handler_cannot_take_the_value {
 };
 
 template <fixed_string Name, class Returned>
-struct event_handler_must_return_void {
-  static constexpr bool value = std::is_void_v<Returned>;
-  static_assert(value,
+struct event_handler_does_not_return_void {
+  static constexpr bool value = !std::is_void_v<Returned>;
+  static_assert(!value,
                 "====> redwire: an event handler returns nothing: returning acknowledges the "
                 "event, throwing asks for a retry.");
 };
@@ -118,9 +119,10 @@ template <fixed_string Name, class T, class F, bool with_name>
 constexpr bool check_event_handler() {
   using fn = std::remove_cvref_t<F>;
   if constexpr (takes_value_v<F, T>) {
-    return event_handler_must_return_void<Name, std::invoke_result_t<fn&, wire_type_t<T>&&>>::value;
+    return !event_handler_does_not_return_void<Name,
+                                               std::invoke_result_t<fn&, wire_type_t<T>&&>>::value;
   } else if constexpr (with_name && takes_name_and_value_v<F, T>) {
-    return event_handler_must_return_void<
+    return !event_handler_does_not_return_void<
         Name, std::invoke_result_t<fn&, std::string_view, wire_type_t<T>&&>>::value;
   } else {
     (void)event_handler_cannot_take_the_value<Name, T, F>{};

@@ -66,7 +66,7 @@ std::string encode_event_frame(event_kind kind, std::string_view name, std::uint
   append_length_prefixed(out, name);
   append_length_prefixed(out, trace);
   append_length_prefixed(out, source);
-  encode_values(out, value);
+  redwire::encode_values(out, value);
   return out;
 }
 

@@ -256,7 +256,7 @@ class topic_subscription final : public component {
 template <class T, class F>
 event_dispatch make_event_dispatch(F&& handler) {
   return [h = std::forward<F>(handler)](const event_frame& f, bool& decoded) mutable {
-    wire_type_t<T> value = std::get<0>(decode_values<wire_type_t<T>>(f.payload));
+    wire_type_t<T> value = std::get<0>(redwire::decode_values<wire_type_t<T>>(f.payload));
     decoded = true;
     if constexpr (takes_value_v<F, T>)
       h(std::move(value));

@@ -38,8 +38,10 @@
 
 namespace redwire::redis::detail {
 
-/// Through redwire's log sink (redwire/log.hpp): warnings by default, `info` for recoveries.
-inline void log(std::string_view what, log_level level = log_level::warning) {
+/// Through redwire's log sink (redwire/log.hpp), as redwire::log, with "redis: " in front.
+/// Call it as detail::log: unqualified, the log_level argument finds redwire::log too, and the
+/// call would be ambiguous.
+inline void log(log_level level, std::string_view what) {
   redwire::log(level, std::string("redis: ").append(what));
 }
 
@@ -298,7 +300,7 @@ class command_connection {
         conn_ = std::move(c);
         connected_ = !stop_;
         backoff = st_.reconnect_min;
-        log("command connection restored to " + st_.describe(), log_level::info);
+        detail::log(log_level::info, "command connection restored to " + st_.describe());
       } catch (const transport_error&) {
         std::unique_lock lk(m_);
         cv_.wait_for(lk, backoff, [&] { return stop_; });
@@ -324,7 +326,7 @@ class command_connection {
           std::unique_lock lk(m_);
           if (stop_ || !connected_) return;
           if (replies.size() > pending_.size()) {
-            log("reply without a command; dropping the connection");
+            detail::log(log_level::warning, "reply without a command; dropping the connection");
             return;
           }
           for (std::size_t i = 0; i < replies.size(); ++i) {
@@ -333,7 +335,8 @@ class command_connection {
           }
           if (!got) {
             if (stalled) {
-              log("no reply from " + st_.describe() + " in time; reconnecting");
+              detail::log(log_level::warning,
+                          "no reply from " + st_.describe() + " in time; reconnecting");
               return;
             }
             stalled = true;
@@ -354,7 +357,8 @@ class command_connection {
       }
     } catch (const transport_error& e) {
       std::lock_guard lk(m_);
-      if (!stop_) log(std::string("command connection lost: ") + e.what());
+      if (!stop_)
+        detail::log(log_level::warning, std::string("command connection lost: ") + e.what());
     }
   }
 
@@ -363,10 +367,10 @@ class command_connection {
       try {
         s.cb(std::move(r));
       } catch (...) {
-        log(std::string("a callback of ") + s.what + " threw");
+        detail::log(log_level::warning, std::string("a callback of ") + s.what + " threw");
       }
     } else if (r.is_error()) {
-      log(std::string(s.what) + " failed: " + r.str);
+      detail::log(log_level::warning, std::string(s.what) + " failed: " + r.str);
     }
   }
 

@@ -181,14 +181,16 @@ class subscriber {
           ++generation_;
           cv_.notify_all();
         }
-        if (reconnect) log("subscriber connection restored to " + st_.describe(), log_level::info);
+        if (reconnect)
+          detail::log(log_level::info, "subscriber connection restored to " + st_.describe());
         reconnect = true;
         backoff = st_.reconnect_min;
         read_loop();
       } catch (const transport_error& e) {
         std::lock_guard lk(m_);
         lost = !stop_ && connected_;
-        if (lost) log(std::string("subscriber connection lost: ") + e.what());
+        if (lost)
+          detail::log(log_level::warning, std::string("subscriber connection lost: ") + e.what());
       }
       // Messages published from now until the re-subscription are lost: say so at once (a
       // client fails its calls in flight now rather than at their timeouts), and again once
@@ -227,7 +229,7 @@ class subscriber {
       try {
         e->on_gap();
       } catch (...) {
-        log("a gap handler threw");
+        detail::log(log_level::warning, "a gap handler threw");
       }
     }
   }
@@ -294,9 +296,10 @@ class subscriber {
               e->on_message(channel, payload);
             }
           } catch (const std::exception& ex) {
-            log(std::string("a handler of ") + e->name + " threw: " + ex.what());
+            detail::log(log_level::warning,
+                        std::string("a handler of ") + e->name + " threw: " + ex.what());
           } catch (...) {
-            log("a handler of " + e->name + " threw");
+            detail::log(log_level::warning, "a handler of " + e->name + " threw");
           }
         }
         targets.clear();
