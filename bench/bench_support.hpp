@@ -131,7 +131,7 @@ class bare_redis {
 
 /// Two threads handing a value over and the answer back, a mutex and a condition variable each
 /// way, notified after unlocking: the hand-off a call through the in-memory transport needs
-/// (to a worker and back), done bare. DESIGN.md holds a memory-transport call to its cost.
+/// (to a worker and back), done bare. A memory-transport call is held to its cost.
 class handoff {
  public:
   handoff() : thread_([this] { serve(); }) {}

@@ -84,7 +84,7 @@ void memory_call(benchmark::State& state) {
   state.counters["p99_us"] = lat.quantile(0.99) / 1e3;
 }
 
-// The memory goal's measurement (DESIGN.md: a call costs no more than the thread hand-off it
+// The memory goal's measurement (a call costs no more than the thread hand-off it
 // needs): bare hand-offs to another thread and back, and calls, in alternating blocks of 1024
 // (long enough for the scheduler to settle into the same steady state for both).
 void memory_call_vs_handoff(benchmark::State& state) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak run (issue 7, docs/reliability.md): redwire-latency under load against a private
+# Soak run (docs/reliability.md): redwire-latency under load against a private
 # redis-server for DURATION seconds (default 600), sampling the process's resident memory and
 # Redis's key count, memory and client count every INTERVAL seconds (default 30).
 # Fails when, after the first two minutes, resident memory grows by more than 10% (+4 MiB) or the

@@ -1,4 +1,4 @@
-// The typed-call suite: every behaviour DESIGN.md promises for calls, on every transport.
+// The typed-call suite: every behaviour the README promises for calls, on every transport.
 #include <gtest/gtest.h>
 
 #include <algorithm>

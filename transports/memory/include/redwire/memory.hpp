@@ -32,20 +32,12 @@
 #include <redwire/detail/ring.hpp>
 #include <redwire/transport.hpp>
 
+#include "memory/faults.hpp"
 #include "memory/pattern.hpp"
 #include "memory/registry_store.hpp"
 #include "memory/streams.hpp"
 
 namespace redwire::memory {
-
-/// A rule for tampering with messages whose queue or channel name contains `match`.
-struct fault {
-  enum kind { drop, delay, duplicate };
-  kind action = drop;
-  std::string match{};                    ///< substring of the name; empty: every message
-  int count = 1;                          ///< messages it applies to; negative: all of them
-  std::chrono::milliseconds delay_by{0};  ///< for `delay`
-};
 
 struct options {
   std::string prefix = "rw";
@@ -58,19 +50,16 @@ class transport : public detail::registry_tables<transport> {
   struct shared;
 
  public:
-  explicit transport(options o = {}) : state_(std::make_shared<shared>()) {
+  explicit transport(options o = {})
+      : state_(std::make_shared<shared>()),
+        faults_([this](std::string_view name, std::string_view bytes, bool is_channel) {
+          deliver_now(name, bytes, is_channel);
+        }) {
     state_->prefix = std::move(o.prefix);
   }
   transport(const transport&) = delete;
   transport& operator=(const transport&) = delete;
-  ~transport() {
-    {
-      std::lock_guard lock(state_->mutex);
-      state_->closing = true;
-    }
-    state_->timer_wake.notify_all();
-    if (state_->timer.joinable()) state_->timer.join();
-  }
+  ~transport() { faults_.stop(); }
 
   std::string_view prefix() const { return state_->prefix; }
 
@@ -219,15 +208,9 @@ class transport : public detail::registry_tables<transport> {
 
   // ---- test hooks --------------------------------------------------------------------------
 
-  /// Adds a fault rule; rules are tried in the order they were added.
-  void inject(fault f) {
-    std::lock_guard lock(state_->mutex);
-    state_->faults.push_back(std::move(f));
-  }
-  void clear_faults() {
-    std::lock_guard lock(state_->mutex);
-    state_->faults.clear();
-  }
+  /// Adds a fault rule (memory/faults.hpp); rules are tried in the order they were added.
+  void inject(fault f) { faults_.add(std::move(f)); }
+  void clear_faults() { faults_.clear(); }
 
   /// While down, push, publish and pop throw transport_error and published messages are lost;
   /// coming back up tells every subscription that it may have missed messages.
@@ -292,23 +275,12 @@ class transport : public detail::registry_tables<transport> {
     std::vector<reader_state*> waiters;
   };
 
-  struct delayed {
-    std::chrono::steady_clock::time_point at;
-    std::string name, bytes;
-    bool is_channel;
-  };
-
   struct shared {
     std::string prefix;
     mutable std::mutex mutex;
     std::unordered_map<std::string, queue, name_hash, std::equal_to<>> queues;
     std::vector<std::shared_ptr<subscription_state>> subscriptions;
-    std::vector<fault> faults;
     bool down = false;
-    bool closing = false;
-    std::multimap<std::chrono::steady_clock::time_point, delayed> delayed_messages;
-    std::condition_variable timer_wake;
-    std::thread timer;
   };
 
   subscription add_subscription(std::string name, bool pattern, message_handler on_message,
@@ -325,33 +297,19 @@ class transport : public detail::registry_tables<transport> {
 
   // Applies the fault rules, then hands the message on (now, twice, or later).
   void deliver(std::string_view name, std::string_view bytes, bool is_channel) {
-    int copies = 1;
     {
       std::lock_guard lock(state_->mutex);
       if (state_->down) throw transport_error("memory transport is down");
-      for (auto it = state_->faults.begin(); it != state_->faults.end(); ++it) {
-        if (!it->match.empty() && name.find(it->match) == std::string_view::npos) continue;
-        fault f = *it;
-        if (it->count > 0 && --it->count == 0) state_->faults.erase(it);
-        if (f.action == fault::drop) return;
-        if (f.action == fault::duplicate) copies = 2;
-        if (f.action == fault::delay) {
-          auto at = std::chrono::steady_clock::now() + f.delay_by;
-          state_->delayed_messages.emplace(
-              at, delayed{at, std::string(name), std::string(bytes), is_channel});
-          if (!state_->timer.joinable()) state_->timer = std::thread([this] { timer_loop(); });
-          state_->timer_wake.notify_all();
-          return;
-        }
-        break;
-      }
     }
-    for (int i = 0; i < copies; ++i) {
-      if (is_channel)
-        fan_out(name, bytes);
-      else
-        enqueue(name, bytes);
-    }
+    for (int i = faults_.copies_now(name, bytes, is_channel); i > 0; --i)
+      deliver_now(name, bytes, is_channel);
+  }
+
+  void deliver_now(std::string_view name, std::string_view bytes, bool is_channel) {
+    if (is_channel)
+      fan_out(name, bytes);
+    else
+      enqueue(name, bytes);
   }
 
   void enqueue(std::string_view name, std::string_view bytes) {
@@ -390,31 +348,8 @@ class transport : public detail::registry_tables<transport> {
     for (auto& s : more) deliver_to(*s);
   }
 
-  void timer_loop() {
-    std::unique_lock lock(state_->mutex);
-    while (!state_->closing) {
-      auto& pending = state_->delayed_messages;
-      if (pending.empty()) {
-        state_->timer_wake.wait(lock);
-        continue;
-      }
-      auto first = pending.begin();
-      if (first->first > std::chrono::steady_clock::now()) {
-        state_->timer_wake.wait_until(lock, first->first);
-        continue;
-      }
-      delayed d = std::move(first->second);
-      pending.erase(first);
-      lock.unlock();
-      if (d.is_channel)
-        fan_out(d.name, d.bytes);
-      else
-        enqueue(d.name, d.bytes);
-      lock.lock();
-    }
-  }
-
   std::shared_ptr<shared> state_;
+  detail::fault_injector faults_;  // after state_: its timer delivers into it
   std::shared_ptr<detail::stream_store> streams_ = std::make_shared<detail::stream_store>();
 };
 
