@@ -30,10 +30,14 @@
 #include "detail/any_transport.hpp"
 #include "detail/async_calls.hpp"
 #include "detail/auth.hpp"
+#include "detail/call_api.hpp"
+#include "detail/call_outcome.hpp"
 #include "detail/diagnostics.hpp"
+#include "detail/frame_buffer.hpp"
 #include "detail/inbox_pool.hpp"
 #include "detail/names.hpp"
 #include "detail/pending_calls.hpp"
+#include "detail/reply_gate.hpp"
 #include "detail/targeted_push.hpp"
 #include "envelope.hpp"
 #include "errors.hpp"
@@ -72,121 +76,6 @@ struct client_options {
 
 class client;
 
-namespace detail {
-
-/// Gives `client` and `client_view` the same four ways of calling. Derived befriends it and
-/// provides `caller()` (the client that sends) and `options()` (those of the call).
-template <class Derived>
-class call_api {
- public:
-  /// Calls and waits for the result; throws rpc_error.
-  template <fixed_string N, class R, class... A, class... G>
-  R call(const procedure<N, R(A...)>& p, G&&... args) const {
-    if constexpr (!check_call_arguments<N, std::tuple<A...>, G...>()) {
-      std::abort();  // unreachable: the check above does not compile
-    } else {
-      return self()
-          .caller()
-          .template try_call_with<N, R, A...>(self().options(), p, std::forward<G>(args)...)
-          .value();
-    }
-  }
-
-  /// Calls and waits; returns the result or the error, never throws.
-  template <fixed_string N, class R, class... A, class... G>
-  result<R> try_call(const procedure<N, R(A...)>& p, G&&... args) const {
-    if constexpr (!check_call_arguments<N, std::tuple<A...>, G...>()) {
-      std::abort();
-    } else {
-      return self().caller().template try_call_with<N, R, A...>(self().options(), p,
-                                                                std::forward<G>(args)...);
-    }
-  }
-
-  /// Sends the call and returns at once; the future holds the result or an rpc_error.
-  template <fixed_string N, class R, class... A, class... G>
-  std::future<R> async_call(const procedure<N, R(A...)>& p, G&&... args) const {
-    if constexpr (!check_call_arguments<N, std::tuple<A...>, G...>()) {
-      std::abort();
-    } else {
-      return self().caller().template async_call_with<N, R, A...>(self().options(), p,
-                                                                  std::forward<G>(args)...);
-    }
-  }
-
-  /// Sends the call without waiting and without a reply (fire and forget). Throws rpc_error
-  /// (unavailable) only if the transport cannot take it.
-  template <fixed_string N, class R, class... A, class... G>
-  void notify(const procedure<N, R(A...)>& p, G&&... args) const {
-    if constexpr (check_call_arguments<N, std::tuple<A...>, G...>()) {
-      self().caller().template notify_with<N, R, A...>(self().options(), p,
-                                                       std::forward<G>(args)...);
-    }
-  }
-
- private:
-  const Derived& self() const { return static_cast<const Derived&>(*this); }
-};
-
-/// An argument as the procedure declares it: the caller's object itself when its type already
-/// matches (no copy), else converted.
-template <class Declared, class Given>
-decltype(auto) as_declared(Given&& g) {
-  if constexpr (std::is_same_v<std::remove_cvref_t<Given>, std::remove_cvref_t<Declared>>)
-    return static_cast<const std::remove_cvref_t<Given>&>(g);
-  else
-    return std::remove_cvref_t<Declared>(std::forward<Given>(g));
-}
-
-/// The buffer a thread builds the frame of its call in: kept from one call to the next (no
-/// allocation per call), given up when it grew past 64 KiB. A call made while another one's
-/// frame is being built on the same thread (a serializer that calls out) gets a fresh one.
-class frame_buffer {
- public:
-  frame_buffer() : kept_(&slot()) {
-    if (kept_->in_use) {
-      kept_ = nullptr;
-      return;
-    }
-    kept_->in_use = true;
-    kept_->bytes.clear();
-  }
-  ~frame_buffer() {
-    if (!kept_) return;
-    if (kept_->bytes.capacity() > max_kept) std::string().swap(kept_->bytes);
-    kept_->in_use = false;
-  }
-  frame_buffer(const frame_buffer&) = delete;
-  frame_buffer& operator=(const frame_buffer&) = delete;
-
-  std::string& bytes() noexcept { return kept_ ? kept_->bytes : own_; }
-
- private:
-  static constexpr std::size_t max_kept = 64 << 10;
-  struct state {
-    std::string bytes;
-    bool in_use = false;
-  };
-  static state& slot() {
-    thread_local state s;
-    return s;
-  }
-  state* kept_;
-  std::string own_;
-};
-
-template <class R>
-R decode_result(std::string_view payload) {
-  if constexpr (std::is_void_v<R>) {
-    if (!payload.empty())
-      throw std::system_error(make_error_code(errc::bad_message), "a void reply carries bytes");
-  } else {
-    return std::get<0>(redwire::decode_values<R>(payload));
-  }
-}
-
-}  // namespace detail
-
 /// A client with options bound, as returned by client::with(). Cheap; do not keep it past the
 /// client it came from.
 class client_view : public detail::call_api<client_view> {
@@ -208,7 +97,8 @@ class client : public detail::call_api<client> {
   explicit client(T& bus, client_options options = {})
       : bus_(std::make_unique<detail::transport_adapter<T>>(bus)), options_(std::move(options)) {
     if (options_.id.empty()) options_.id = detail::unique_id("client");
-    keys_ = detail::client_keys(options_.secret, options_.secrets);
+    replies_ =
+        detail::reply_gate(detail::client_keys(options_.secret, options_.secrets), options_.id);
     options_.secret.clear();  // kept as keys only
     options_.secrets.clear();
     scope_ = detail::group_prefix(bus_->prefix(), options_.group);
@@ -256,7 +146,7 @@ class client : public detail::call_api<client> {
                        box ? std::string_view(box->channel) : reply_channel_,
                        std::forward<G>(args)...);
     } catch (const std::system_error& e) {
-      return rpc_error(to_errc(e), e.what(), std::string(p.name));
+      return rpc_error(detail::to_errc(e), e.what(), std::string(p.name));
     }
     if (box) return wait_in_inbox<R>(box, p, o, id, timeout, deadline, frame);
 
@@ -271,13 +161,13 @@ class client : public detail::call_api<client> {
       if (pending_.take(id)) return timed_out(p.name, o, timeout);
       slot.done.acquire();  // being completed right now
     }
-    return finish<R>(slot.error, slot.payload, slot.instance, p.name);
+    return detail::reply_result<R>(slot.error, slot.payload, slot.instance, p.name);
   }
 
   template <fixed_string N, class R, class... A, class... G>
   std::future<R> async_call_with(const call_options& o, const procedure<N, R(A...)>& p,
                                  G&&... args) const {
-    detail::async_call* call = async_calls_.start<R>(p.name, &complete_async<R>);
+    detail::async_call* call = async_calls_.start<R>(p.name, &detail::complete_async<R>);
     auto future = call->promise<R>().get_future();
     const std::uint64_t id = next_call_id();
     const auto timeout = effective_timeout(o);
@@ -287,7 +177,7 @@ class client : public detail::call_api<client> {
       make_frame<A...>(frame, message_kind::request, p, o, id, timeout, reply_channel_,
                        std::forward<G>(args)...);
     } catch (const std::system_error& e) {
-      call->error = to_errc(e);
+      call->error = detail::to_errc(e);
       call->payload = e.what();
       call->complete();
       return future;
@@ -313,7 +203,7 @@ class client : public detail::call_api<client> {
       make_frame<A...>(frame, message_kind::notification, p, o, 0, effective_timeout(o), {},
                        std::forward<G>(args)...);
     } catch (const std::system_error& e) {
-      throw rpc_error(to_errc(e), e.what(), std::string(p.name));
+      throw rpc_error(detail::to_errc(e), e.what(), std::string(p.name));
     }
     if (auto failure = send(p, o, frame))
       throw rpc_error(errc::unavailable, *failure, std::string(p.name));
@@ -364,55 +254,6 @@ class client : public detail::call_api<client> {
   }
 
  private:
-  // Completes an async call (on the thread that took it from the table) and recycles it.
-  template <class R>
-  static void complete_async(detail::pending_call* base) {
-    auto* call = static_cast<detail::async_call*>(base);
-    std::promise<R>& promise = call->promise<R>();
-    try {
-      if (call->error != errc{}) {
-        throw rpc_error(call->error, std::move(call->payload), std::string(call->procedure),
-                        std::move(call->instance));
-      }
-      if constexpr (std::is_void_v<R>) {
-        detail::decode_result<void>(call->payload);
-        promise.set_value();
-      } else {
-        promise.set_value(detail::decode_result<R>(call->payload));
-      }
-    } catch (const rpc_error&) {
-      promise.set_exception(std::current_exception());
-    } catch (const std::system_error& e) {
-      promise.set_exception(std::make_exception_ptr(
-          rpc_error(to_errc(e), e.what(), std::string(call->procedure), call->instance)));
-    } catch (...) {  // std::bad_alloc while decoding, say: the future still gets an outcome
-      promise.set_exception(std::current_exception());
-    }
-    call->pool->finish<R>(call);
-  }
-
-  static errc to_errc(const std::system_error& e) {
-    return e.code().category() == error_category() ? static_cast<errc>(e.code().value())
-                                                   : errc::bad_message;
-  }
-
-  template <class R>
-  static result<R> finish(errc error, std::string_view payload, std::string_view instance,
-                          std::string_view procedure) {
-    if (error != errc{})
-      return rpc_error(error, std::string(payload), std::string(procedure), std::string(instance));
-    try {
-      if constexpr (std::is_void_v<R>) {
-        detail::decode_result<void>(payload);
-        return {};
-      } else {
-        return detail::decode_result<R>(payload);
-      }
-    } catch (const std::system_error& e) {
-      return rpc_error(to_errc(e), e.what(), std::string(procedure), std::string(instance));
-    }
-  }
-
   static rpc_error timed_out(std::string_view procedure, const call_options& o,
                              std::chrono::milliseconds timeout) {
     return rpc_error(errc::timeout, "no reply within " + std::to_string(timeout.count()) + " ms",
@@ -442,11 +283,11 @@ class client : public detail::call_api<client> {
       }
       envelope e;
       // Anything else is the late reply of an earlier call that gave up (or a forgery): skip it.
-      if (!accept_reply(box->bytes, e) || e.call_id != id) continue;
+      if (!replies_.accept(box->bytes, e) || e.call_id != id) continue;
       const errc error = e.kind == message_kind::error_reply
                              ? (e.error == errc{} ? errc::bad_message : e.error)
                              : errc{};
-      return finish<R>(error, e.payload, e.instance, p.name);
+      return detail::reply_result<R>(error, e.payload, e.instance, p.name);
     }
   }
 
@@ -477,7 +318,7 @@ class client : public detail::call_api<client> {
     encode_envelope_header(frame, e);
     const std::size_t header_size = frame.size();
     redwire::encode_values(frame, detail::as_declared<A>(std::forward<G>(args))...);
-    if (const detail::hmac_key* key = keys_.for_service(p.service))
+    if (const detail::hmac_key* key = replies_.key_for(p.service))
       detail::sign_frame(frame, header_size, *key);
   }
 
@@ -523,22 +364,9 @@ class client : public detail::call_api<client> {
         });
   }
 
-  /// Decodes a reply and checks it (kind, and authenticity when there are secrets).
-  bool accept_reply(std::string_view bytes, envelope& e) const {
-    try {
-      e = decode_envelope(bytes);
-    } catch (const std::system_error& error) {
-      log(log_level::warning, std::string("client ") + options_.id +
-                                  ": dropped a reply that does not decode: " + error.what());
-      return false;
-    }
-    if (e.kind != message_kind::reply && e.kind != message_kind::error_reply) return false;
-    return keys_.empty() || reply_is_authentic(bytes, e);
-  }
-
   void on_reply(std::string_view bytes) {
     envelope e;
-    if (!accept_reply(bytes, e)) return;
+    if (!replies_.accept(bytes, e)) return;
     detail::pending_call* call = pending_.take(e.call_id);
     if (!call) return;  // late: the call timed out already
     if (e.kind == message_kind::error_reply) {
@@ -549,25 +377,9 @@ class client : public detail::call_api<client> {
     call->complete();
   }
 
-  // With a secret for the procedure's service, only replies MACed with it and addressed to this
-  // client count; the others are forged (the call goes on waiting for the real one). A bare
-  // `unauthorized` refusal is believed: the service cannot MAC it with a secret we lack.
-  bool reply_is_authentic(std::string_view bytes, const envelope& e) const {
-    const detail::hmac_key* key = keys_.for_service(detail::service_of(e.procedure));
-    if (!key) return true;
-    if (e.token.empty() && e.kind == message_kind::error_reply && e.error == errc::unauthorized)
-      return true;
-    const char* why = detail::check_frame(bytes, e, *key);
-    if (!why && e.caller != options_.id) why = "it answers another client";
-    if (!why) return true;
-    log(log_level::warning, "client " + options_.id + ": dropped a reply to " +
-                                std::string(e.procedure) + " that is not authentic: " + why);
-    return false;
-  }
-
   std::unique_ptr<detail::any_transport> bus_;
   client_options options_;
-  detail::client_keys keys_;
+  detail::reply_gate replies_;  // holds the secrets, as keys
   call_options default_call_;
   std::string scope_;  // the transport's prefix and the group
   std::string reply_channel_;

@@ -143,29 +143,11 @@ void decode_alternative(input& in, Variant& value) {
   decode_value(in, value.template emplace<I>());
 }
 
-/// Decodes into `value`, replacing what it held. Throws std::system_error with errc::bad_message
-/// (or errc::too_large) on bytes that do not decode as a T.
-template <class T>
-void decode_value(input& in, T& value) {
-  using U = std::remove_cvref_t<T>;
-  constexpr codec_kind kind = kind_of<U>();
-  static_assert(!std::is_const_v<T>, "====> redwire: cannot decode into a const value.");
-  static_assert(kind != codec_kind::string_view && kind != codec_kind::c_string,
-                "====> redwire: std::string_view and const char* are encoded only; decode them as "
-                "std::string (see redwire::wire_type_t).");
-  static_assert(
-      serializable<U>,
-      "====> redwire: this type cannot be decoded. Use numbers, enums with a fixed underlying "
-      "type, strings, standard containers, optional, variant, tuple, chrono, aggregates "
-      "of those, or give the class a cereal serialize() function.");
-  if constexpr (kind == codec_kind::number) {
-    value = in.read_number<U>();
-  } else if constexpr (kind == codec_kind::enumeration) {
-    value = static_cast<U>(in.read_number<std::underlying_type_t<U>>());
-  } else if constexpr (kind == codec_kind::string) {
-    const std::size_t size = in.read_count(1);
-    value.assign(in.take(size), size);
-  } else if constexpr (kind == codec_kind::sequence) {
+/// The containers' part of decode_value: sequences, arrays, sets and maps. Counts are checked
+/// against the bytes left before anything is allocated (input::read_count).
+template <codec_kind kind, class U>
+void decode_container(input& in, U& value) {
+  if constexpr (kind == codec_kind::sequence) {
     using element = typename U::value_type;
     const std::size_t count = in.read_count(min_encoded_size<element>());
     value.clear();
@@ -205,6 +187,34 @@ void decode_value(input& in, T& value) {
       decode_value(in, m);
       value.insert_or_assign(value.end(), std::move(k), std::move(m));
     }
+  }
+}
+
+/// Decodes into `value`, replacing what it held. Throws std::system_error with errc::bad_message
+/// (or errc::too_large) on bytes that do not decode as a T.
+template <class T>
+void decode_value(input& in, T& value) {
+  using U = std::remove_cvref_t<T>;
+  constexpr codec_kind kind = kind_of<U>();
+  static_assert(!std::is_const_v<T>, "====> redwire: cannot decode into a const value.");
+  static_assert(kind != codec_kind::string_view && kind != codec_kind::c_string,
+                "====> redwire: std::string_view and const char* are encoded only; decode them as "
+                "std::string (see redwire::wire_type_t).");
+  static_assert(
+      serializable<U>,
+      "====> redwire: this type cannot be decoded. Use numbers, enums with a fixed underlying "
+      "type, strings, standard containers, optional, variant, tuple, chrono, aggregates "
+      "of those, or give the class a cereal serialize() function.");
+  if constexpr (kind == codec_kind::number) {
+    value = in.read_number<U>();
+  } else if constexpr (kind == codec_kind::enumeration) {
+    value = static_cast<U>(in.read_number<std::underlying_type_t<U>>());
+  } else if constexpr (kind == codec_kind::string) {
+    const std::size_t size = in.read_count(1);
+    value.assign(in.take(size), size);
+  } else if constexpr (kind == codec_kind::sequence || kind == codec_kind::array ||
+                       kind == codec_kind::set || kind == codec_kind::map) {
+    decode_container<kind>(in, value);
   } else if constexpr (kind == codec_kind::optional) {
     const auto flag = static_cast<unsigned char>(*in.take(1));
     if (flag > 1) throw_bad_message("optional flag is neither 0 nor 1");

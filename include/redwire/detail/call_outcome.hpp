@@ -1,0 +1,84 @@
+// redwire/detail/call_outcome.hpp — what a call's reply becomes: a result<R> for a sync call,
+// the value or the rpc_error of an async call's future.
+#pragma once
+
+#include <exception>
+#include <future>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <tuple>
+#include <type_traits>
+
+#include "../codec.hpp"
+#include "../errors.hpp"
+#include "async_calls.hpp"
+#include "pending_calls.hpp"
+
+namespace redwire::detail {
+
+/// The errc a std::system_error stands for: its own when it is redwire's, bad_message otherwise.
+inline errc to_errc(const std::system_error& e) {
+  return e.code().category() == error_category() ? static_cast<errc>(e.code().value())
+                                                 : errc::bad_message;
+}
+
+/// The value of a reply's payload. Throws std::system_error (bad_message, too_large) when the
+/// bytes do not decode as an R, or when a void reply carries any.
+template <class R>
+R decode_result(std::string_view payload) {
+  if constexpr (std::is_void_v<R>) {
+    if (!payload.empty())
+      throw std::system_error(make_error_code(errc::bad_message), "a void reply carries bytes");
+  } else {
+    return std::get<0>(redwire::decode_values<R>(payload));
+  }
+}
+
+/// A sync call's outcome: the failure named in the reply (error != errc{}), or its decoded value.
+template <class R>
+result<R> reply_result(errc error, std::string_view payload, std::string_view instance,
+                       std::string_view procedure) {
+  if (error != errc{})
+    return rpc_error(error, std::string(payload), std::string(procedure), std::string(instance));
+  try {
+    if constexpr (std::is_void_v<R>) {
+      decode_result<void>(payload);
+      return {};
+    } else {
+      return decode_result<R>(payload);
+    }
+  } catch (const std::system_error& e) {
+    return rpc_error(to_errc(e), e.what(), std::string(procedure), std::string(instance));
+  }
+}
+
+/// Completes an async call's future (on the thread that took the call from the table), then
+/// recycles the call. Whatever happens, the future gets an outcome.
+template <class R>
+void complete_async(pending_call* base) {
+  auto* call = static_cast<async_call*>(base);
+  std::promise<R>& promise = call->promise<R>();
+  try {
+    if (call->error != errc{}) {
+      throw rpc_error(call->error, std::move(call->payload), std::string(call->procedure),
+                      std::move(call->instance));
+    }
+    if constexpr (std::is_void_v<R>) {
+      decode_result<void>(call->payload);
+      promise.set_value();
+    } else {
+      promise.set_value(decode_result<R>(call->payload));
+    }
+  } catch (const rpc_error&) {
+    promise.set_exception(std::current_exception());
+  } catch (const std::system_error& e) {
+    promise.set_exception(std::make_exception_ptr(
+        rpc_error(to_errc(e), e.what(), std::string(call->procedure), call->instance)));
+  } catch (...) {  // std::bad_alloc while decoding, say
+    promise.set_exception(std::current_exception());
+  }
+  call->pool->finish<R>(call);
+}
+
+}  // namespace redwire::detail
