@@ -53,14 +53,14 @@ std::vector<fs::path> includes_of(const fs::path& header) {
   return out;
 }
 
-std::string relative(const fs::path& p) {
+std::string in_repo(const fs::path& p) {
   return fs::relative(p, source_root).string();
 }
 
 TEST(layout, no_library_header_is_over_400_lines) {
   for (const auto& header : library_headers())
     EXPECT_LE(lines_of(header).size(), 400u)
-        << relative(header) << " does two things: cut it along its seams";
+        << in_repo(header) << " does two things: cut it along its seams";
 }
 
 TEST(layout, no_header_includes_one_that_includes_it_back) {
@@ -77,8 +77,8 @@ TEST(layout, no_header_includes_one_that_includes_it_back) {
       if (state[next] == 1) {
         std::string cycle;
         auto from = std::find(stack.begin(), stack.end(), next);
-        for (auto it = from; it != stack.end(); ++it) cycle += relative(*it) + " -> ";
-        cycles.push_back(cycle + relative(next));
+        for (auto it = from; it != stack.end(); ++it) cycle += in_repo(*it) + " -> ";
+        cycles.push_back(cycle + in_repo(next));
       } else if (state[next] == 0) {
         self(self, next);
       }
@@ -93,12 +93,12 @@ TEST(layout, no_header_includes_one_that_includes_it_back) {
 
 TEST(layout, the_core_includes_no_transport) {
   for (const auto& header : library_headers()) {
-    if (!relative(header).starts_with("include/")) continue;
+    if (!in_repo(header).starts_with("include/")) continue;
     for (const auto& included : includes_of(header))
-      EXPECT_FALSE(relative(included).starts_with("transports/"))
-          << relative(header) << " includes " << relative(included);
+      EXPECT_FALSE(in_repo(included).starts_with("transports/"))
+          << in_repo(header) << " includes " << in_repo(included);
     for (const std::string& line : lines_of(header))
-      EXPECT_EQ(line.find("#include <hiredis"), std::string::npos) << relative(header);
+      EXPECT_EQ(line.find("#include <hiredis"), std::string::npos) << in_repo(header);
   }
 }
 
@@ -113,7 +113,7 @@ TEST(layout, nothing_refers_to_files_outside_the_repository) {
       for (std::size_t i = 0; i < lines.size(); ++i)
         for (const std::string& name : outside)
           EXPECT_EQ(lines[i].find(name), std::string::npos)
-              << relative(entry.path()) << ":" << i + 1 << " names " << name;
+              << in_repo(entry.path()) << ":" << i + 1 << " names " << name;
     }
   }
 }

@@ -38,13 +38,6 @@
 
 namespace redwire::redis::detail {
 
-/// Through redwire's log sink (redwire/log.hpp), as redwire::log, with "redis: " in front.
-/// Call it as detail::log: unqualified, the log_level argument finds redwire::log too, and the
-/// call would be ambiguous.
-inline void log(log_level level, std::string_view what) {
-  redwire::log(level, std::string("redis: ").append(what));
-}
-
 class command_connection {
  public:
   /// Called on the reader thread with the command's reply; when the connection is lost first,
@@ -141,9 +134,6 @@ class command_connection {
     std::lock_guard lk(m_);
     return skip_replies_;
   }
-
-  static constexpr std::string_view skip_next_reply =
-      "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n";
 
  private:
   // Under m_ (lk): waits while the buffer is over max_buffered (Redis reads slower than we
@@ -247,23 +237,8 @@ class command_connection {
 
   static std::unique_ptr<connection> open(const settings& st, bool& skip_replies) {
     auto c = std::make_unique<connection>(st, "redwire:commands");
-    skip_replies = probe_reply_skip(*c, st);
+    skip_replies = takes_reply_skip(*c, st);
     return c;
-  }
-
-  // Does the server take CLIENT REPLY SKIP from us? SKIP, PING a, PING b: one reply ("b") if it
-  // does, three if it refused (an error, "a", "b"). The handshake proved PING allowed.
-  static bool probe_reply_skip(connection& c, const settings& st) {
-    std::string out(skip_next_reply);
-    append_command(out, {"PING", "redwire:a"});
-    append_command(out, {"PING", "redwire:b"});
-    c.send(out);
-    const auto deadline = clock::now() + st.command_timeout;
-    for (int replies = 0;; ++replies) {
-      std::optional<reply> r = c.read_reply(deadline);
-      if (!r) throw transport_error("redwire::redis: " + st.describe() + " did not answer in time");
-      if (r->is_string() && r->str == "redwire:b") return replies == 0;
-    }
   }
 
   struct slot {

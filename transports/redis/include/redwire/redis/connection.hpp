@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include <redwire/log.hpp>
 #include <redwire/transport.hpp>
 
 #include "resp.hpp"
@@ -20,6 +21,17 @@
 #include "url.hpp"
 
 namespace redwire::redis::detail {
+
+/// Through redwire's log sink (redwire/log.hpp), as redwire::log, with "redis: " in front.
+/// Call it as detail::log: unqualified, the log_level argument finds redwire::log too, and the
+/// call would be ambiguous.
+inline void log(log_level level, std::string_view what) {
+  redwire::log(level, std::string("redis: ").append(what));
+}
+
+/// `CLIENT REPLY SKIP`, encoded: the next command gets no reply.
+inline constexpr std::string_view skip_next_reply =
+    "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n";
 
 class connection {
  public:
@@ -131,5 +143,21 @@ class connection {
   std::array<char, 64 * 1024> buffer_;
   long long client_id_ = -1;
 };
+
+/// Does the server take CLIENT REPLY SKIP from us? SKIP, PING a, PING b: one reply ("b") if it
+/// does, three if it refused (an error, "a", "b"). The handshake proved PING allowed. Throws
+/// transport_error when the server does not answer within the command timeout.
+inline bool takes_reply_skip(connection& c, const settings& st) {
+  std::string out(skip_next_reply);
+  append_command(out, {"PING", "redwire:a"});
+  append_command(out, {"PING", "redwire:b"});
+  c.send(out);
+  const auto deadline = clock::now() + st.command_timeout;
+  for (int replies = 0;; ++replies) {
+    std::optional<reply> r = c.read_reply(deadline);
+    if (!r) throw transport_error("redwire::redis: " + st.describe() + " did not answer in time");
+    if (r->is_string() && r->str == "redwire:b") return replies == 0;
+  }
+}
 
 }  // namespace redwire::redis::detail

@@ -152,7 +152,7 @@ class queue_reader {
       pop(out, max, timeout);
       return;
     }
-    s.prefix.assign(detail::command_connection::skip_next_reply);
+    s.prefix.assign(detail::skip_next_reply);
     std::string_view args[] = {"PUBLISH", channel, bytes};
     detail::append_command(s.prefix, args);
     struct clear_prefix {
