@@ -83,15 +83,9 @@ inline void encode_envelope_header(std::string& out, const envelope& e) {
 inline envelope decode_envelope(std::string_view bytes) {
   using detail::load_little_endian;
   using detail::throw_bad_message;
-  if (bytes.size() < envelope::fixed_size) throw_bad_message("redwire envelope: too short");
-  if (bytes[0] != envelope::magic[0] || bytes[1] != envelope::magic[1])
-    throw_bad_message("redwire envelope: not a redwire message (bad magic)");
-  if (static_cast<std::uint8_t>(bytes[2]) != envelope::version)
-    throw_bad_message("redwire envelope: unsupported version");
   envelope e;
-  auto kind = static_cast<std::uint8_t>(bytes[3]);
-  if (kind < 1 || kind > 4) throw_bad_message("redwire envelope: unknown message kind");
-  e.kind = static_cast<message_kind>(kind);
+  e.kind = static_cast<message_kind>(detail::check_frame_header(
+      bytes, envelope::fixed_size, envelope::magic, envelope::version, 4, "redwire envelope"));
   e.call_id = load_little_endian<std::uint64_t>(bytes.data() + 5);
   e.fingerprint = load_little_endian<std::uint64_t>(bytes.data() + 13);
   e.deadline_ms = load_little_endian<std::int64_t>(bytes.data() + 21);

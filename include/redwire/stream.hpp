@@ -28,20 +28,8 @@ namespace redwire {
 
 /// A durable stream named `Name` whose entries carry a T.
 template <fixed_string Name, class T>
-struct stream {
+struct stream : detail::event_declaration<Name, T> {
   static_assert(detail::check_event_declaration<Name, T>());
-
-  using value_type = T;
-  /// "orders.log"
-  static constexpr std::string_view name = Name.view();
-
- private:
-  static constexpr auto description_storage = detail::type_description_v<T>;
-
- public:
-  static constexpr std::string_view description = description_storage.view();
-  /// Changes whenever the name or the structure of T changes.
-  static constexpr std::uint64_t fingerprint = detail::event_fingerprint(name, description);
 };
 
 /// How one entry is appended.

@@ -26,39 +26,18 @@ namespace redwire {
 
 /// A topic named `Name` whose events carry a T.
 template <fixed_string Name, class T>
-struct topic {
+struct topic : detail::event_declaration<Name, T> {
   static_assert(detail::check_event_declaration<Name, T>() &&
                 !detail::topic_name_contains_a_glob_character<Name>::value);
-
-  using value_type = T;
-  /// "orders.created"
-  static constexpr std::string_view name = Name.view();
-
- private:
-  static constexpr auto description_storage = detail::type_description_v<T>;
-
- public:
-  /// The structure of T: "{str, i32}".
-  static constexpr std::string_view description = description_storage.view();
-  /// Changes whenever the name or the structure of T changes.
-  static constexpr std::uint64_t fingerprint = detail::event_fingerprint(name, description);
 };
 
 /// Every topic whose name matches a glob pattern (* ? [abc]) and whose events carry a T.
 /// Events of a matching topic declared with another type are refused (counted, logged).
 template <fixed_string Pattern, class T>
-struct topic_pattern {
+struct topic_pattern : detail::event_declaration<Pattern, T> {
   static_assert(detail::check_event_declaration<Pattern, T>());
-
-  using value_type = T;
+  /// "orders.*"; the fingerprint is checked per matching topic, from its name and `description`.
   static constexpr std::string_view pattern = Pattern.view();
-  static constexpr std::string_view name = Pattern.view();
-
- private:
-  static constexpr auto description_storage = detail::type_description_v<T>;
-
- public:
-  static constexpr std::string_view description = description_storage.view();
 };
 
 /// How a service receives the events of one subscription.

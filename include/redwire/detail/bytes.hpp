@@ -227,4 +227,19 @@ inline std::string stream_id_text(stream_id id) {
   return std::to_string(id.milliseconds) + "-" + std::to_string(id.sequence);
 }
 
+/// The four bytes every redwire frame opens with: a two-letter magic, a version, a kind in
+/// [1, kinds]. Returns the kind. Throws bad_message, naming `what` ("redwire envelope"), when
+/// `bytes` is shorter than `fixed_size` or any of the four is not what it must be.
+inline std::uint8_t check_frame_header(std::string_view bytes, std::size_t fixed_size,
+                                       const char (&magic)[2], std::uint8_t version,
+                                       std::uint8_t kinds, std::string_view what) {
+  auto fail = [&](const char* why) { throw_bad_message((std::string(what) + ": " + why).c_str()); };
+  if (bytes.size() < fixed_size) fail("too short");
+  if (bytes[0] != magic[0] || bytes[1] != magic[1]) fail("not a redwire frame (bad magic)");
+  if (static_cast<std::uint8_t>(bytes[2]) != version) fail("unsupported version");
+  const auto kind = static_cast<std::uint8_t>(bytes[3]);
+  if (kind < 1 || kind > kinds) fail("unknown kind");
+  return kind;
+}
+
 }  // namespace redwire::detail

@@ -23,6 +23,8 @@
 #include "../codec.hpp"
 #include "../context.hpp"
 #include "../detail/bytes.hpp"
+#include "../fixed_string.hpp"
+#include "../type_description.hpp"
 
 namespace redwire::detail {
 
@@ -72,15 +74,10 @@ std::string encode_event_frame(event_kind kind, std::string_view name, std::uint
 
 /// Decodes a frame (not the value); throws std::system_error(errc::bad_message).
 inline event_frame decode_event_frame(std::string_view bytes) {
-  if (bytes.size() < event_frame::fixed_size) throw_bad_message("redwire event: too short");
-  if (bytes[0] != event_frame::magic[0] || bytes[1] != event_frame::magic[1])
-    throw_bad_message("redwire event: not a redwire event (bad magic)");
-  if (static_cast<std::uint8_t>(bytes[2]) != event_frame::version)
-    throw_bad_message("redwire event: unsupported version");
   event_frame f;
-  auto kind = static_cast<std::uint8_t>(bytes[3]);
-  if (kind < 1 || kind > 2) throw_bad_message("redwire event: unknown kind");
-  f.kind = static_cast<event_kind>(kind);
+  f.kind =
+      static_cast<event_kind>(check_frame_header(bytes, event_frame::fixed_size, event_frame::magic,
+                                                 event_frame::version, 2, "redwire event"));
   f.fingerprint = load_little_endian<std::uint64_t>(bytes.data() + 5);
   f.published_ms = load_little_endian<std::int64_t>(bytes.data() + 13);
   std::string_view rest = bytes.substr(event_frame::fixed_size);
@@ -90,5 +87,22 @@ inline event_frame decode_event_frame(std::string_view bytes) {
   f.payload = rest;
   return f;
 }
+
+/// What topics, topic patterns and streams declare alike: the value type, the name, the
+/// structure of the value and (for exact names) the fingerprint that both sides must agree on.
+template <fixed_string Name, class T>
+struct event_declaration {
+  using value_type = T;
+  static constexpr std::string_view name = Name.view();
+
+ private:
+  static constexpr auto description_storage = type_description_v<T>;
+
+ public:
+  /// The structure of T: "{str, i32}".
+  static constexpr std::string_view description = description_storage.view();
+  /// Changes whenever the name or the structure of T changes.
+  static constexpr std::uint64_t fingerprint = event_fingerprint(name, description);
+};
 
 }  // namespace redwire::detail
