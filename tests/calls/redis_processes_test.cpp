@@ -13,6 +13,7 @@
 #include "calls/test_api.hpp"
 #include "support/child_process.hpp"
 #include "support/redis_stats.hpp"
+#include "support/tcp_proxy.hpp"
 
 using namespace std::chrono_literals;
 using namespace test_api;
@@ -90,6 +91,35 @@ TEST(redis_processes, a_killed_replica_leaves_the_survivor_serving) {
   EXPECT_GT(answered, 0) << "replica-b answered nothing";
   EXPECT_GT(failed, 0) << "replica-a had taken none of the calls";
   for (int i = 0; i < 20; ++i) EXPECT_EQ(cli.with({.timeout = 2s}).call(calc::whoami), "replica-b");
+}
+
+// What a starved machine did to calls.large_payload_round_trips/redis: the service's reader gave
+// up on a pop whose reply was on its way, and the request in it never ran. Here the proxy holds
+// every reply to the service's blocking pops for 1 s, three times what the reader waits before
+// it calls a reply late (its poll interval of 100 ms + command_timeout of 200 ms). Every call
+// is answered; a lost request would end as a timeout after 20 s.
+TEST(redis_starved_service, requests_in_a_pop_reply_that_comes_late_all_run) {
+  redwire::test::redis_server server;
+  redwire::test::tcp_proxy proxy{server.port()};
+  redwire::redis::transport service_bus{
+      redwire::redis::options{.url = proxy.url(), .command_timeout = 200ms}};
+  redwire::redis::transport caller_bus{server.url()};
+  redwire::service svc{service_bus, "calc", {.workers = 2, .poll_interval = 100ms}};
+  svc.bind(calc::add, [](int a, int b) { return a + b; });
+  svc.start();
+  redwire::client cli{caller_bus, {.default_timeout = 20s}};
+  ASSERT_EQ(cli.call(calc::add, 1, 1), 2);
+  proxy.delay_replies_after("BLMPOP", 1000ms);
+  std::vector<std::future<int>> calls;
+  for (int i = 0; i < 10; ++i) calls.push_back(cli.async_call(calc::add, i, 100));
+  for (int i = 0; i < 10; ++i) {
+    try {
+      EXPECT_EQ(calls[i].get(), i + 100);
+    } catch (const redwire::rpc_error& e) {
+      ADD_FAILURE() << "call " << i << ": " << e.what();
+    }
+  }
+  EXPECT_EQ(svc.stats().calls, 11u);
 }
 
 struct redis_outage : ::testing::Test {

@@ -1,5 +1,6 @@
 #include "common.hpp"
 #include "support/redis_stats.hpp"
+#include "support/tcp_proxy.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -320,4 +321,49 @@ TEST(redis_queues, push_behind_throws_while_down_and_works_again_after) {
   bus.push_behind("q", "after");
   ASSERT_TRUE(eventually([&] { return bus.command({"LLEN", "q"}).integer == 1; }));
   EXPECT_EQ(whole_list(bus, "q"), (std::vector<std::string>{"after"}));
+}
+
+// ---- a reader starved of its replies ---------------------------------------------------------
+
+// On a loaded machine a pop's reply can come long after Redis sent it (Redis or the reader gets
+// no CPU). The requests in it are no longer in Redis: a reader that gave up on the reply and
+// dropped its connection would lose them. The proxy holds every reply to the reader's blocking
+// pops for 1.5 s, five times past what the reader waits before asking whether Redis is alive
+// (the pop's 100 ms + command_timeout 200 ms); first nothing of the reply comes in time, then
+// only its first bytes.
+TEST(redis_queues, a_pop_whose_reply_comes_late_loses_nothing) {
+  redwire::test::redis_server server;
+  redwire::test::tcp_proxy proxy{server.port()};
+  transport direct{server.url()};
+  transport bus{redwire::redis::options{.url = proxy.url(), .command_timeout = 200ms}};
+  auto reader = bus.open_reader({"q"});
+  std::vector<std::string> out;
+  reader.pop(out, 10, 10ms);               // connects
+  const std::string big(256 * 1024, 'b');  // a reply of many reads
+  for (std::size_t pass : {std::size_t{0}, std::size_t{1000}}) {
+    SCOPED_TRACE("bytes of the reply that come at once: " + std::to_string(pass));
+    std::vector<std::string> pushed;
+    for (int i = 0; i < 3; ++i) {
+      pushed.push_back(std::to_string(pass) + ":" + std::to_string(i) + big);
+      direct.push("q", pushed.back());
+    }
+    ASSERT_TRUE(eventually([&] { return direct.command({"LLEN", "q"}).integer == 3; }));
+    proxy.delay_replies_after("BLMPOP", 1500ms, pass);
+    std::vector<std::string> got;
+    int failed_pops = 0;
+    const auto give_up = clock_type::now() + 20s;
+    while (got.size() < pushed.size() && clock_type::now() < give_up) {
+      try {
+        reader.pop(got, 10, 100ms);
+      } catch (const redwire::transport_error& e) {
+        ++failed_pops;
+        ADD_FAILURE() << "the pop gave up on a late reply: " << e.what();
+      }
+    }
+    EXPECT_EQ(got.size(), pushed.size());
+    EXPECT_TRUE(got == pushed) << "not the messages pushed, or not in their order";
+    EXPECT_EQ(failed_pops, 0);
+    EXPECT_EQ(direct.command({"LLEN", "q"}).integer, 0);
+    proxy.delay_replies_after("", 0ms);
+  }
 }
