@@ -439,34 +439,49 @@ TEST_P(calls, targeted_call_reaches_that_instance) {
   }
 }
 
+/// Two fresh replicas of calc, "calc-a" and "calc-b", each with its own state and gate; on
+/// destruction the gates open first, so that no handler holds up their stop.
+struct replica_pair {
+  replica_pair(redwire::test::bus& bus, std::size_t workers)
+      : a(bus.make_service("calc", {.instance_id = "calc-a", .workers = workers})),
+        b(bus.make_service("calc", {.instance_id = "calc-b", .workers = workers})) {
+    bind_calc(*a, a_state);
+    bind_calc(*b, b_state);
+    a->start();
+    b->start();
+  }
+  ~replica_pair() {
+    a_state.gate.open();
+    b_state.gate.open();
+    a.reset();
+    b.reset();
+  }
+  calc_state a_state, b_state;
+  std::unique_ptr<redwire::service> a, b;
+};
+
 // Load is shared: fresh replicas of 4 workers each take no more requests than they have idle
 // workers (their handlers' time is not known yet), so 8 calls held in their handlers are run
 // 4 by each — one over-taken request would wait behind the gate, and the 8th never start.
 // Each of them runs once (at most once: no request is taken by both).
 TEST_P(calls, replicas_take_no_more_than_their_idle_workers) {
   svc_->stop();
-  calc_state a_state, b_state;
-  auto a = bus_->make_service("calc", {.instance_id = "calc-a", .workers = 4});
-  auto b = bus_->make_service("calc", {.instance_id = "calc-b", .workers = 4});
-  bind_calc(*a, a_state);
-  bind_calc(*b, b_state);
-  redwire::test::open_at_exit release_a(a_state.gate), release_b(b_state.gate);
-  a->start();
-  b->start();
+  replica_pair replicas(*bus_, 4);
+  calc_state& a = replicas.a_state;
+  calc_state& b = replicas.b_state;
   std::vector<std::future<int>> held;
   for (int i = 0; i < 8; ++i) held.push_back(cli_->async_call(calc::hold, i));
-  const bool all_started =
-      eventually([&] { return a_state.gate.inside() + b_state.gate.inside() == 8; });
-  EXPECT_TRUE(all_started) << "started by calc-a: " << a_state.gate.inside()
-                           << ", by calc-b: " << b_state.gate.inside();
-  EXPECT_EQ(a_state.gate.inside(), 4);
-  EXPECT_EQ(b_state.gate.inside(), 4);
-  a_state.gate.open();
-  b_state.gate.open();
+  const bool all_started = eventually([&] { return a.gate.inside() + b.gate.inside() == 8; });
+  EXPECT_TRUE(all_started) << "started by calc-a: " << a.gate.inside()
+                           << ", by calc-b: " << b.gate.inside();
+  EXPECT_EQ(a.gate.inside(), 4);
+  EXPECT_EQ(b.gate.inside(), 4);
+  a.gate.open();
+  b.gate.open();
   std::vector<int> answers;
   for (auto& f : held) answers.push_back(f.get());
   EXPECT_EQ(answers, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}));
-  EXPECT_EQ(a_state.holds_run + b_state.holds_run, 8);
+  EXPECT_EQ(a.holds_run + b.holds_run, 8);
 }
 
 // Load is shared: while every worker of one replica is busy with a slow handler, the requests
@@ -474,25 +489,18 @@ TEST_P(calls, replicas_take_no_more_than_their_idle_workers) {
 // gate opens, and fail).
 TEST_P(calls, an_idle_replica_takes_the_calls_while_another_is_busy) {
   svc_->stop();
-  calc_state a_state, b_state;
-  auto a = bus_->make_service("calc", {.instance_id = "calc-a", .workers = 2});
-  auto b = bus_->make_service("calc", {.instance_id = "calc-b", .workers = 2});
-  bind_calc(*a, a_state);
-  bind_calc(*b, b_state);
-  redwire::test::open_at_exit release_a(a_state.gate);
-  a->start();
-  b->start();
+  replica_pair replicas(*bus_, 2);
   std::vector<std::future<int>> busy;
   for (int i = 0; i < 2; ++i)
     busy.push_back(cli_->with({.instance = "calc-a"}).async_call(calc::hold, i));
-  ASSERT_TRUE(a_state.gate.wait_inside(2));
+  ASSERT_TRUE(replicas.a_state.gate.wait_inside(2));
   std::vector<std::future<std::string>> quick;
   for (int i = 0; i < 20; ++i) quick.push_back(cli_->async_call(calc::whoami));
   for (auto& f : quick) {
     ASSERT_EQ(f.wait_for(patience), std::future_status::ready) << "a call waited behind calc-a";
     EXPECT_EQ(f.get(), "calc-b");
   }
-  a_state.gate.open();
+  replicas.a_state.gate.open();
   for (int i = 0; i < 2; ++i) EXPECT_EQ(busy[i].get(), i);
 }
 

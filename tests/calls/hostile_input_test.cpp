@@ -4,14 +4,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 
+#include "calls/raw_wire.hpp"
 #include "calls/test_api.hpp"
 #include "support/buses.hpp"
 #include "support/eventually.hpp"
@@ -35,20 +33,10 @@ class hostile_input : public ::testing::TestWithParam<std::string> {
     svc_->bind(calc::add, [](int a, int b) { return a + b; });
     svc_->start();
     cli_ = bus_->make_client();
-    redwire::test::with_transport(*bus_, [this](auto& t) {
-      auto sub = t.subscribe(reply_channel_, [this](std::string_view, std::string_view b) {
-        std::lock_guard lock(m_);
-        replies_.emplace_back(b);
-        cv_.notify_all();
-      });
-      subscription_ = std::make_shared<decltype(sub)>(std::move(sub));
-      push_ = [&t](const std::string& bytes) {
-        t.push(redwire::detail::service_queue(t.prefix(), "calc"), bytes);
-      };
-    });
+    wire_.emplace(*bus_, "calc", "rw:test:hostile-replies");
   }
   void TearDown() override {
-    subscription_.reset();
+    wire_.reset();
     cli_.reset();
     svc_.reset();
     bus_.reset();
@@ -63,39 +51,25 @@ class hostile_input : public ::testing::TestWithParam<std::string> {
                         (std::chrono::system_clock::now() + 10s).time_since_epoch())
                         .count();
     e.procedure = calc::echo.name;
-    e.reply_to = reply_channel_;
+    e.reply_to = wire_->reply_channel();
     std::string frame;
     redwire::encode_envelope_header(frame, e);
     return frame + payload;
-  }
-
-  std::optional<std::string> next_reply() {
-    std::unique_lock lock(m_);
-    if (!cv_.wait_for(lock, redwire::test::patience, [&] { return !replies_.empty(); }))
-      return std::nullopt;
-    std::string r = std::move(replies_.front());
-    replies_.pop_front();
-    return r;
   }
 
   std::unique_ptr<redwire::test::bus> bus_;
   std::unique_ptr<redwire::service> svc_;
   std::unique_ptr<redwire::client> cli_;
   std::atomic<int> runs_{0};
-  const std::string reply_channel_ = "rw:test:hostile-replies";
-  std::mutex m_;
-  std::condition_variable cv_;
-  std::deque<std::string> replies_;
-  std::shared_ptr<void> subscription_;
-  std::function<void(const std::string&)> push_;
+  std::optional<raw_wire> wire_;
 };
 
 TEST_P(hostile_input, argument_claiming_4_gib_is_too_large) {
   std::string payload;
   redwire::detail::output(payload).write_varint(std::uint64_t{4} << 30);
   payload += "abc";
-  push_(echo_frame(payload));
-  auto reply = next_reply();
+  wire_->push(echo_frame(payload));
+  auto reply = wire_->next_reply();
   ASSERT_TRUE(reply);
   auto e = redwire::decode_envelope(*reply);
   EXPECT_EQ(e.kind, redwire::message_kind::error_reply);
@@ -109,14 +83,14 @@ TEST_P(hostile_input, argument_claiming_4_gib_is_too_large) {
 // worker goes on to the next call.
 TEST_P(hostile_input, garbage_is_counted_and_the_worker_goes_on) {
   redwire::test::log_capture log;
-  push_("not redwire at all");
-  push_(std::string("RW\x01\x01", 4));                           // truncated header
-  push_(echo_frame("").substr(0, 40) + std::string(1, '\xff'));  // a field past the end
-  push_(
+  wire_->push("not redwire at all");
+  wire_->push(std::string("RW\x01\x01", 4));                           // truncated header
+  wire_->push(echo_frame("").substr(0, 40) + std::string(1, '\xff'));  // a field past the end
+  wire_->push(
       echo_frame(std::string("\x05"
                              "ab",
                              3)));  // argument truncated
-  auto reply = next_reply();
+  auto reply = wire_->next_reply();
   ASSERT_TRUE(reply);
   EXPECT_EQ(redwire::decode_envelope(*reply).error, errc::bad_message);
   EXPECT_EQ(cli_->call(calc::add, 2, 3), 5);

@@ -4,9 +4,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -14,6 +11,7 @@
 
 #include <redwire/detail/auth.hpp>
 
+#include "calls/raw_wire.hpp"
 #include "calls/test_api.hpp"
 #include "support/buses.hpp"
 #include "support/eventually.hpp"
@@ -31,25 +29,6 @@ using redwire::test::patience;
 namespace {
 
 constexpr const char* calc_secret = "calc-secret-8c1f";
-
-/// Replies published to one channel, as raw bytes.
-struct inbox {
-  std::mutex m;
-  std::condition_variable cv;
-  std::deque<std::string> got;
-  void put(std::string_view bytes) {
-    std::lock_guard lock(m);
-    got.emplace_back(bytes);
-    cv.notify_all();
-  }
-  std::optional<std::string> next(std::chrono::milliseconds limit) {
-    std::unique_lock lock(m);
-    if (!cv.wait_for(lock, limit, [&] { return !got.empty(); })) return std::nullopt;
-    std::string bytes = std::move(got.front());
-    got.pop_front();
-    return bytes;
-  }
-};
 
 std::int64_t ms_from_now(std::chrono::milliseconds d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -98,22 +77,15 @@ class secured_calls : public ::testing::TestWithParam<std::string> {
       throw std::runtime_error(why);
     });
     svc_->start();
-    redwire::test::with_transport(*bus_, [this](auto& t) {
-      auto sub = t.subscribe(raw_reply_channel_,
-                             [this](std::string_view, std::string_view b) { replies_.put(b); });
-      subscription_ = std::make_shared<decltype(sub)>(std::move(sub));
-      raw_push_ = [&t](const std::string& bytes) {
-        t.push(redwire::detail::service_queue(t.prefix(), "calc"), bytes);
-      };
-    });
+    wire_.emplace(*bus_, "calc", "rw:test:raw-replies");
   }
   void TearDown() override {
-    subscription_.reset();
+    wire_.reset();
     svc_.reset();
     bus_.reset();
   }
 
-  /// calc.add(a, b) as a client would send it, replies to raw_reply_channel_; MACed with
+  /// calc.add(a, b) as a client would send it, replies to the raw wire's channel; MACed with
   /// `secret` unless it is empty.
   std::string add_frame(int a, int b, std::string_view secret, std::int64_t deadline_ms) {
     redwire::envelope e;
@@ -122,7 +94,7 @@ class secured_calls : public ::testing::TestWithParam<std::string> {
     e.fingerprint = calc::add.fingerprint;
     e.deadline_ms = deadline_ms;
     e.procedure = calc::add.name;
-    e.reply_to = raw_reply_channel_;
+    e.reply_to = wire_->reply_channel();
     e.caller = "raw-caller";
     e.trace_id = "raw-trace";
     std::string frame;
@@ -144,10 +116,7 @@ class secured_calls : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<redwire::test::bus> bus_;
   std::unique_ptr<redwire::service> svc_;
   std::atomic<int> runs_{0};
-  const std::string raw_reply_channel_ = "rw:test:raw-replies";
-  inbox replies_;
-  std::shared_ptr<void> subscription_;
-  std::function<void(const std::string&)> raw_push_;
+  std::optional<raw_wire> wire_;
   std::uint64_t raw_ids_ = 0;
 };
 
@@ -194,8 +163,8 @@ TEST_P(secured_calls, tampered_request_is_unauthorized) {
   const std::string good = add_frame(2, 3, calc_secret, ms_from_now(5s));
   std::string tampered = good;
   tampered.back() = static_cast<char>(tampered.back() ^ 0x01);  // 3 -> 2, the payload's last byte
-  raw_push_(tampered);
-  auto reply = replies_.next(patience);
+  wire_->push(tampered);
+  auto reply = wire_->next_reply(patience);
   ASSERT_TRUE(reply);
   auto e = redwire::decode_envelope(*reply);
   EXPECT_EQ(e.kind, redwire::message_kind::error_reply);
@@ -204,14 +173,14 @@ TEST_P(secured_calls, tampered_request_is_unauthorized) {
 
   std::string later = good;  // the deadline is inside the MAC: it cannot be pushed back
   later[21] = static_cast<char>(later[21] ^ 0x40);
-  raw_push_(later);
-  reply = replies_.next(patience);
+  wire_->push(later);
+  reply = wire_->next_reply(patience);
   ASSERT_TRUE(reply);
   EXPECT_EQ(redwire::decode_envelope(*reply).error, errc::unauthorized);
   EXPECT_EQ(runs_.load(), 0);
 
-  raw_push_(good);  // the same bytes untouched run, and their reply is MACed for that caller
-  reply = replies_.next(patience);
+  wire_->push(good);  // the same bytes untouched run, and their reply is MACed for that caller
+  reply = wire_->next_reply(patience);
   ASSERT_TRUE(reply);
   e = redwire::decode_envelope(*reply);
   ASSERT_EQ(e.kind, redwire::message_kind::reply);
@@ -226,20 +195,20 @@ TEST_P(secured_calls, tampered_request_is_unauthorized) {
 TEST_P(secured_calls, captured_request_does_not_run_after_its_deadline) {
   const std::int64_t deadline_ms = ms_from_now(300ms);
   const std::string captured = add_frame(2, 3, calc_secret, deadline_ms);
-  raw_push_(captured);
-  ASSERT_TRUE(replies_.next(patience));
+  wire_->push(captured);
+  ASSERT_TRUE(wire_->next_reply(patience));
   EXPECT_EQ(runs_.load(), 1);
   // Until its deadline has passed (on the clock it is written in, a millisecond on).
   std::this_thread::sleep_until(
       std::chrono::system_clock::time_point(std::chrono::milliseconds(deadline_ms + 1)));
-  raw_push_(captured);  // replayed past its deadline
+  wire_->push(captured);  // replayed past its deadline
   drain();
-  EXPECT_FALSE(replies_.next(100ms));
+  EXPECT_FALSE(wire_->next_reply(100ms));
   EXPECT_EQ(runs_.load(), 1);
   EXPECT_EQ(svc_->stats().expired, 1u);
 
-  raw_push_(add_frame(2, 3, calc_secret, 0));  // no deadline: could be replayed forever
-  auto reply = replies_.next(patience);
+  wire_->push(add_frame(2, 3, calc_secret, 0));  // no deadline: could be replayed forever
+  auto reply = wire_->next_reply(patience);
   ASSERT_TRUE(reply);
   EXPECT_EQ(redwire::decode_envelope(*reply).error, errc::unauthorized);
   EXPECT_EQ(runs_.load(), 1);

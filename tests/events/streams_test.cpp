@@ -220,7 +220,7 @@ TEST_P(streams, claims_page_through_a_long_pending_list_with_the_cursor) {
     ASSERT_EQ(taken.size(), 120u);
     // Claims go in pages: the cursor is carried from one call to the next.
     auto claimer = bus_->raw().open_stream_reader(key("shop.numbers"), "billing", "claimer");
-    std::this_thread::sleep_for(20ms);
+    std::this_thread::sleep_for(20ms);  // idle longer than the 10 ms the claims ask for
     std::vector<redwire::stream_entry> claimed;
     std::string cursor = claimer->autoclaim(claimed, 10ms, "0-0", 50);
     EXPECT_EQ(claimed.size(), 50u);
