@@ -282,17 +282,20 @@ TEST_P(calls, no_instance_means_timeout_at_the_timeout) {
 }
 
 TEST_P(calls, a_late_reply_is_not_taken_for_the_next_call) {
-  // The first call gives up before its handler answers; its reply arrives while (or before)
-  // the next calls wait — on Redis in the same inbox, which the next call borrows.
-  auto slow = cli_->with({.timeout = 50ms}).try_call(calc::sleep_ms, 300);
+  // The first call gives up while its handler is held at the gate (taken within its 1 s: a
+  // shorter timeout could expire before a loaded machine takes it, and then nothing would
+  // answer late). Then the handler answers: its reply arrives while (or before) the next
+  // calls wait — on Redis in the same inbox, which the next call borrows.
+  auto slow = cli_->with({.timeout = 1s}).try_call(calc::hold, 1);
   ASSERT_FALSE(slow);
   EXPECT_EQ(slow.error().code(), errc::timeout);
-  // Its handler has answered: the late reply is sent, and comes before or during what follows.
-  ASSERT_TRUE(eventually([&] { return state_.sleeps_run == 1; }));
+  ASSERT_TRUE(state_.gate.wait_inside(1)) << "the first call was never taken";
+  state_.gate.open();
+  ASSERT_TRUE(eventually([&] { return state_.holds_run == 1; }));  // the late reply is sent
   for (int i = 0; i < 20; ++i) EXPECT_EQ(cli_->call(calc::add, i, 1000), i + 1000);
-  auto quick = cli_->with({.timeout = 2s}).try_call(calc::sleep_ms, 1);
+  auto quick = cli_->with({.timeout = 2s}).try_call(calc::hold, 2);
   ASSERT_TRUE(quick) << quick.error().what();
-  EXPECT_EQ(*quick, 2);  // the second sleep run: the late reply of the first said 1
+  EXPECT_EQ(*quick, 2);  // the late reply said 1
 }
 
 // The slow call of a batch is held in its handler until every fast reply has come: a reply
