@@ -75,8 +75,8 @@ for ((run = 1; run <= runs; run++)); do
       continue
     fi
     run_failed=1
-    # gtest's summary lists each failed test once: "[  FAILED  ] suite.test, where ..."
-    failed="$(sed -n 's/^\[  FAILED  \] \([^ ,]*\)\(, where.*\)\{0,1\}$/\1/p' "$log" | sort -u)"
+    # "[  FAILED  ] suite.test (12 ms)", "[  FAILED  ] suite.test/redis, where ...": the names
+    failed="$(sed -n 's/^\[  FAILED  \] \([^ ,]*\).*$/\1/p' "$log" | grep '\.' | sort -u || true)"
     if [ "$rc" -eq 124 ]; then
       failed="${failed:+$failed$'\n'}$b:timed-out-after-${limit}s"
     elif [ -z "$failed" ]; then

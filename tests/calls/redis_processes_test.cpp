@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <future>
 #include <map>
 #include <mutex>
 #include <string>
@@ -22,6 +23,7 @@
 using namespace std::chrono_literals;
 using namespace test_api;
 using redwire::errc;
+using redwire::test::child_process;
 using redwire::test::eventually;
 using redwire::test::patience;
 using redwire::test::timing_slack;
@@ -29,28 +31,33 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-// Two replica processes serve one queue. 40 calls one after the other go to them by turns:
-// each replica sends its reply and its next pop in one write, so it is blocked again, behind
-// the other, before the caller makes the next call, and Redis serves blocked pops in the order
-// they came. Each gets 20 by design; 10 allows a replica late to block again to lose every
-// other turn. Calls targeted at one replica reach it.
+// Two replica processes of 4 workers serve one queue. 8 calls held in their handlers (until
+// the test sets the key "gate") are run 4 by each: a fresh replica takes no more requests than
+// it has idle workers, so one that took a fifth would keep it behind its busy workers and the
+// 8th call would never start. Each replica records in Redis the calls it begins. Calls
+// targeted at one replica reach it.
 TEST(redis_processes, replicas_share_calls_and_targeted_calls_reach_their_instance) {
   redwire::test::redis_server server;
-  redwire::test::child_process a({REDWIRE_TEST_REPLICA, server.url(), "replica-a"});
-  redwire::test::child_process b({REDWIRE_TEST_REPLICA, server.url(), "replica-b"});
+  child_process a({REDWIRE_TEST_REPLICA, server.url(), "replica-a"}, child_process::read_output);
+  child_process b({REDWIRE_TEST_REPLICA, server.url(), "replica-b"}, child_process::read_output);
+  ASSERT_TRUE(a.wait_for_line("ready", patience));
+  ASSERT_TRUE(b.wait_for_line("ready", patience));
   redwire::redis::transport bus{server.url()};
-  redwire::client cli{bus};
-  // Both replicas are up once each has answered a call targeted at it.
+  redwire::client cli{bus, {.default_timeout = 3 * patience}};
+  auto begun_by = [&](const std::string& id) {
+    return bus.command({"LLEN", "started:" + id}).integer;
+  };
+  std::vector<std::future<int>> held;
+  for (int i = 0; i < 8; ++i) held.push_back(cli.async_call(calc::hold, i));
+  EXPECT_TRUE(eventually([&] { return begun_by("replica-a") + begun_by("replica-b") == 8; }))
+      << "begun by replica-a: " << begun_by("replica-a")
+      << ", by replica-b: " << begun_by("replica-b");
+  EXPECT_EQ(begun_by("replica-a"), 4);
+  EXPECT_EQ(begun_by("replica-b"), 4);
+  bus.command({"SET", "gate", "open"});
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(held[i].get(), i);
   for (std::string id : {"replica-a", "replica-b"})
-    ASSERT_EQ(cli.with({.timeout = patience, .instance = id}).call(calc::whoami), id);
-
-  std::map<std::string, int> answered;
-  for (int i = 0; i < 40; ++i) ++answered[cli.call(calc::whoami)];
-  EXPECT_GE(answered["replica-a"], 10);
-  EXPECT_GE(answered["replica-b"], 10);
-  EXPECT_EQ(answered["replica-a"] + answered["replica-b"], 40);
-  for (int i = 0; i < 10; ++i)
-    EXPECT_EQ(cli.with({.instance = "replica-b"}).call(calc::whoami), "replica-b");
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(cli.with({.instance = id}).call(calc::whoami), id);
 
   a.signal(SIGTERM);
   b.signal(SIGTERM);
@@ -65,8 +72,8 @@ TEST(redis_processes, replicas_share_calls_and_targeted_calls_reach_their_instan
 // the others are answered by replica-b; new calls go to replica-b.
 TEST(redis_processes, a_killed_replica_leaves_the_survivor_serving) {
   redwire::test::redis_server server;
-  redwire::test::child_process a({REDWIRE_TEST_REPLICA, server.url(), "replica-a"});
-  redwire::test::child_process b({REDWIRE_TEST_REPLICA, server.url(), "replica-b"});
+  child_process a({REDWIRE_TEST_REPLICA, server.url(), "replica-a"});
+  child_process b({REDWIRE_TEST_REPLICA, server.url(), "replica-b"});
   redwire::redis::transport bus{server.url()};
   redwire::client cli{bus};
   for (std::string id : {"replica-a", "replica-b"})

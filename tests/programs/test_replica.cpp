@@ -1,11 +1,14 @@
 // A calc replica for multi-process tests:  test_replica URL INSTANCE_ID
-// Serves calc.add, calc.whoami and calc.sleep; stops cleanly on SIGTERM. calc.sleep records that
-// it began and ended (RPUSH started:INSTANCE_ID, finished:INSTANCE_ID) on a connection of its
-// own, so that a test knows which calls a replica it kills had in hand.
+// Serves calc.add, calc.whoami, calc.sleep and calc.hold; prints "ready" once started; stops
+// cleanly on SIGTERM. calc.sleep and calc.hold record that they began (RPUSH started:INSTANCE_ID)
+// and calc.sleep that it ended (finished:INSTANCE_ID), on a connection of their own, so that a
+// test knows which calls a replica has in hand. calc.hold waits until the key "gate" exists.
 #include <redwire/redis.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <stdexcept>
 #include <thread>
 
 #include <pthread.h>
@@ -34,6 +37,15 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     recorder.command({"RPUSH", "finished:" + id, "1"});
     return ms;
+  });
+  svc.bind(test_api::calc::hold, [&recorder, &id](int n) {
+    recorder.command({"RPUSH", "started:" + id, "1"});
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    while (recorder.command({"EXISTS", "gate"}).integer == 0) {  // one connection: polled
+      if (std::chrono::steady_clock::now() > give_up) throw std::runtime_error("gate not opened");
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return n;
   });
   svc.start();
   std::printf("ready\n");
