@@ -27,10 +27,17 @@
 namespace {
 std::atomic<std::uint64_t> allocations{0};
 thread_local std::uint64_t allocations_here = 0;
+// The largest block asked for since a test set them to 0: by any thread, by this one.
+std::atomic<std::size_t> largest{0};
+thread_local std::size_t largest_here = 0;
 
-inline void note_allocation() {
+inline void note_allocation(std::size_t bytes) {
   allocations.fetch_add(1, std::memory_order_relaxed);
   ++allocations_here;
+  if (bytes > largest_here) largest_here = bytes;
+  for (std::size_t seen = largest.load(std::memory_order_relaxed);
+       bytes > seen && !largest.compare_exchange_weak(seen, bytes, std::memory_order_relaxed);) {
+  }
 }
 }  // namespace
 
@@ -41,27 +48,27 @@ void* __libc_realloc(void*, std::size_t);
 void* __libc_memalign(std::size_t, std::size_t);
 
 void* malloc(std::size_t n) {
-  note_allocation();
+  note_allocation(n);
   return __libc_malloc(n);
 }
 void* calloc(std::size_t n, std::size_t size) {
-  note_allocation();
+  note_allocation(n * size);
   return __libc_calloc(n, size);
 }
 void* realloc(void* p, std::size_t n) {
-  note_allocation();
+  note_allocation(n);
   return __libc_realloc(p, n);
 }
 void* aligned_alloc(std::size_t align, std::size_t n) {
-  note_allocation();
+  note_allocation(n);
   return __libc_memalign(align, n);
 }
 void* memalign(std::size_t align, std::size_t n) {
-  note_allocation();
+  note_allocation(n);
   return __libc_memalign(align, n);
 }
 int posix_memalign(void** out, std::size_t align, std::size_t n) {
-  note_allocation();
+  note_allocation(n);
   void* p = __libc_memalign(align, n);
   if (!p) return ENOMEM;
   *out = p;
@@ -174,6 +181,84 @@ TEST(allocations, redis_async_calls_in_flight) {
   report("redis transport, async calls, 64 in flight", c);
   EXPECT_LE(c.everywhere, 1.2);
   EXPECT_LE(c.caller, 0.1);
+}
+
+inline constexpr redwire::procedure<"alloc.echo", std::string(std::string)> echo{};
+
+/// Runs `decode`, which must fail as too_large (or, where it says so, bad_message); returns the
+/// largest block this thread asked for meanwhile.
+template <class Decode>
+std::size_t largest_block_while_refusing(Decode&& decode, bool bad_message_too = false) {
+  largest_here = 0;
+  try {
+    decode();
+    ADD_FAILURE() << "a claim of 4 GiB decoded";
+  } catch (const std::system_error& e) {
+    const auto code = static_cast<redwire::errc>(e.code().value());
+    EXPECT_TRUE(code == redwire::errc::too_large ||
+                (bad_message_too && code == redwire::errc::bad_message))
+        << e.what();
+  }
+  return largest_here;
+}
+
+// "A length or count that claims 4 GiB is refused as too_large before anything is allocated"
+// (docs/reliability.md): decoding one never asks for a block of more than 64 KiB — room for
+// the exception and its message, and 65536 times less than the claim. Through a service on the
+// memory transport, no thread of the process asks for more than 1 MiB meanwhile (the others
+// only beat and wait).
+TEST(allocations, a_4_gib_claim_is_refused_before_anything_is_allocated) {
+  std::string four_gib;
+  redwire::detail::output(four_gib).write_varint(std::uint64_t{4} << 30);
+  four_gib += "abc";
+  constexpr std::size_t small = 64 << 10;
+  using redwire::decode_values;
+  EXPECT_LT(largest_block_while_refusing([&] { (void)decode_values<std::string>(four_gib); }),
+            small);
+  EXPECT_LT(largest_block_while_refusing(
+                [&] { (void)decode_values<std::vector<std::string>>(four_gib); }),
+            small);
+  EXPECT_LT(
+      largest_block_while_refusing([&] { (void)decode_values<std::vector<std::byte>>(four_gib); }),
+      small);
+  EXPECT_LT(largest_block_while_refusing(
+                [&] { (void)decode_values<std::vector<std::int64_t>>(four_gib); }, true),
+            small);
+  EXPECT_LT(largest_block_while_refusing(
+                [&] { (void)decode_values<std::map<int, std::string>>(four_gib); }, true),
+            small);
+
+  redwire::memory::transport bus;
+  redwire::service svc{bus, "alloc", {.workers = 1}};
+  std::atomic<int> runs{0};
+  svc.bind(echo, [&runs](std::string text) {
+    ++runs;
+    return text;
+  });
+  svc.start();
+  std::promise<std::string> reply;
+  auto replied = reply.get_future();
+  auto sub = bus.subscribe("alloc-test:replies", [&reply](std::string_view, std::string_view b) {
+    reply.set_value(std::string(b));
+  });
+  redwire::envelope e;
+  e.kind = redwire::message_kind::request;
+  e.call_id = 1;
+  e.fingerprint = echo.fingerprint;
+  e.procedure = echo.name;
+  e.reply_to = "alloc-test:replies";
+  std::string frame;
+  redwire::encode_envelope_header(frame, e);
+  frame += four_gib;
+  largest = 0;
+  bus.push("rw:{alloc}:q", frame);
+  ASSERT_EQ(replied.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_LT(largest.load(), std::size_t{1} << 20);
+  const std::string bytes = replied.get();
+  const redwire::envelope answer = redwire::decode_envelope(bytes);
+  EXPECT_EQ(answer.kind, redwire::message_kind::error_reply);
+  EXPECT_EQ(answer.error, redwire::errc::too_large);
+  EXPECT_EQ(runs.load(), 0);
 }
 
 }  // namespace

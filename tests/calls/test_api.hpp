@@ -34,6 +34,8 @@ inline constexpr redwire::procedure<"calc.divmod", std::tuple<int, int>(int, int
 inline constexpr redwire::procedure<"calc.reset", void()> reset{};
 inline constexpr redwire::procedure<"calc.fail", int(std::string)> fail{};
 inline constexpr redwire::procedure<"calc.sleep", int(int)> sleep_ms{};
+// Waits until the test opens its gate (support/gate.hpp), then returns its argument.
+inline constexpr redwire::procedure<"calc.hold", int(int)> hold{};
 inline constexpr redwire::procedure<"calc.echo", std::string(std::string_view)> echo{};
 inline constexpr redwire::procedure<"calc.blob", std::vector<std::byte>(std::vector<std::byte>)>
     blob{};

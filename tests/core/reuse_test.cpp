@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/test_thread.hpp"
+
 namespace {
 
 using redwire::detail::ring;
@@ -95,10 +97,10 @@ TEST(block_recycler, blocks_taken_on_one_thread_may_be_freed_on_another) {
   auto& pool = redwire::detail::block_recycler::instance();
   std::vector<void*> blocks;
   for (int i = 0; i < 1000; ++i) blocks.push_back(pool.take(100));
-  std::thread other([&] {
+  redwire::test::test_thread other([&] {
     for (void* p : blocks) pool.give(p, 100);
   });
-  std::thread taker([&] {
+  redwire::test::test_thread taker([&] {
     for (int i = 0; i < 1000; ++i) pool.give(pool.take(120), 120);
   });
   other.join();
@@ -185,7 +187,7 @@ TEST(frame_buffer, is_kept_per_thread_and_fresh_when_nested) {
     redwire::detail::frame_buffer after;
     EXPECT_LT(after.bytes().capacity(), std::size_t{1} << 20);
   }
-  std::thread([&] {
+  redwire::test::test_thread([&] {
     redwire::detail::frame_buffer elsewhere;  // another thread: its own buffer
     EXPECT_NE(elsewhere.bytes().data(), kept_data);
   }).join();

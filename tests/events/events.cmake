@@ -7,5 +7,3 @@ add_dependencies(event_tests event_consumer_process)
 target_compile_definitions(event_tests PRIVATE
   REDWIRE_EVENT_CONSUMER="$<TARGET_FILE:event_consumer_process>")
 set_tests_properties(event_tests PROPERTIES TIMEOUT 300)
-
-include(${CMAKE_CURRENT_SOURCE_DIR}/compile_fail/events_compile_fail.cmake OPTIONAL)

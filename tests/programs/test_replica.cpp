@@ -1,9 +1,14 @@
 // A calc replica for multi-process tests:  test_replica URL INSTANCE_ID
-// Serves calc.add, calc.whoami and calc.sleep; stops cleanly on SIGTERM.
+// Serves calc.add, calc.whoami, calc.sleep and calc.hold; prints "ready" once started; stops
+// cleanly on SIGTERM. calc.sleep and calc.hold record that they began (RPUSH started:INSTANCE_ID)
+// and calc.sleep that it ended (finished:INSTANCE_ID), on a connection of their own, so that a
+// test knows which calls a replica has in hand. calc.hold waits until the key "gate" exists.
 #include <redwire/redis.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <stdexcept>
 #include <thread>
 
 #include <pthread.h>
@@ -22,12 +27,25 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
   redwire::redis::transport bus{argv[1]};
-  redwire::service svc{bus, "calc", {.instance_id = argv[2]}};
+  redwire::redis::transport recorder{argv[1]};
+  const std::string id = argv[2];
+  redwire::service svc{bus, "calc", {.instance_id = id}};
   svc.bind(test_api::calc::add, [](int a, int b) { return a + b; });
   svc.bind(test_api::calc::whoami, [] { return std::string(redwire::current_call()->instance); });
-  svc.bind(test_api::calc::sleep_ms, [](int ms) {
+  svc.bind(test_api::calc::sleep_ms, [&recorder, &id](int ms) {
+    recorder.command({"RPUSH", "started:" + id, "1"});
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    recorder.command({"RPUSH", "finished:" + id, "1"});
     return ms;
+  });
+  svc.bind(test_api::calc::hold, [&recorder, &id](int n) {
+    recorder.command({"RPUSH", "started:" + id, "1"});
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    while (recorder.command({"EXISTS", "gate"}).integer == 0) {  // one connection: polled
+      if (std::chrono::steady_clock::now() > give_up) throw std::runtime_error("gate not opened");
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return n;
   });
   svc.start();
   std::printf("ready\n");

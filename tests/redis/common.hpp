@@ -1,4 +1,4 @@
-// Helpers shared by the redis_tests files.
+// Helpers shared by the redis_tests files (the transport on its own, without calls).
 #pragma once
 
 #include <redwire/redis.hpp>
@@ -13,23 +13,18 @@
 #include <thread>
 #include <vector>
 
+#include "support/eventually.hpp"
 #include "support/redis_server.hpp"
+#include "support/test_thread.hpp"
 
 namespace redis_tests {
 
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
-/// Polls `cond` until it holds or `limit` passes.
-inline bool eventually(const std::function<bool()>& cond,
-                       std::chrono::milliseconds limit = 3000ms) {
-  auto deadline = clock_type::now() + limit;
-  while (clock_type::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return cond();
-}
+using redwire::test::eventually;
+using redwire::test::patience;
+using redwire::test::timing_slack;
 
 /// Collects messages delivered on the subscriber thread.
 struct inbox {
@@ -52,7 +47,7 @@ struct inbox {
       cv.notify_all();
     };
   }
-  bool wait_count(std::size_t n, std::chrono::milliseconds limit = 3000ms) {
+  bool wait_count(std::size_t n, std::chrono::milliseconds limit = patience) {
     std::unique_lock lk(m);
     return cv.wait_for(lk, limit, [&] { return got.size() >= n; });
   }

@@ -7,7 +7,11 @@
 //
 // Starts /usr/bin/redis-server (or $REDWIRE_REDIS_SERVER) without persistence, waits until it
 // answers PING and throws std::runtime_error when it cannot: a test that needs Redis fails
-// loudly, it is never skipped. No redwire header is used, so any suite may include this.
+// loudly, it is never skipped. The port is one the kernel just gave out and released; if
+// something else takes it before redis-server binds it (tests run in parallel), the server is
+// started again on another. No redwire header is used, so any suite may include this.
+//
+//   redwire::test::shared_redis()                              // one server for a test program
 #pragma once
 
 #include <arpa/inet.h>
@@ -38,13 +42,21 @@ class redis_server {
  public:
   /// `extra_args` go to redis-server as they are, e.g. {"--requirepass", "pw"} or
   /// {"--user", "alice", "on", ">pw", "~*", "&*", "+@all"} (one argument per word).
-  explicit redis_server(std::vector<std::string> extra_args = {})
+  /// `first_port`: the port tried first (a test of the retry); by default one the kernel gives.
+  explicit redis_server(std::vector<std::string> extra_args = {}, int first_port = 0)
       : extra_args_(std::move(extra_args)) {
     char tmpl[] = "/tmp/redwire-redis-XXXXXX";
     if (!::mkdtemp(tmpl)) throw std::runtime_error("redis_server: mkdtemp failed");
     dir_ = tmpl;
-    port_ = free_port();
-    start();
+    for (int attempt = 1;; ++attempt) {
+      port_ = attempt == 1 && first_port > 0 ? first_port : free_port();
+      try {
+        start();
+        return;
+      } catch (const port_taken& e) {
+        if (attempt == 10) throw std::runtime_error(e.what());
+      }
+    }
   }
 
   redis_server(const redis_server&) = delete;
@@ -63,7 +75,8 @@ class redis_server {
   std::string unix_url() const { return "unix://" + socket_path(); }
   pid_t pid() const { return pid_; }
 
-  /// SIGKILL: the server vanishes at once, as in a crash.
+  /// SIGKILL: the server vanishes at once, as in a crash (paused or not: a paused server is not
+  /// let run first).
   void kill() { stop(SIGKILL); }
   /// Starts it again on the same port and socket (after kill(), or restarts a live one).
   void restart() {
@@ -85,6 +98,10 @@ class redis_server {
   }
 
  private:
+  struct port_taken : std::runtime_error {
+    using std::runtime_error::runtime_error;
+  };
+
   static int free_port() {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
@@ -137,6 +154,8 @@ class redis_server {
   }
 
   void start() {
+    std::error_code ignored;
+    std::filesystem::remove(dir_ + "/redis.log", ignored);  // what it says is about this start
     const char* env = std::getenv("REDWIRE_REDIS_SERVER");
     std::string binary = env && *env ? env : "/usr/bin/redis-server";
     if (::access(binary.c_str(), X_OK) != 0) {
@@ -179,7 +198,10 @@ class redis_server {
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
-        throw std::runtime_error("redis_server: redis-server exited at start: " + log_tail());
+        const std::string log = log_tail();
+        if (log.find("Address already in use") != std::string::npos)
+          throw port_taken("redis_server: port " + std::to_string(port_) + " taken: " + log);
+        throw std::runtime_error("redis_server: redis-server exited at start: " + log);
       }
       int fd = connect_tcp(port_);
       if (fd >= 0) {
@@ -212,7 +234,7 @@ class redis_server {
 
   void stop(int sig) {
     if (pid_ <= 0) return;
-    ::kill(pid_, SIGCONT);
+    if (sig != SIGKILL) ::kill(pid_, SIGCONT);  // a paused server could not act on it
     ::kill(pid_, sig);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     int status = 0;
@@ -234,5 +256,12 @@ class redis_server {
   int port_ = 0;
   pid_t pid_ = -1;
 };
+
+/// One redis-server for a whole test program, started on first use (tests that share it
+/// FLUSHALL it first).
+inline redis_server& shared_redis() {
+  static redis_server server;
+  return server;
+}
 
 }  // namespace redwire::test

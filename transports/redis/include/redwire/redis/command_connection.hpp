@@ -41,8 +41,9 @@ namespace redwire::redis::detail {
 class command_connection {
  public:
   /// Called on the reader thread with the command's reply; when the connection is lost first,
-  /// with an error reply "redwire: connection lost". Must not block.
+  /// with an error reply `connection_lost`. Must not block.
   using callback = std::function<void(reply&&)>;
+  static constexpr std::string_view connection_lost = "redwire: connection lost";
 
   /// Connects now (throws transport_error if it cannot) and starts the reader thread.
   explicit command_connection(settings st)
@@ -359,7 +360,7 @@ class command_connection {
       lost.swap(pending_);
     }
     for (slot& s : lost) {
-      if (s.cb) deliver(s, reply{reply_type::error, 0, "redwire: connection lost", {}});
+      if (s.cb) deliver(s, reply{reply_type::error, 0, std::string(connection_lost), {}});
     }
   }
 

@@ -10,8 +10,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -63,6 +65,7 @@ inline void ensure_connected(reader_state& s, clock::time_point deadline, std::s
   try {
     s.conn = std::make_unique<connection>(st, name, true);
     s.conn->sock().set_send_timeout(s.st.command_timeout);
+    s.conn->sock().detect_dead_peer(s.st.command_timeout);  // what a late reply may wait on
     s.client_id = s.conn->client_id();
     s.backoff = s.st.reconnect_min;
   } catch (const transport_error&) {
@@ -77,6 +80,34 @@ inline void drop_connection(reader_state& s) {
   s.conn.reset();
   s.client_id = -1;
   s.next_attempt = {};
+}
+
+// Whether Redis still answers, asked on the command connection: `CLIENT UNBLOCK <this reader>`,
+// which also ends the reader's pop at once if it has taken nothing yet (whatever it took, it
+// sends). Waits as long as the command connection waits for any reply: when it gives up on
+// Redis it answers `connection_lost` itself. True once Redis answered, whatever it said.
+inline bool redis_answers(reader_state& s) {
+  struct answer {
+    std::mutex m;
+    std::condition_variable cv;
+    std::optional<bool> alive;
+  };
+  auto a = std::make_shared<answer>();
+  const std::string id = std::to_string(s.client_id.load());
+  std::string_view args[] = {"CLIENT", "UNBLOCK", id};
+  try {
+    s.commands->send(args, "CLIENT UNBLOCK", [a](reply&& r) {
+      std::lock_guard lk(a->m);
+      a->alive = !(r.is_error() && r.str == command_connection::connection_lost);
+      a->cv.notify_all();
+    });
+  } catch (const transport_error&) {
+    return false;  // the command connection is down: so is Redis, as far as we can tell
+  }
+  std::unique_lock lk(a->m);
+  // The command connection gives up within two command timeouts of silence; a third is spare.
+  a->cv.wait_for(lk, 3 * s.st.command_timeout, [&] { return a->alive.has_value(); });
+  return a->alive.value_or(false);
 }
 
 // CLIENT UNBLOCK may reach Redis before the BLPOP it targets (they travel on two connections):
@@ -257,8 +288,17 @@ class queue_reader {
     s.prefix.clear();
     detail::append_command(cmd, args);
     s.conn->send(cmd);
-    // Redis times the command out itself; our own deadline only catches a dead server.
+    // Redis ends the command at its timeout by itself, and a Redis that dies closes this
+    // connection (the read fails at once; a host that dies fails its keep-alive probes). A reply
+    // that has not come by our own deadline is late, then, not lost: on a loaded machine Redis
+    // or this thread may get no CPU for a while. It is waited for, because it carries what Redis
+    // already took off the queues: dropping the connection would lose those requests, and their
+    // calls would wait for their whole timeout. Only when asked to stop (wake(), as
+    // service::stop() does) does the reader give up on it, and only if Redis answers nothing on
+    // the command connection either (killed or stopped: then nothing more is coming).
     reply* r = s.conn->read_reply_view(deadline + s.st.command_timeout);
+    while (!r && !(s.wake_pending && !detail::redis_answers(s)))
+      r = s.conn->read_reply_view(detail::clock::now() + s.st.command_timeout);
     s.blocking = false;
     if (!r)
       throw transport_error("redwire::redis: no answer to " + std::string(args[0]) + " from " +

@@ -40,13 +40,13 @@ const char* check(const std::string& bytes, const redwire::detail::hmac_key& key
 
 }  // namespace
 
-TEST(auth, hmac_sha256_matches_rfc_4231) {  // test case 2
+TEST(message_auth, hmac_sha256_matches_rfc_4231) {  // test case 2
   redwire::detail::hmac_key key{"Jefe"};
   EXPECT_EQ(hex(key.mac({"what do ya want ", "for nothing?"})),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
-TEST(auth, signed_frame_checks_and_keeps_its_fields) {
+TEST(message_auth, signed_frame_checks_and_keeps_its_fields) {
   std::size_t header_size = 0;
   std::string frame = make_request(header_size);
   const std::string unsigned_frame = frame;
@@ -64,7 +64,7 @@ TEST(auth, signed_frame_checks_and_keeps_its_fields) {
   EXPECT_NE(check(unsigned_frame, key), nullptr);
 }
 
-TEST(auth, any_changed_byte_is_refused) {
+TEST(message_auth, any_changed_byte_is_refused) {
   std::size_t header_size = 0;
   std::string frame = make_request(header_size);
   redwire::detail::hmac_key key{"s3cret"};
@@ -84,7 +84,7 @@ TEST(auth, any_changed_byte_is_refused) {
   EXPECT_NE(check(frame.substr(0, frame.size() - 1), key), nullptr);
 }
 
-TEST(auth, request_without_deadline_is_refused) {
+TEST(message_auth, request_without_deadline_is_refused) {
   redwire::envelope e;
   e.procedure = "calc.add";
   std::string frame;
@@ -97,7 +97,7 @@ TEST(auth, request_without_deadline_is_refused) {
   EXPECT_NE(std::string(check(frame, key)).find("deadline"), std::string::npos);
 }
 
-TEST(auth, client_keys_choose_per_service) {
+TEST(message_auth, client_keys_choose_per_service) {
   redwire::detail::client_keys none;
   EXPECT_TRUE(none.empty());
   EXPECT_EQ(none.for_service("calc"), nullptr);

@@ -1,5 +1,6 @@
 #include "common.hpp"
 #include "support/redis_stats.hpp"
+#include "support/tcp_proxy.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -61,21 +62,30 @@ TEST(redis_queues, first_queue_first) {
   EXPECT_EQ(out, (std::vector<std::string>{"h1", "h2", "h3", "l1", "l2"}));
 }
 
+namespace {
+/// Whether Redis holds a client blocked in a pop (INFO clients).
+bool a_client_is_blocked(transport& bus) {
+  return bus.command({"INFO", "clients"}).str.find("blocked_clients:1") != std::string::npos;
+}
+}  // namespace
+
+// The message is pushed once the reader is blocked in Redis: the pop returns with it, not at
+// its timeout (which a pop that does not block would wait out).
 TEST(redis_queues, blocking_pop_returns_when_message_arrives) {
   redwire::test::redis_server server;
   transport bus{server.url()};
   auto reader = bus.open_reader({"a", "b"});
   std::vector<std::string> out;
-  std::thread pusher([&] {
-    std::this_thread::sleep_for(100ms);
+  redwire::test::test_thread pusher([&] {
+    ASSERT_TRUE(eventually([&] { return a_client_is_blocked(bus); }));
     bus.push("b", "late");
   });
   auto start = clock_type::now();
-  reader.pop(out, 10, 3000ms);
+  reader.pop(out, 10, patience);
   auto took = clock_type::now() - start;
   pusher.join();
   EXPECT_EQ(out, std::vector<std::string>{"late"});
-  EXPECT_LT(took, 1000ms);
+  EXPECT_LT(took, patience);
 }
 
 TEST(redis_queues, timeout_honoured) {
@@ -89,30 +99,32 @@ TEST(redis_queues, timeout_honoured) {
     reader.pop(out, 10, t);
     auto took = clock_type::now() - start;
     EXPECT_TRUE(out.empty());
-    EXPECT_GE(took, t - 5ms);
-    EXPECT_LT(took, t + 150ms);
+    EXPECT_GE(took, t - 5ms);  // Redis counts the timeout from when it reads the command
+    EXPECT_LT(took, t + timing_slack);
   }
   auto start = clock_type::now();
-  reader.pop(out, 10, 0ms);
-  EXPECT_LT(clock_type::now() - start, 50ms);
+  reader.pop(out, 10, 0ms);  // no wait at all: one round trip
+  EXPECT_LT(clock_type::now() - start, timing_slack);
 }
 
 TEST(redis_queues, wake_interrupts_blocked_pop) {
   redwire::test::redis_server server;
   transport bus{server.url()};
   auto reader = bus.open_reader({"nothing"});
+  // Woken at once or a few ms in (before, during or after it blocks in Redis), the pop returns
+  // empty, and before its timeout: one that the wake did not reach would wait all of it.
   for (int round = 0; round < 20; ++round) {
     std::vector<std::string> out;
-    std::thread waker([&] {
+    redwire::test::test_thread waker([&] {
       std::this_thread::sleep_for(std::chrono::milliseconds(round % 5));
       reader.wake();
     });
     auto start = clock_type::now();
-    reader.pop(out, 10, 5000ms);
+    reader.pop(out, 10, patience);
     auto took = clock_type::now() - start;
     waker.join();
     EXPECT_TRUE(out.empty());
-    EXPECT_LT(took, 300ms) << "round " << round;
+    EXPECT_LT(took, patience) << "round " << round;
   }
   // the reader still works afterwards
   bus.push("nothing", "x");
@@ -137,7 +149,7 @@ TEST(redis_queues, eight_threads_one_reader_exactly_once) {
   transport bus{server.url()};
   constexpr int threads = 8, per_thread = 10'000;
   auto reader = bus.open_reader({"rw:{load}:q"});
-  std::vector<std::thread> pushers;
+  std::vector<redwire::test::test_thread> pushers;
   auto start = clock_type::now();
   for (int t = 0; t < threads; ++t) {
     pushers.emplace_back([&bus, t] {
@@ -190,21 +202,23 @@ TEST(redis_queues, falls_back_to_lpop_without_lmpop) {
   reader.pop(out, 10, 100ms);
   EXPECT_TRUE(out.empty());
   EXPECT_GE(clock_type::now() - start, 95ms);
-  std::thread waker([&] {
+  redwire::test::test_thread waker([&] {
     std::this_thread::sleep_for(20ms);
     reader.wake();
   });
   start = clock_type::now();
-  reader.pop(out, 10, 5000ms);
+  reader.pop(out, 10, patience);
   waker.join();
-  EXPECT_LT(clock_type::now() - start, 300ms);
+  EXPECT_LT(clock_type::now() - start, patience);  // the wake ended it, not its timeout
   bus.push("low", "l2");
   reader.pop(out, 10, 1000ms);
   EXPECT_EQ(out, (std::vector<std::string>{"l2"}));
 }
 
-TEST(redis_queues, measured_latency_of_one_message) {
-  // Not a pass/fail goal: prints push -> blocked pop latency next to a bare PING round trip.
+// Each of 1000 messages, pushed one at a time while the reader waits in a blocking pop, is
+// popped once and in order. Also prints push -> pop latency next to a bare PING round trip (a
+// figure, not a goal: speed is measured by bench/).
+TEST(redis_queues, each_message_pushed_to_a_blocked_reader_is_popped_once_in_order) {
   redwire::test::redis_server server;
   transport bus{server.url()};
   auto reader = bus.open_reader({"rw:{lat}:q:1", "rw:{lat}:q"});
@@ -220,33 +234,45 @@ TEST(redis_queues, measured_latency_of_one_message) {
     bus.command({"PING"});
     ping.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - t0).count());
   }
+  constexpr int messages = 1000;
   std::atomic<int> popped{0};
   std::atomic<long long> popped_at{0};
   std::atomic<bool> done{false};
-  std::thread popper([&] {
-    std::vector<std::string> got;
+  std::vector<std::string> got;  // the popper's own until it is joined
+  redwire::test::test_thread popper([&] {
+    std::vector<std::string> batch;
     while (!done) {
-      got.clear();
-      reader.pop(got, 16, 200ms);
-      if (!got.empty()) {
-        popped_at = clock_type::now().time_since_epoch().count();
-        popped += static_cast<int>(got.size());
-      }
+      batch.clear();
+      reader.pop(batch, 16, 200ms);
+      if (batch.empty()) continue;
+      popped_at = clock_type::now().time_since_epoch().count();
+      got.insert(got.end(), batch.begin(), batch.end());
+      popped += static_cast<int>(batch.size());
     }
   });
-  for (int i = 0; i < 1000; ++i) {
+  for (int i = 0; i < messages; ++i) {
     std::this_thread::sleep_for(100us);  // let the reader block again
     auto t0 = clock_type::now();
-    bus.push("rw:{lat}:q", "x");
-    while (popped.load() != i + 1) {
+    bus.push("rw:{lat}:q", "m" + std::to_string(i));
+    const auto give_up = t0 + patience;
+    while (popped.load() < i + 1 && clock_type::now() < give_up) {
+    }
+    if (popped.load() < i + 1) {
+      ADD_FAILURE() << "message " << i << " was not popped";
+      break;
     }
     auto t1 = clock_type::time_point(clock_type::duration(popped_at.load()));
     hop.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
   }
   done = true;
   popper.join();
-  std::printf("[ measured ] p50 PING round trip %.1f us; p50 push -> blocked pop returns %.1f us\n",
-              p50(ping), p50(hop));
+  std::vector<std::string> expected;
+  for (int i = 0; i < messages; ++i) expected.push_back("m" + std::to_string(i));
+  EXPECT_EQ(got, expected);
+  if (!hop.empty())
+    std::printf(
+        "[ measured ] p50 PING round trip %.1f us; p50 push -> blocked pop returns %.1f us\n",
+        p50(ping), p50(hop));
 }
 
 // ---- write-behind (push_behind) ---------------------------------------------------------------
@@ -259,20 +285,29 @@ std::vector<std::string> whole_list(transport& bus, std::string_view key) {
 }
 }  // namespace
 
+// The write-behind thread waits 100 µs after the first push it is given, then writes all it
+// holds as one RPUSH: two RPUSHes are at least 100 µs apart, and only the last can come after
+// the pushing ends. So however the machine schedules this thread, 1000 pushes made in T take
+// at most T / 100 µs + 2 RPUSHes (one per push without write-behind).
 TEST(redis_queues, pushes_behind_arrive_in_order_and_share_their_rpush) {
   redwire::test::redis_server server;
   transport bus{server.url()};
   std::vector<std::string> expected;
-  for (int i = 0; i < 1000; ++i) {
-    expected.push_back("v" + std::to_string(i));
-    bus.push_behind("rw:{calc}:q", expected.back());
-  }
+  for (int i = 0; i < 1000; ++i) expected.push_back("v" + std::to_string(i));
+  const auto start = clock_type::now();
+  for (auto& v : expected) bus.push_behind("rw:{calc}:q", v);
+  const auto pushing = clock_type::now() - start;
   ASSERT_TRUE(eventually([&] { return bus.command({"LLEN", "rw:{calc}:q"}).integer == 1000; }));
   EXPECT_EQ(whole_list(bus, "rw:{calc}:q"), expected);
   const long long rpushes = redwire::test::command_calls(bus, "rpush");
-  std::printf("[ measured ] 1000 pushes behind took %lld RPUSH commands\n", rpushes);
+  const long long most = pushing / redwire::redis::detail::command_connection::write_behind + 2;
+  std::printf(
+      "[ measured ] 1000 pushes behind in %lld us took %lld RPUSH commands (at most %lld)\n",
+      static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::microseconds>(pushing).count()),
+      rpushes, most);
   EXPECT_GE(rpushes, 1);
-  EXPECT_LE(rpushes, 500);  // one per push without write-behind
+  EXPECT_LE(rpushes, most);
 }
 
 // A push that is not behind, and a push to another queue, take the kept pushes along first:
@@ -303,9 +338,14 @@ TEST(redis_queues, a_lone_push_behind_is_written_by_itself) {
   EXPECT_EQ(out, (std::vector<std::string>{"alone"}));
 }
 
+// Pushes behind made while Redis is stopped are kept (in the transport, or in the connection's
+// buffers): none throws. Redis is then killed: they die with that connection, and none reaches
+// the restarted server. Pushes while the loss is known throw; after the restart they work.
 TEST(redis_queues, push_behind_throws_while_down_and_works_again_after) {
   redwire::test::redis_server server;
   transport bus{server.url()};
+  server.pause();
+  for (int i = 0; i < 100; ++i) ASSERT_NO_THROW(bus.push_behind("q", "held-" + std::to_string(i)));
   server.kill();
   ASSERT_TRUE(eventually([&] {  // throws once the loss is noticed
     try {
@@ -316,8 +356,53 @@ TEST(redis_queues, push_behind_throws_while_down_and_works_again_after) {
     return false;
   }));
   server.restart();
-  ASSERT_TRUE(eventually([&] { return bus.connected(); }, 10000ms));
+  ASSERT_TRUE(eventually([&] { return bus.connected(); }));
   bus.push_behind("q", "after");
   ASSERT_TRUE(eventually([&] { return bus.command({"LLEN", "q"}).integer == 1; }));
   EXPECT_EQ(whole_list(bus, "q"), (std::vector<std::string>{"after"}));
+}
+
+// ---- a reader starved of its replies ---------------------------------------------------------
+
+// On a loaded machine a pop's reply can come long after Redis sent it (Redis or the reader gets
+// no CPU). The requests in it are no longer in Redis: a reader that gave up on the reply and
+// dropped its connection would lose them. The proxy holds every reply to the reader's blocking
+// pops for 1.5 s, five times past what the reader waits before asking whether Redis is alive
+// (the pop's 100 ms + command_timeout 200 ms); first nothing of the reply comes in time, then
+// only its first bytes.
+TEST(redis_queues, a_pop_whose_reply_comes_late_loses_nothing) {
+  redwire::test::redis_server server;
+  redwire::test::tcp_proxy proxy{server.port()};
+  transport direct{server.url()};
+  transport bus{redwire::redis::options{.url = proxy.url(), .command_timeout = 200ms}};
+  auto reader = bus.open_reader({"q"});
+  std::vector<std::string> out;
+  reader.pop(out, 10, 10ms);               // connects
+  const std::string big(256 * 1024, 'b');  // a reply of many reads
+  for (std::size_t pass : {std::size_t{0}, std::size_t{1000}}) {
+    SCOPED_TRACE("bytes of the reply that come at once: " + std::to_string(pass));
+    std::vector<std::string> pushed;
+    for (int i = 0; i < 3; ++i) {
+      pushed.push_back(std::to_string(pass) + ":" + std::to_string(i) + big);
+      direct.push("q", pushed.back());
+    }
+    ASSERT_TRUE(eventually([&] { return direct.command({"LLEN", "q"}).integer == 3; }));
+    proxy.delay_replies_after("BLMPOP", 1500ms, pass);
+    std::vector<std::string> got;
+    int failed_pops = 0;
+    const auto give_up = clock_type::now() + 20s;
+    while (got.size() < pushed.size() && clock_type::now() < give_up) {
+      try {
+        reader.pop(got, 10, 100ms);
+      } catch (const redwire::transport_error& e) {
+        ++failed_pops;
+        ADD_FAILURE() << "the pop gave up on a late reply: " << e.what();
+      }
+    }
+    EXPECT_EQ(got.size(), pushed.size());
+    EXPECT_TRUE(got == pushed) << "not the messages pushed, or not in their order";
+    EXPECT_EQ(failed_pops, 0);
+    EXPECT_EQ(direct.command({"LLEN", "q"}).integer, 0);
+    proxy.delay_replies_after("", 0ms);
+  }
 }

@@ -1,0 +1,112 @@
+// How calls use Redis: inboxes, write-behind, the user's own commands, keys left behind.
+#if REDWIRE_TEST_REDIS
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <vector>
+
+#include "calls/redis_fixture.hpp"
+#include "calls/test_api.hpp"
+#include "support/eventually.hpp"
+#include "support/redis_stats.hpp"
+#include "support/test_thread.hpp"
+
+using namespace std::chrono_literals;
+using namespace test_api;
+using redwire::test::eventually;
+
+namespace {
+
+using redis_calls = over_redis;
+
+TEST_F(redis_calls, inboxes_are_bounded_and_closed_with_their_client) {
+  auto inbox_connections = [this] {
+    auto list = bus.command({"CLIENT", "LIST"}).str;
+    std::size_t n = 0;
+    for (auto at = list.find("name=redwire:inbox"); at != std::string::npos;
+         at = list.find("name=redwire:inbox", at + 1))
+      ++n;
+    return n;
+  };
+  {
+    redwire::client two{bus, {.inboxes = 2}};
+    std::atomic<int> wrong{0};
+    {
+      std::vector<redwire::test::test_thread> threads;
+      for (int t = 0; t < 8; ++t)
+        threads.emplace_back([&, t] {
+          for (int i = 0; i < 200; ++i)
+            if (two.call(calc::add, t, i) != t + i) ++wrong;
+        });
+    }
+    EXPECT_EQ(wrong, 0);
+    const std::size_t open = inbox_connections();
+    EXPECT_GE(open, 1u);
+    EXPECT_LE(open, 2u + 1u);  // + the fixture's client, which made one call
+  }
+  EXPECT_TRUE(eventually([&] { return inbox_connections() <= 1; }));
+  redwire::client none{bus, {.inboxes = 0}};
+  const std::size_t before = inbox_connections();
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(none.call(calc::add, i, 1), i + 1);
+  EXPECT_EQ(inbox_connections(), before);
+}
+
+TEST_F(redis_calls, user_commands_and_lua_share_the_transport) {
+  bus.command({"SET", "app:counter", "41"});
+  auto incremented = bus.eval("return redis.call('INCR', KEYS[1])", {"app:counter"});
+  EXPECT_EQ(incremented.integer, 42);
+  EXPECT_EQ(bus.command({"GET", "app:counter"}).str, "42");
+  EXPECT_EQ(cli.call(calc::add, 40, 2), 42);  // calls still flow alongside
+  EXPECT_THROW(bus.command({"INCR", "no-such-command-args", "x"}), redwire::redis::command_error);
+}
+
+// With more than 16 async calls in flight, requests are written behind: many per write, one
+// RPUSH for many calls (redis/command_connection.hpp). 2000 calls in windows of 256 make 8
+// windows; in each, the first 16 calls are written at once, one RPUSH each (128 in all), and
+// the other 240 behind, which the write-behind thread writes 100 µs after the first it holds.
+// The caller makes those 240 in about a millisecond, so they take a handful of RPUSHes; the
+// bound allows 16 per window (measured: 136 in all, idle and beside four busy loops; one per
+// call would be 2000).
+TEST_F(redis_calls, many_async_calls_in_flight_share_their_rpushes) {
+  const long long before = redwire::test::command_calls(bus, "rpush");
+  std::vector<std::future<int>> window;
+  for (int i = 0; i < 2000; ++i) {
+    window.push_back(cli.async_call(calc::add, i, 1));
+    if (window.size() == 256) {
+      for (std::size_t k = 0; k < window.size(); ++k)
+        ASSERT_EQ(window[k].get(), i - 255 + int(k) + 1);
+      window.clear();
+    }
+  }
+  for (auto& f : window) f.get();
+  const long long used = redwire::test::command_calls(bus, "rpush") - before;
+  std::printf("[ measured ] 2000 async calls, 256 in flight: %lld RPUSH commands\n", used);
+  EXPECT_LE(used, 8 * 16 + 8 * 16);
+}
+
+TEST_F(redis_calls, no_keys_left_after_10000_calls) {
+  std::vector<std::future<int>> window;
+  for (int i = 0; i < 10000; ++i) {
+    window.push_back(cli.async_call(calc::add, i, 1));
+    if (window.size() == 256) {
+      for (auto& f : window) f.get();
+      window.clear();
+    }
+  }
+  for (auto& f : window) f.get();
+  svc.stop();
+  auto keys = bus.command({"KEYS", "*"});
+  for (auto& k : keys.elements) {
+    // Only the registry's keys may remain, and each of them expires.
+    auto ttl = bus.command({"PTTL", k.str});
+    EXPECT_GT(ttl.integer, 0) << "key left behind without expiry: " << k.str;
+  }
+}
+
+}  // namespace
+
+#endif
