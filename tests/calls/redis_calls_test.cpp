@@ -68,9 +68,9 @@ TEST_F(redis_calls, user_commands_and_lua_share_the_transport) {
 // RPUSH for many calls (redis/command_connection.hpp). 2000 calls in windows of 256 make 8
 // windows; in each, the first 16 calls are written at once, one RPUSH each (128 in all), and
 // the other 240 behind, which the write-behind thread writes 100 µs after the first it holds.
-// The caller makes those 240 in about a millisecond, so they take a handful of RPUSHes; the
-// bound allows 16 per window (measured: 136 in all, idle and beside four busy loops; one per
-// call would be 2000).
+// How many calls one RPUSH carries depends on how fast the caller makes them, so the bound is
+// on that share: the held calls must average at least four per RPUSH (128 + 1920 / 4 = 608).
+// Measured: 136 in all idle, 305 under ASan on a loaded 2-core machine; one per call is 2000.
 TEST_F(redis_calls, many_async_calls_in_flight_share_their_rpushes) {
   const long long before = redwire::test::command_calls(bus, "rpush");
   std::vector<std::future<int>> window;
@@ -85,7 +85,7 @@ TEST_F(redis_calls, many_async_calls_in_flight_share_their_rpushes) {
   for (auto& f : window) f.get();
   const long long used = redwire::test::command_calls(bus, "rpush") - before;
   std::printf("[ measured ] 2000 async calls, 256 in flight: %lld RPUSH commands\n", used);
-  EXPECT_LE(used, 8 * 16 + 8 * 16);
+  EXPECT_LE(used, 8 * 16 + 8 * 240 / 4);
 }
 
 TEST_F(redis_calls, no_keys_left_after_10000_calls) {
