@@ -22,9 +22,6 @@
 
 namespace redwire::detail {
 
-template <class...>
-inline constexpr bool always_false = false;
-
 /// Positions in diagnostics count from 1, as people do.
 template <std::size_t Position>
 struct argument {};
