@@ -35,7 +35,8 @@ struct given {};
 template <fixed_string Procedure, class Position, class Type>
 struct procedure_argument_is_not_serializable {
   static constexpr bool value = !serializable<Type>;
-  static_assert(!value,
+  // Unless a diagnostic naming the field or enum at fault fired first (codec/unserializable.hpp).
+  static_assert(!value || report_unserializable_part<Type>(),
                 "====> redwire: this argument type of the procedure cannot be serialized. Make it "
                 "an aggregate of serializable fields, or give it a cereal serialize() function.");
 };
@@ -43,7 +44,7 @@ struct procedure_argument_is_not_serializable {
 template <fixed_string Procedure, class Type>
 struct procedure_result_is_not_serializable {
   static constexpr bool value = !std::is_void_v<Type> && !serializable<Type>;
-  static_assert(!value,
+  static_assert(!value || report_unserializable_part<Type>(),
                 "====> redwire: the result type of the procedure cannot be serialized. Make it an "
                 "aggregate of serializable fields, give it a cereal serialize() function, or use "
                 "std::tuple<...> for several results.");
