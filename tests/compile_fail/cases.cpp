@@ -68,6 +68,9 @@ int main() {
 #elif defined(REDWIRE_CASE_procedure_without_service)
   constexpr redwire::procedure<".reset", void()> reset{};
   (void)reset;
+#elif defined(REDWIRE_CASE_procedure_without_dot)
+  constexpr redwire::procedure<"ping", void()> ping{};
+  (void)ping;
 #elif defined(REDWIRE_CASE_field_not_serializable)
   constexpr redwire::procedure<"calc.run", int(int, job)> run{};
   (void)run;

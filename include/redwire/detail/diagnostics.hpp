@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -50,12 +51,16 @@ struct procedure_result_is_not_serializable {
                 "std::tuple<...> for several results.");
 };
 
-/// The service is what stands before the first dot: "" and ".add" name none.
+/// The service that serves a procedure is what stands before the first dot of its name:
+/// "", ".add" and "add" (no dot) name none, so they are refused.
 template <fixed_string Procedure>
 struct procedure_name_has_no_service {
-  static constexpr bool value = Procedure.size() == 0 || Procedure.chars[0] == '.';
+  static constexpr std::size_t dot = Procedure.view().find('.');
+  static constexpr bool value = dot == 0 || dot == std::string_view::npos;
   static_assert(!value,
-                "====> redwire: a procedure needs a name of the form \"service.procedure\".");
+                "====> redwire: a procedure needs a name of the form \"service.procedure\", "
+                "such as \"calc.add\": the service that serves it is what stands before the "
+                "first dot.");
 };
 
 template <fixed_string Name, class R, class... A>
