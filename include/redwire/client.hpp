@@ -161,13 +161,14 @@ class client : public detail::call_api<client> {
       if (pending_.take(id)) return timed_out(p.name, o, timeout);
       slot.done.acquire();  // being completed right now
     }
-    return detail::reply_result<R>(slot.error, slot.payload, slot.instance, p.name);
+    return detail::reply_result<R>(slot.error, slot.payload, slot.instance, p.name, p.signature);
   }
 
   template <fixed_string N, class R, class... A, class... G>
   std::future<R> async_call_with(const call_options& o, const procedure<N, R(A...)>& p,
                                  G&&... args) const {
-    detail::async_call* call = async_calls_.start<R>(p.name, &detail::complete_async<R>);
+    detail::async_call* call =
+        async_calls_.start<R>(p.name, &detail::complete_async<R>, p.signature);
     auto future = call->promise<R>().get_future();
     const std::uint64_t id = next_call_id();
     const auto timeout = effective_timeout(o);
@@ -287,7 +288,7 @@ class client : public detail::call_api<client> {
       const errc error = e.kind == message_kind::error_reply
                              ? (e.error == errc{} ? errc::bad_message : e.error)
                              : errc{};
-      return detail::reply_result<R>(error, e.payload, e.instance, p.name);
+      return detail::reply_result<R>(error, e.payload, e.instance, p.name, p.signature);
     }
   }
 

@@ -17,6 +17,7 @@
 
 #include "codec/cereal_archive.hpp"
 #include "codec/traits.hpp"
+#include "codec/unserializable.hpp"
 #include "codec/values.hpp"
 #include "codec/wire.hpp"
 
@@ -47,7 +48,7 @@ using wire_type_t = typename detail::wire_type<T>::type;
 ///   std::string bytes; redwire::encode_values(bytes, 2, std::string{"three"});
 template <class... T>
 void encode_values(std::string& out, const T&... values) {
-  static_assert((serializable<T> && ...),
+  static_assert((serializable<T> && ...) || (detail::report_unserializable_part<T>() || ...),
                 "====> redwire: encode_values was given a type that cannot be encoded.");
   detail::output sink{out};
   sink.reserve_more((std::size_t{0} + ... + detail::encoded_size_hint(values)));

@@ -52,6 +52,10 @@ constexpr auto operator+(const char (&text)[M], const fixed_string<N>& s) {
 
 namespace detail {
 
+/// For a static_assert that fails whenever its template is instantiated.
+template <class...>
+inline constexpr bool always_false = false;
+
 /// Decimal digits of a compile-time number, as a fixed_string: to_fixed_string<42>() == "42".
 template <std::uint64_t V>
 constexpr auto to_fixed_string() {

@@ -33,7 +33,7 @@ struct procedure {
 namespace detail {
 
 /// "calc" for "calc.add": the service that serves a procedure is named by what stands before
-/// the first dot.
+/// the first dot (a name without a dot does not compile: procedure_name_has_no_service).
 constexpr std::string_view service_of(std::string_view procedure_name) {
   return procedure_name.substr(0, procedure_name.find('.'));
 }

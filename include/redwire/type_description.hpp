@@ -17,6 +17,9 @@
 //   milliseconds time<dur<...>>      std::chrono::time_point, by its duration (not its clock)
 //   enum<U>             an enum with a fixed underlying type U (enum class, or enum e : U)
 //   {A, B}              an aggregate, by its fields (Boost.PFR), nested ones spelled out
+//   name{a: A, b: B}    an aggregate described with BOOST_DESCRIBE_STRUCT: its name (its
+//                       `redwire_name` if it has one, else its unqualified C++ name) and its
+//                       fields' names, in declaration order (detail/described.hpp)
 //   obj<name> / obj     a class with its own cereal serialization. Such a class should declare
 //                       `static constexpr std::string_view redwire_name = "shop.order/2";` and
 //                       change the name whenever its serialized form changes: redwire cannot see
@@ -32,6 +35,7 @@
 #include <type_traits>
 
 #include "codec/traits.hpp"
+#include "detail/described.hpp"
 #include "fixed_string.hpp"
 
 namespace redwire::detail {
@@ -89,6 +93,23 @@ constexpr auto describe_fields(std::index_sequence<I...>) {
   }
 }
 
+/// "x: f64, y: f64" for a described struct.
+template <class T, std::size_t First, std::size_t... Rest>
+constexpr auto describe_named_fields() {
+  return ((field_name<T, First>() + ": " + describe<boost::pfr::tuple_element_t<First, T>>()) +
+          ... +
+          (", " + field_name<T, Rest>() + ": " + describe<boost::pfr::tuple_element_t<Rest, T>>()));
+}
+
+template <class T, std::size_t... I>
+constexpr auto describe_described_fields(std::index_sequence<I...>) {
+  if constexpr (sizeof...(I) == 0) {
+    return described_name<T>() + "{}";
+  } else {
+    return described_name<T>() + "{" + describe_named_fields<T, I...>() + "}";
+  }
+}
+
 template <class T>
 constexpr auto describe() {
   using U = std::remove_cvref_t<T>;
@@ -140,6 +161,8 @@ constexpr auto describe() {
     return "time<" + describe_duration<typename U::duration>() + ">";
   } else if constexpr (kind == codec_kind::cereal_class) {
     return class_name<U>();
+  } else if constexpr (described_aggregate<U>) {
+    return describe_described_fields<U>(std::make_index_sequence<boost::pfr::tuple_size_v<U>>{});
   } else if constexpr (kind == codec_kind::aggregate) {
     return describe_fields<U>(std::make_index_sequence<boost::pfr::tuple_size_v<U>>{});
   } else {

@@ -4,13 +4,41 @@
 #include <redwire/memory.hpp>
 #include <redwire/redwire.hpp>
 
+#include <boost/describe/class.hpp>
+
 #include <functional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace calc {
 inline constexpr redwire::procedure<"calc.add", int(int, int)> add{};
 }
+
+// Types that cannot be serialized, for the cases that say which part is at fault.
+enum color { red, green };  // no fixed underlying type
+struct painted {
+  int id;
+  color shade;
+};
+struct holds_thread {
+  int id;
+  std::thread worker;
+};
+struct job {
+  int priority;
+  holds_thread runner;
+};
+struct described_job {
+  int id;
+  std::thread worker;
+};
+BOOST_DESCRIBE_STRUCT(described_job, (), (id, worker))
+struct half_described {
+  double x;
+  double y;
+};
+BOOST_DESCRIBE_STRUCT(half_described, (), (x))
 
 int main() {
   redwire::memory::transport bus;
@@ -40,6 +68,21 @@ int main() {
 #elif defined(REDWIRE_CASE_procedure_without_service)
   constexpr redwire::procedure<".reset", void()> reset{};
   (void)reset;
+#elif defined(REDWIRE_CASE_procedure_without_dot)
+  constexpr redwire::procedure<"ping", void()> ping{};
+  (void)ping;
+#elif defined(REDWIRE_CASE_field_not_serializable)
+  constexpr redwire::procedure<"calc.run", int(int, job)> run{};
+  (void)run;
+#elif defined(REDWIRE_CASE_described_field_not_serializable)
+  constexpr redwire::procedure<"calc.hire", described_job(int)> hire{};
+  (void)hire;
+#elif defined(REDWIRE_CASE_enum_without_fixed_type)
+  constexpr redwire::procedure<"calc.paint", int(std::vector<painted>)> paint{};
+  (void)paint;
+#elif defined(REDWIRE_CASE_described_struct_leaves_out_a_field)
+  constexpr redwire::procedure<"calc.move", half_described(half_described)> move{};
+  (void)move;
 #endif
   return 0;
 }

@@ -25,12 +25,10 @@ inline constexpr redwire::procedure<"calc.centroid", point(std::vector<point>)> 
 inline constexpr redwire::procedure<"calc.centroid", point3(std::vector<point3>)> centroid3{};
 inline constexpr redwire::procedure<"calc.divmod", std::tuple<int, int>(int, int)> divmod{};
 inline constexpr redwire::procedure<"calc.reset", void()> reset{};
-inline constexpr redwire::procedure<"solo", int()> solo{};
 
 TEST(procedure, name_and_service) {
   static_assert(add.name == "calc.add");
   static_assert(add.service == "calc");
-  static_assert(solo.service == "solo");
   static_assert(decltype(add)::arity == 2);
   static_assert(std::is_same_v<decltype(add)::result_type, int>);
 }

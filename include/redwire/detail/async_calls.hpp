@@ -21,10 +21,12 @@ namespace redwire::detail {
 
 class async_call_pool;
 
-/// An async call in flight: the pending_call, the procedure's name, and the promise of the
-/// caller's future, a std::promise<R> constructed in place (its size does not depend on R).
+/// An async call in flight: the pending_call, the procedure's name and signature, and the
+/// promise of the caller's future, a std::promise<R> constructed in place (its size does not
+/// depend on R).
 struct async_call : pending_call {
   std::string_view procedure;
+  std::string_view signature;  ///< the caller's, for a signature_mismatch message
   async_call_pool* pool = nullptr;
 
   template <class R>
@@ -48,13 +50,16 @@ class async_call_pool {
     for (async_call* c : free_) delete c;
   }
 
-  /// A call with a fresh promise<R>, completed through `on_complete`.
+  /// A call with a fresh promise<R>, completed through `on_complete`. The procedure's name and
+  /// signature must outlive the call (they are a procedure<>'s constants).
   template <class R>
-  async_call* start(std::string_view procedure, void (*on_complete)(pending_call*)) {
+  async_call* start(std::string_view procedure, void (*on_complete)(pending_call*),
+                    std::string_view signature = {}) {
     static_assert(sizeof(std::promise<R>) <= sizeof(async_call::storage) &&
                   alignof(std::promise<R>) <= alignof(async_call));
     async_call* c = take();
     c->procedure = procedure;
+    c->signature = signature;
     c->on_complete = on_complete;
     new (c->storage) std::promise<R>(std::allocator_arg, recycling_allocator<char>{});
     return c;

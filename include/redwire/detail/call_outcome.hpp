@@ -2,6 +2,7 @@
 // the value or the rpc_error of an async call's future.
 #pragma once
 
+#include <cstddef>
 #include <exception>
 #include <future>
 #include <string>
@@ -35,12 +36,26 @@ R decode_result(std::string_view payload) {
   }
 }
 
+/// What an error reply says: its payload, except for signature_mismatch, which names both
+/// declarations, "caller: calc.add(i32, i32) -> i32; service: calc.add(i32, i32) -> i64".
+/// The service sends its own signature; the caller adds its one. (Earlier services wrote a
+/// sentence before their signature: it is dropped.)
+inline std::string error_message(errc error, std::string_view payload,
+                                 std::string_view caller_signature) {
+  if (error != errc::signature_mismatch) return std::string(payload);
+  constexpr std::string_view older = "' differs from this service's: ";
+  if (const std::size_t at = payload.find(older); at != std::string_view::npos)
+    payload.remove_prefix(at + older.size());
+  return "caller: " + std::string(caller_signature) + "; service: " + std::string(payload);
+}
+
 /// A sync call's outcome: the failure named in the reply (error != errc{}), or its decoded value.
 template <class R>
 result<R> reply_result(errc error, std::string_view payload, std::string_view instance,
-                       std::string_view procedure) {
+                       std::string_view procedure, std::string_view signature) {
   if (error != errc{})
-    return rpc_error(error, std::string(payload), std::string(procedure), std::string(instance));
+    return rpc_error(error, error_message(error, payload, signature), std::string(procedure),
+                     std::string(instance));
   try {
     if constexpr (std::is_void_v<R>) {
       decode_result<void>(payload);
@@ -61,8 +76,8 @@ void complete_async(pending_call* base) {
   std::promise<R>& promise = call->promise<R>();
   try {
     if (call->error != errc{}) {
-      throw rpc_error(call->error, std::move(call->payload), std::string(call->procedure),
-                      std::move(call->instance));
+      throw rpc_error(call->error, error_message(call->error, call->payload, call->signature),
+                      std::string(call->procedure), std::move(call->instance));
     }
     if constexpr (std::is_void_v<R>) {
       decode_result<void>(call->payload);

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -21,9 +22,6 @@
 #include "../type_description.hpp"
 
 namespace redwire::detail {
-
-template <class...>
-inline constexpr bool always_false = false;
 
 /// Positions in diagnostics count from 1, as people do.
 template <std::size_t Position>
@@ -38,7 +36,8 @@ struct given {};
 template <fixed_string Procedure, class Position, class Type>
 struct procedure_argument_is_not_serializable {
   static constexpr bool value = !serializable<Type>;
-  static_assert(!value,
+  // Unless a diagnostic naming the field or enum at fault fired first (codec/unserializable.hpp).
+  static_assert(!value || report_unserializable_part<Type>(),
                 "====> redwire: this argument type of the procedure cannot be serialized. Make it "
                 "an aggregate of serializable fields, or give it a cereal serialize() function.");
 };
@@ -46,18 +45,22 @@ struct procedure_argument_is_not_serializable {
 template <fixed_string Procedure, class Type>
 struct procedure_result_is_not_serializable {
   static constexpr bool value = !std::is_void_v<Type> && !serializable<Type>;
-  static_assert(!value,
+  static_assert(!value || report_unserializable_part<Type>(),
                 "====> redwire: the result type of the procedure cannot be serialized. Make it an "
                 "aggregate of serializable fields, give it a cereal serialize() function, or use "
                 "std::tuple<...> for several results.");
 };
 
-/// The service is what stands before the first dot: "" and ".add" name none.
+/// The service that serves a procedure is what stands before the first dot of its name:
+/// "", ".add" and "add" (no dot) name none, so they are refused.
 template <fixed_string Procedure>
 struct procedure_name_has_no_service {
-  static constexpr bool value = Procedure.size() == 0 || Procedure.chars[0] == '.';
+  static constexpr std::size_t dot = Procedure.view().find('.');
+  static constexpr bool value = dot == 0 || dot == std::string_view::npos;
   static_assert(!value,
-                "====> redwire: a procedure needs a name of the form \"service.procedure\".");
+                "====> redwire: a procedure needs a name of the form \"service.procedure\", "
+                "such as \"calc.add\": the service that serves it is what stands before the "
+                "first dot.");
 };
 
 template <fixed_string Name, class R, class... A>

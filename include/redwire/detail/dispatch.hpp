@@ -190,9 +190,8 @@ class dispatcher final : public request_runner {
     }
     if (e.fingerprint != found->second.fingerprint) {
       counters_.rejected.fetch_add(1, std::memory_order_relaxed);
-      refuse(e, reply, errc::signature_mismatch,
-             "the caller's declaration of '" + std::string(e.procedure) +
-                 "' differs from this service's: " + found->second.signature);
+      // The service's signature alone: the caller puts its own beside it (call_outcome.hpp).
+      refuse(e, reply, errc::signature_mismatch, found->second.signature);
       return nullptr;
     }
     return &found->second;

@@ -35,7 +35,8 @@ template <fixed_string Name, class Value>
 struct event_value_is_not_serializable {
   static constexpr bool value =
       std::is_void_v<Value> || std::is_reference_v<Value> || !serializable<Value>;
-  static_assert(!value,
+  // Unless a diagnostic naming the field or enum at fault fired first (codec/unserializable.hpp).
+  static_assert(!value || report_unserializable_part<Value>(),
                 "====> redwire: the value type of this topic or stream cannot be serialized. Make "
                 "it an aggregate of serializable fields, or give it a cereal serialize() function "
                 "(a value type, not void and not a reference).");
