@@ -338,16 +338,18 @@ class client : public detail::call_api<client> {
   std::optional<std::string> send_to(std::string_view service, const call_options& o,
                                      const std::string& frame, bool behind) const {
     thread_local std::string queue;  // built in place: no allocation per call
+    // A queue that nobody reads goes once what it holds is past its deadline (queue_expiry.hpp).
+    const auto keep = effective_timeout(o) + detail::queue_expiry_margin;
     try {
       if (!o.instance.empty()) {  // refused at once (errc::unavailable) if it is not alive
-        detail::push_to_instance(*bus_, scope_, service, o.instance, frame);
+        detail::push_to_instance(*bus_, scope_, service, o.instance, frame, keep);
         return std::nullopt;
       }
       detail::service_queue(queue, scope_, service);
       if (behind)
-        bus_->push_behind(queue, frame);
+        bus_->push_behind(queue, frame, keep);
       else
-        bus_->push(queue, frame);
+        bus_->push(queue, frame, keep);
       return std::nullopt;
     } catch (const transport_error& e) {
       return std::string("transport: ") + e.what();

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include <redwire/log.hpp>
 #include <redwire/transport.hpp>
 
 #include "resp.hpp"
@@ -20,6 +21,13 @@
 #include "url.hpp"
 
 namespace redwire::redis::detail {
+
+/// Through redwire's log sink (redwire/log.hpp), as redwire::log, with "redis: " in front.
+/// Call it as detail::log: unqualified, the log_level argument finds redwire::log too, and the
+/// call would be ambiguous.
+inline void log(log_level level, std::string_view what) {
+  redwire::log(level, std::string("redis: ").append(what));
+}
 
 class connection {
  public:
