@@ -39,6 +39,7 @@
 #include "detail/pending_calls.hpp"
 #include "detail/reply_gate.hpp"
 #include "detail/targeted_push.hpp"
+#include "detail/timeout_hint.hpp"
 #include "envelope.hpp"
 #include "errors.hpp"
 #include "events/publishing.hpp"
@@ -102,6 +103,8 @@ class client : public detail::call_api<client> {
     options_.secret.clear();  // kept as keys only
     options_.secrets.clear();
     scope_ = detail::group_prefix(bus_->prefix(), options_.group);
+    hints_.emplace(*bus_, scope_, std::string(bus_->prefix()), options_.group);
+    hints_->word_timeouts_of(pending_);  // async calls; sync ones through timed_out()
     reply_channel_ = detail::reply_channel(scope_, options_.id);
     inboxes_.emplace(bus_->inboxes(), reply_channel_, options_.inboxes);
     subscribe_replies();
@@ -169,6 +172,7 @@ class client : public detail::call_api<client> {
                                  G&&... args) const {
     detail::async_call* call = async_calls_.start<R>(p.name, &detail::complete_async<R>);
     auto future = call->promise<R>().get_future();
+    if (!o.instance.empty()) call->instance = o.instance;  // named by a timeout or a failure
     const std::uint64_t id = next_call_id();
     const auto timeout = effective_timeout(o);
     detail::frame_buffer buffer;
@@ -254,9 +258,10 @@ class client : public detail::call_api<client> {
   }
 
  private:
-  static rpc_error timed_out(std::string_view procedure, const call_options& o,
-                             std::chrono::milliseconds timeout) {
-    return rpc_error(errc::timeout, "no reply within " + std::to_string(timeout.count()) + " ms",
+  // "no reply within N ms", and what the registry knows (detail/timeout_hint.hpp).
+  rpc_error timed_out(std::string_view procedure, const call_options& o,
+                      std::chrono::milliseconds timeout) const {
+    return rpc_error(errc::timeout, hints_->message(procedure, o.instance, timeout),
                      std::string(procedure), o.instance);
   }
 
@@ -359,11 +364,7 @@ class client : public detail::call_api<client> {
   void subscribe_replies() {
     reply_subscription_ = bus_->subscribe(
         reply_channel_, [this](std::string_view, std::string_view bytes) { on_reply(bytes); },
-        [this] {
-          pending_.fail_all(errc::unavailable,
-                            "the connection carrying replies was interrupted; the call may or "
-                            "may not have run");
-        });
+        [this] { pending_.fail_all(errc::unavailable, replies_interrupted); });
   }
 
   void on_reply(std::string_view bytes) {
@@ -380,6 +381,7 @@ class client : public detail::call_api<client> {
   }
 
   std::unique_ptr<detail::any_transport> bus_;
+  mutable std::optional<detail::timeout_hint> hints_;  // reads the registry on timeouts only
   client_options options_;
   detail::reply_gate replies_;  // holds the secrets, as keys
   call_options default_call_;
