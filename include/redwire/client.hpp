@@ -39,6 +39,7 @@
 #include "detail/pending_calls.hpp"
 #include "detail/reply_gate.hpp"
 #include "detail/targeted_push.hpp"
+#include "detail/timeout_hint.hpp"
 #include "envelope.hpp"
 #include "errors.hpp"
 #include "events/publishing.hpp"
@@ -102,6 +103,8 @@ class client : public detail::call_api<client> {
     options_.secret.clear();  // kept as keys only
     options_.secrets.clear();
     scope_ = detail::group_prefix(bus_->prefix(), options_.group);
+    hints_.emplace(*bus_, scope_, std::string(bus_->prefix()), options_.group);
+    hints_->word_timeouts_of(pending_);  // async calls; sync ones through timed_out()
     reply_channel_ = detail::reply_channel(scope_, options_.id);
     inboxes_.emplace(bus_->inboxes(), reply_channel_, options_.inboxes);
     subscribe_replies();
@@ -170,6 +173,7 @@ class client : public detail::call_api<client> {
     detail::async_call* call =
         async_calls_.start<R>(p.name, &detail::complete_async<R>, p.signature);
     auto future = call->promise<R>().get_future();
+    if (!o.instance.empty()) call->instance = o.instance;  // named by a timeout or a failure
     const std::uint64_t id = next_call_id();
     const auto timeout = effective_timeout(o);
     detail::frame_buffer buffer;
@@ -255,9 +259,10 @@ class client : public detail::call_api<client> {
   }
 
  private:
-  static rpc_error timed_out(std::string_view procedure, const call_options& o,
-                             std::chrono::milliseconds timeout) {
-    return rpc_error(errc::timeout, "no reply within " + std::to_string(timeout.count()) + " ms",
+  // "no reply within N ms", and what the registry knows (detail/timeout_hint.hpp).
+  rpc_error timed_out(std::string_view procedure, const call_options& o,
+                      std::chrono::milliseconds timeout) const {
+    return rpc_error(errc::timeout, hints_->message(procedure, o.instance, timeout),
                      std::string(procedure), o.instance);
   }
 
@@ -339,16 +344,18 @@ class client : public detail::call_api<client> {
   std::optional<std::string> send_to(std::string_view service, const call_options& o,
                                      const std::string& frame, bool behind) const {
     thread_local std::string queue;  // built in place: no allocation per call
+    // A queue that nobody reads goes once what it holds is past its deadline (queue_expiry.hpp).
+    const auto keep = effective_timeout(o) + detail::queue_expiry_margin;
     try {
       if (!o.instance.empty()) {  // refused at once (errc::unavailable) if it is not alive
-        detail::push_to_instance(*bus_, scope_, service, o.instance, frame);
+        detail::push_to_instance(*bus_, scope_, service, o.instance, frame, keep);
         return std::nullopt;
       }
       detail::service_queue(queue, scope_, service);
       if (behind)
-        bus_->push_behind(queue, frame);
+        bus_->push_behind(queue, frame, keep);
       else
-        bus_->push(queue, frame);
+        bus_->push(queue, frame, keep);
       return std::nullopt;
     } catch (const transport_error& e) {
       return std::string("transport: ") + e.what();
@@ -358,11 +365,7 @@ class client : public detail::call_api<client> {
   void subscribe_replies() {
     reply_subscription_ = bus_->subscribe(
         reply_channel_, [this](std::string_view, std::string_view bytes) { on_reply(bytes); },
-        [this] {
-          pending_.fail_all(errc::unavailable,
-                            "the connection carrying replies was interrupted; the call may or "
-                            "may not have run");
-        });
+        [this] { pending_.fail_all(errc::unavailable, replies_interrupted); });
   }
 
   void on_reply(std::string_view bytes) {
@@ -379,6 +382,7 @@ class client : public detail::call_api<client> {
   }
 
   std::unique_ptr<detail::any_transport> bus_;
+  mutable std::optional<detail::timeout_hint> hints_;  // reads the registry on timeouts only
   client_options options_;
   detail::reply_gate replies_;  // holds the secrets, as keys
   call_options default_call_;

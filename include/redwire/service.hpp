@@ -152,38 +152,16 @@ class service {
   }
 
   /// Starts the workers, then the components (heartbeat, subscriptions, consumers), and
-  /// returns.
+  /// returns. Throws std::logic_error when the service runs already (a second start() is a
+  /// mistake: two parts of a program each think they own the service); after stop() it may
+  /// start again.
   void start() {
-    std::vector<detail::component*> components;
-    {
-      std::lock_guard lock(mutex_);
-      if (started_) return;
-      started_ = true;
-      stopping_ = false;
-      instance_.emplace(detail::instance_context{
-          *bus_, metrics_, name_, options_.instance_id, options_.group,
-          detail::group_prefix(bus_->prefix(), options_.group), options_.log_calls,
-          dispatch_->procedures(), [this] { stop(); }});
-      reader_ =
-          bus_->open_reader({detail::instance_queue(instance_->scope, name_, options_.instance_id),
-                             detail::service_queue(instance_->scope, name_)});
-      if (options_.registration.enabled && !registered_) {  // last: it starts after the rest
-        components_.push_back(std::make_unique<detail::heartbeat>(options_.registration));
-        registered_ = true;
-      }
-      workers_.emplace(
-          *dispatch_, *reader_,
-          detail::pool_settings{options_.workers, options_.batch_size, options_.poll_interval,
-                                bus_->corking() != nullptr, "service " + options_.instance_id});
-      workers_->start();
-      for (auto& c : components_) components.push_back(c.get());
-    }
-    for (detail::component* c : components) c->start(*instance_);
+    if (!start_once()) throw std::logic_error("redwire: service '" + name_ + "' already started");
   }
 
   /// Starts if needed, then blocks until stop() is called from another thread.
   void run() {
-    start();
+    start_once();
     std::unique_lock lock(mutex_);
     state_changed_.wait(lock, [this] { return !started_ || stopping_; });
   }
@@ -245,6 +223,36 @@ class service {
   }
 
  private:
+  /// Starts the service unless it runs already; false if it did.
+  bool start_once() {
+    std::vector<detail::component*> components;
+    {
+      std::lock_guard lock(mutex_);
+      if (started_) return false;
+      started_ = true;
+      stopping_ = false;
+      instance_.emplace(detail::instance_context{
+          *bus_, metrics_, name_, options_.instance_id, options_.group,
+          detail::group_prefix(bus_->prefix(), options_.group), options_.log_calls,
+          dispatch_->procedures(), [this] { stop(); }});
+      reader_ =
+          bus_->open_reader({detail::instance_queue(instance_->scope, name_, options_.instance_id),
+                             detail::service_queue(instance_->scope, name_)});
+      if (options_.registration.enabled && !registered_) {  // last: it starts after the rest
+        components_.push_back(std::make_unique<detail::heartbeat>(options_.registration));
+        registered_ = true;
+      }
+      workers_.emplace(
+          *dispatch_, *reader_,
+          detail::pool_settings{options_.workers, options_.batch_size, options_.poll_interval,
+                                bus_->corking() != nullptr, "service " + options_.instance_id});
+      workers_->start();
+      for (auto& c : components_) components.push_back(c.get());
+    }
+    for (detail::component* c : components) c->start(*instance_);
+    return true;
+  }
+
   void add(std::unique_ptr<detail::component> component) {
     std::lock_guard lock(mutex_);
     if (started_) throw std::logic_error("redwire: subscribe() or consume() after start()");

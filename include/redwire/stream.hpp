@@ -9,8 +9,9 @@
 // Each entry goes to one consumer of each group. It is acknowledged when the handler returns;
 // a handler that throws is retried with backoff, and after `max_deliveries` deliveries the
 // entry goes to the group's dead-letter stream. Entries taken by a consumer that died are
-// claimed by the others once they have been pending for `claim_idle`. Delivery is at least
-// once: handlers must tolerate seeing an entry twice.
+// claimed by the others once they have been pending for `claim_idle`, and the dead consumer
+// leaves the group after `idle_consumer_limit`. Delivery is at least once: handlers must
+// tolerate seeing an entry twice.
 #pragma once
 
 #include <chrono>
@@ -58,6 +59,11 @@ struct consume_options {
   bool from_start = true;  ///< a group created now sees the entries already in the stream
   /// > 0: trim the dead-letter stream to about this many entries.
   std::size_t dead_letter_max_length = 0;
+  /// Another consumer of the group with nothing pending that has not been seen for this long
+  /// is removed from the group (a dead one, once its entries were claimed). A live consumer is
+  /// seen at every read and every claim_interval, so keep it above both.
+  /// 0: 2 × the longest of claim_idle, block and claim_interval.
+  std::chrono::milliseconds idle_consumer_limit{0};
 };
 
 }  // namespace redwire

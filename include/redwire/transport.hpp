@@ -13,11 +13,13 @@
 //
 // Capabilities. Beyond these, a transport may offer more, each a concept of its own with its
 // interface and adapter in one file of capabilities/: corking and write-behind (fewer writes),
-// fusing readers and inboxes (fewer hops), patterns, durable streams and a registry store
-// (features). The core sees each one through an accessor of detail::any_transport that returns
-// nullptr when the transport lacks it, and treats a missing capability by one rule:
-//  - a capability that only makes things faster is used when present, and replaced by the
-//    operations above when absent (the same results, more writes or hops);
+// queue expiry (no stale request left in the broker), fusing readers and inboxes (fewer hops),
+// patterns, durable streams and a registry store (features). The core sees each one through an
+// accessor of detail::any_transport that returns nullptr when the transport lacks it (queue
+// expiry, a hint added to pushes, is passed on by the adapters instead), and treats a missing
+// capability by one rule:
+//  - a capability that only makes things faster or tidier is used when present, and replaced
+//    by the operations above when absent (the same results, more writes or hops);
 //  - a feature that needs a capability fails at the earliest point it can: at compile time where
 //    the transport's type is known (redwire::registry, redwire::orchestrator), otherwise by
 //    throwing redwire::unsupported from the call that asks for it (svc.consume(), a pattern
@@ -75,7 +77,9 @@ concept queue_reader = requires(R& r, std::vector<std::string>& out, std::size_t
 ///   t.prefix(): namespace of every queue and channel name ("rw" by default), so one broker can
 ///     hold several deployments.
 ///   t.push(queue, bytes): appends to a queue; the bytes are copied before it returns.
-///     Throws transport_error when the message cannot be handed to the broker.
+///     Throws transport_error when the message cannot be handed to the broker. A transport
+///     whose queues outlive processes may also take t.push(queue, bytes, keep), so that a queue
+///     nobody reads goes once what it holds is stale (capabilities/queue_expiry.hpp).
 ///   t.open_reader(queues): a queue_reader over those queues (returned by value, movable).
 ///   t.publish(channel, bytes): to every current subscriber; throws transport_error when down.
 ///   t.subscribe(channel, on_message, on_gap): a subscription object; destroying it

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "../transport.hpp"
+#include "queue_expiry.hpp"
 
 namespace redwire {
 
@@ -50,7 +51,8 @@ using record_fields = std::vector<std::pair<std::string, std::string>>;
 ///   s.push_unless_member(set, member, queue, bytes, channel, refusal): atomically, pushes
 ///     `bytes` to `queue` unless `member` is alive in `set` (the set of dead instances); if it
 ///     is, publishes `refusal` to `channel` instead (nothing if `channel` is empty). Does not
-///     wait for the broker's answer.
+///     wait for the broker's answer. A form with an expiry hint for the queue may exist too
+///     (capabilities/queue_expiry.hpp).
 template <class S>
 concept registry_store = requires(S& s, std::string_view key, const record_fields& fields,
                                   std::chrono::milliseconds ttl,
@@ -87,7 +89,8 @@ class any_registry_store {
   virtual std::vector<std::string> take_queue(std::string_view queue) = 0;
   virtual void push_unless_member(std::string_view set, std::string_view member,
                                   std::string_view queue, std::string_view bytes,
-                                  std::string_view channel, std::string_view refusal) = 0;
+                                  std::string_view channel, std::string_view refusal,
+                                  std::chrono::milliseconds keep) = 0;
 };
 
 /// Made only for a transport that models registry_store (detail::capability_slot).
@@ -126,8 +129,8 @@ class registry_store_adapter final : public any_registry_store {
   }
   void push_unless_member(std::string_view set, std::string_view member, std::string_view queue,
                           std::string_view bytes, std::string_view channel,
-                          std::string_view refusal) override {
-    t_.push_unless_member(set, member, queue, bytes, channel, refusal);
+                          std::string_view refusal, std::chrono::milliseconds keep) override {
+    push_unless_member_expiring(t_, set, member, queue, bytes, channel, refusal, keep);
   }
 
  private:

@@ -58,6 +58,10 @@ class no_such_group : public transport_error {
 ///   r.delivery_counts(ids): how many times each entry was delivered (0: not pending).
 ///   r.ack(ids): the entries are done; they leave the pending list.
 ///   r.wake(): makes a read that is waiting return now.
+/// Optional (a reader without it leaves dead consumers listed in their group, nothing worse):
+///   r.remove_idle_consumers(min_idle) -> vector<string>: atomically removes from the group
+///     every other consumer that has nothing pending and has not read or claimed for `min_idle`
+///     (a dead one, once its entries were claimed); returns their names.
 template <class R>
 concept stream_reader = requires(R& r, std::vector<stream_entry>& out, std::size_t max,
                                  std::chrono::milliseconds ms, std::string_view id,
@@ -105,6 +109,7 @@ class any_stream_reader {
   virtual std::vector<std::uint64_t> delivery_counts(std::span<const std::string> ids) = 0;
   virtual void ack(std::span<const std::string> ids) = 0;
   virtual void wake() = 0;
+  virtual std::vector<std::string> remove_idle_consumers(std::chrono::milliseconds min_idle) = 0;
 };
 
 class any_streams {
@@ -159,6 +164,12 @@ class streams_adapter final : public any_streams {
     }
     void ack(std::span<const std::string> ids) override { r.ack(ids); }
     void wake() override { r.wake(); }
+    std::vector<std::string> remove_idle_consumers(std::chrono::milliseconds min_idle) override {
+      if constexpr (requires { r.remove_idle_consumers(min_idle); })
+        return r.remove_idle_consumers(min_idle);
+      else
+        return {};
+    }
     reader_type r;
   };
   T& t_;

@@ -20,6 +20,7 @@
 #include "../capabilities/fusing.hpp"
 #include "../capabilities/inboxes.hpp"
 #include "../capabilities/patterns.hpp"
+#include "../capabilities/queue_expiry.hpp"
 #include "../capabilities/registry_store.hpp"
 #include "../capabilities/streams.hpp"
 #include "../capabilities/write_behind.hpp"
@@ -42,7 +43,10 @@ class any_transport {
   virtual ~any_transport() = default;
 
   virtual std::string_view prefix() const = 0;
-  virtual void push(std::string_view queue, std::string_view bytes) = 0;
+  /// `keep`: how long the queue must outlive this push at least (capabilities/queue_expiry.hpp);
+  /// a transport without expiring queues ignores it.
+  virtual void push(std::string_view queue, std::string_view bytes,
+                    std::chrono::milliseconds keep) = 0;
   virtual std::unique_ptr<any_reader> open_reader(std::vector<std::string> queues) = 0;
   virtual void publish(std::string_view channel, std::string_view bytes) = 0;
   virtual std::unique_ptr<any_subscription> subscribe(std::string_view channel,
@@ -69,11 +73,11 @@ class any_transport {
     if (any_corking* c = corking()) c->flush();
   }
   /// Pushes within the transport's write-behind window where it has one; at once otherwise.
-  void push_behind(std::string_view queue, std::string_view bytes) {
+  void push_behind(std::string_view queue, std::string_view bytes, std::chrono::milliseconds keep) {
     if (any_write_behind* w = write_behind())
-      w->push_behind(queue, bytes);
+      w->push_behind(queue, bytes, keep);
     else
-      push(queue, bytes);
+      push(queue, bytes, keep);
   }
 };
 
@@ -119,7 +123,10 @@ class transport_adapter final : public any_transport {
         registry_store_(t) {}
 
   std::string_view prefix() const override { return t_.prefix(); }
-  void push(std::string_view queue, std::string_view bytes) override { t_.push(queue, bytes); }
+  void push(std::string_view queue, std::string_view bytes,
+            std::chrono::milliseconds keep) override {
+    push_expiring(t_, queue, bytes, keep);
+  }
   std::unique_ptr<any_reader> open_reader(std::vector<std::string> queues) override {
     return std::make_unique<reader>(t_.open_reader(std::move(queues)));
   }

@@ -9,10 +9,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "../errors.hpp"
@@ -258,6 +260,13 @@ class pending_calls {
     return calls_.size();
   }
 
+  /// How the timer words the message of a call it fails: "no reply within <timeout> ms" unless
+  /// set (the client adds what the registry knows). Runs on the timer thread; set it before
+  /// the first call.
+  using timeout_wording =
+      std::function<std::string(pending_call&, std::chrono::milliseconds timeout)>;
+  void word_timeouts(timeout_wording wording) { wording_ = std::move(wording); }
+
   void stop_timer() {
     {
       std::lock_guard lock(mutex_);
@@ -277,7 +286,7 @@ class pending_calls {
   // timeout keeps them sorted for free: the timer looks only at the front of each.
   void timer_loop() {
     std::unique_lock lock(mutex_);
-    std::vector<pending_call*> expired;
+    std::vector<std::pair<pending_call*, std::chrono::milliseconds>> expired;
     while (!stopping_) {
       auto now = clock::now();
       auto next = clock::time_point::max();
@@ -285,7 +294,8 @@ class pending_calls {
         auto& line = it->second;
         while (!line.empty() &&
                (line.front().at <= now || calls_.find(line.front().id) == nullptr)) {
-          if (pending_call* found = calls_.erase(line.front().id)) expired.push_back(found);
+          if (pending_call* found = calls_.erase(line.front().id))
+            expired.emplace_back(found, it->first);
           line.pop_front();
         }
         if (line.empty()) {
@@ -298,9 +308,10 @@ class pending_calls {
       }
       if (!expired.empty()) {
         lock.unlock();
-        for (pending_call* call : expired) {
+        for (auto [call, timeout] : expired) {
           call->error = errc::timeout;
-          call->payload = "no reply within the call's timeout";
+          call->payload = wording_ ? wording_(*call, timeout)
+                                   : "no reply within " + std::to_string(timeout.count()) + " ms";
           call->complete();
         }
         expired.clear();
@@ -324,6 +335,7 @@ class pending_calls {
   clock::time_point timer_wakes_at_ = clock::time_point::min();  // set by the timer (under mutex_)
   std::thread timer_;
   bool stopping_ = false;
+  timeout_wording wording_;
 };
 
 }  // namespace redwire::detail

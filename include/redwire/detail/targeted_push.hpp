@@ -10,6 +10,7 @@
 // membership.hpp).
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,13 +56,15 @@ inline std::optional<refusal> refuse(std::string_view request, std::string_view 
 }
 
 /// Pushes `frame` to the queue of `instance` of `service`, or refuses it if that instance is
-/// known dead (see above). On a transport without registry storage, a plain push.
+/// known dead (see above). On a transport without registry storage, a plain push. `keep`: how
+/// long the queue must outlive the push (capabilities/queue_expiry.hpp).
 inline void push_to_instance(any_transport& bus, std::string_view scope, std::string_view service,
-                             std::string_view instance, std::string_view frame) {
+                             std::string_view instance, std::string_view frame,
+                             std::chrono::milliseconds keep) {
   const std::string queue = instance_queue(scope, service, instance);
   any_registry_store* store = bus.registry_store();
   if (!store) {
-    bus.push(queue, frame);
+    bus.push(queue, frame, keep);
     return;
   }
   auto refused =
@@ -70,7 +73,7 @@ inline void push_to_instance(any_transport& bus, std::string_view scope, std::st
                  " is dead (it stopped or expired); the call was not sent");
   store->push_unless_member(dead_instances(scope, service), instance, queue, frame,
                             refused ? std::string_view(refused->channel) : std::string_view(),
-                            refused ? std::string_view(refused->bytes) : std::string_view());
+                            refused ? std::string_view(refused->bytes) : std::string_view(), keep);
 }
 
 }  // namespace redwire::detail

@@ -6,7 +6,9 @@
 //   2. once after (re)connecting: the entries still pending on this consumer, taken before a
 //      restart or before the connection dropped (consumer names are stable for that reason);
 //   3. every claim_interval: XAUTOCLAIM entries pending on any consumer for claim_idle (a
-//      consumer that died mid-batch), the scan cursor carried from one call to the next;
+//      consumer that died mid-batch), the scan cursor carried from one call to the next; once
+//      the scan has gone round, consumers of the group with nothing pending that have been idle
+//      past idle_consumer_limit (dead ones, their entries claimed) are removed from it;
 //   4. otherwise: XREADGROUP a batch of new entries, blocking up to `block`.
 // Each entry is handled alone: acknowledged once its handler returned, retried with doubling
 // backoff while it throws, moved to the dead-letter stream after max_deliveries deliveries or
@@ -57,6 +59,8 @@ class stream_consumer final : public component {
     if (o.claim_interval.count() <= 0)
       o.claim_interval = std::max(o.claim_idle / 2, std::chrono::milliseconds(10));
     if (o.block.count() <= 0) o.block = std::chrono::milliseconds(1000);
+    if (o.idle_consumer_limit.count() <= 0)
+      o.idle_consumer_limit = 2 * std::max({o.claim_idle, o.block, o.claim_interval});
     what_ = "stream " + s_.stream + " group " + s_.group + " consumer " + s_.consumer;
   }
 
@@ -123,16 +127,7 @@ class stream_consumer final : public component {
         }
         const auto now = clock::now();
         if (now >= next_claim) {
-          batch.clear();
-          cursor = reader_->autoclaim(batch, o.claim_idle, cursor, o.batch_size);
-          if (!batch.empty()) {
-            metrics_.reclaimed.fetch_add(batch.size(), std::memory_order_relaxed);
-            log(log_level::info, what_ + ": claimed " + std::to_string(batch.size()) +
-                                     " entries left pending by a consumer that went quiet");
-            handle(batch, true);
-          }
-          // A scan that has not gone round yet goes on at once; otherwise wait.
-          next_claim = cursor != "0-0" ? now : now + o.claim_interval;
+          next_claim = claim(batch, cursor, now);
           continue;
         }
         batch.clear();
@@ -155,6 +150,29 @@ class stream_consumer final : public component {
         pause(std::chrono::milliseconds(1000));
       }
     }
+  }
+
+  /// One step of the claim scan; returns when the next one is due: at once while the scan goes
+  /// on, after claim_interval once it has gone round (and the group's idle consumers are gone).
+  clock::time_point claim(std::vector<stream_entry>& batch, std::string& cursor,
+                          clock::time_point now) {
+    const consume_options& o = s_.options;
+    batch.clear();
+    cursor = reader_->autoclaim(batch, o.claim_idle, cursor, o.batch_size);
+    if (!batch.empty()) {
+      metrics_.reclaimed.fetch_add(batch.size(), std::memory_order_relaxed);
+      // News: a consumer died or hangs (warning: the default sink prints it).
+      log(log_level::warning,
+          what_ + ": claimed " + std::to_string(batch.size()) + " entries left pending for over " +
+              std::to_string(o.claim_idle.count()) + " ms by a consumer that went quiet");
+      handle(batch, true);
+    }
+    if (cursor != "0-0") return now;
+    for (const std::string& gone : reader_->remove_idle_consumers(o.idle_consumer_limit))
+      log(log_level::info, what_ + ": removed consumer " + gone +
+                               " from the group (nothing pending, idle for over " +
+                               std::to_string(o.idle_consumer_limit.count()) + " ms)");
+    return now + o.claim_interval;
   }
 
   void recover_own_pending(std::vector<stream_entry>& batch) {

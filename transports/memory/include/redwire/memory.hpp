@@ -198,12 +198,15 @@ class transport : public detail::registry_tables<transport> {
     return streams_->range(stream, max);
   }
   /// Test hooks: forgets a consumer group (as a Redis restarted empty would); counts the
-  /// entries pending in a group.
+  /// entries pending in a group; names its consumers (as XINFO CONSUMERS does).
   void destroy_stream_group(const std::string& stream, const std::string& group) {
     streams_->destroy_group(stream, group);
   }
   std::size_t stream_pending(const std::string& stream, const std::string& group) {
     return streams_->pending_count(stream, group);
+  }
+  std::vector<std::string> stream_consumers(const std::string& stream, const std::string& group) {
+    return streams_->consumers(stream, group);
   }
 
   // ---- test hooks --------------------------------------------------------------------------

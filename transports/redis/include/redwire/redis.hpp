@@ -2,7 +2,8 @@
 //
 //   redwire::redis::transport bus{"redis://:secret@127.0.0.1:6379/0?prefix=rw"};
 //   bus.push("rw:{calc}:q", bytes);                      // RPUSH, pipelined, does not wait
-//   bus.push_behind("rw:{calc}:q", bytes);               // RPUSH within 100 µs, batched
+//   bus.push("rw:{calc}:q", bytes, 6s);                  // and the queue expires 6 s on at least
+//   bus.push_behind("rw:{calc}:q", bytes, 6s);           // RPUSH within 100 µs, batched
 //   auto reader = bus.open_reader({"rw:{calc}:q"});       // LPOP count / BLPOP, own connection
 //   auto sub = bus.subscribe("rw:reply:42", on_message, on_gap);
 //   redwire::redis::reply r = bus.command({"INCR", "visits"});   // Redis stays yours
@@ -27,6 +28,7 @@
 #include <redwire/capabilities/fusing.hpp>
 #include <redwire/capabilities/inboxes.hpp>
 #include <redwire/capabilities/patterns.hpp>
+#include <redwire/capabilities/queue_expiry.hpp>
 #include <redwire/capabilities/registry_store.hpp>
 #include <redwire/capabilities/streams.hpp>
 #include <redwire/capabilities/write_behind.hpp>
@@ -70,15 +72,20 @@ class transport : public detail::registry_connection<transport> {
   std::string_view prefix() const noexcept { return st_.prefix; }
 
   /// RPUSH queue bytes; returns once the command is handed to the connection (no round trip).
-  void push(std::string_view queue, std::string_view bytes) {
-    std::string_view args[] = {"RPUSH", queue, bytes};
-    commands_->send(args, "RPUSH");
+  /// With `keep` > 0 the queue expires `keep` from now, unless a push asked for longer
+  /// (redwire::expiring_queues: PEXPIRE NX and GT in the same write, see redis/quiet_writes.hpp);
+  /// without, its TTL is left as it is.
+  void push(std::string_view queue, std::string_view bytes,
+            std::chrono::milliseconds keep = std::chrono::milliseconds(0)) {
+    commands_->push(queue, bytes, keep);
   }
 
-  /// RPUSH queue bytes within 100 µs rather than now (redwire::write_behind_transport): the
-  /// pushes made meanwhile leave in the same write, those to one queue as one RPUSH.
-  void push_behind(std::string_view queue, std::string_view bytes) {
-    commands_->push_behind(queue, bytes);
+  /// push() within 100 µs rather than now (redwire::write_behind_transport): the pushes made
+  /// meanwhile leave in the same write, those to one queue as one RPUSH (with one expiry, the
+  /// furthest asked for).
+  void push_behind(std::string_view queue, std::string_view bytes,
+                   std::chrono::milliseconds keep = std::chrono::milliseconds(0)) {
+    commands_->push_behind(queue, bytes, keep);
   }
 
   /// PUBLISH channel bytes; like push, does not wait for Redis's answer.
@@ -198,6 +205,7 @@ static_assert(redwire::stream_transport<transport>);
 static_assert(redwire::inbox_transport<transport>);
 static_assert(redwire::corking_transport<transport>);
 static_assert(redwire::write_behind_transport<transport>);
+static_assert(redwire::expiring_queues<transport>);
 static_assert(redwire::health_reporting<subscription>);
 static_assert(redwire::pattern_transport<transport>);
 

@@ -1,9 +1,12 @@
 // redwire/memory/streams.hpp — durable streams in memory, with the semantics of Redis Streams:
 // entry ids "ms-seq", consumer groups with a last-delivered id, a pending list per group
-// (consumer, last delivery time, delivery count), XAUTOCLAIM-like claiming with a cursor.
+// (consumer, last delivery time, delivery count), XAUTOCLAIM-like claiming with a cursor, the
+// consumers of a group with the time each was last seen (XINFO CONSUMERS' idle) and their
+// removal (XGROUP DELCONSUMER).
 // See redwire/capabilities/streams.hpp for the contract; memory.hpp exposes it on the transport.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -78,6 +81,7 @@ class stream_store {
     auto deadline = clock::now() + block;
     for (;;) {
       consumer_group& g = find_group(name, group);
+      g.consumers[consumer] = clock::now();  // seen, as XREADGROUP refreshes a consumer
       stream& s = streams_[name];
       std::size_t taken = 0;
       for (auto it = s.entries.upper_bound(g.last_delivered); it != s.entries.end() && taken < max;
@@ -102,6 +106,7 @@ class stream_store {
                         std::string_view after_id, std::size_t max) {
     std::lock_guard lock(mutex_);
     consumer_group& g = find_group(name, group);
+    g.consumers[consumer] = clock::now();
     stream& s = streams_[name];
     std::size_t taken = 0;
     for (auto it = g.pending.upper_bound(parse_stream_id(after_id));
@@ -124,6 +129,7 @@ class stream_store {
     consumer_group& g = find_group(name, group);
     stream& s = streams_[name];
     auto now = clock::now();
+    g.consumers[consumer] = now;
     std::size_t claimed = 0;
     // Redis scans at most 10 * COUNT pending entries per call; so do we.
     std::size_t budget = max * 10;
@@ -164,6 +170,28 @@ class stream_store {
     for (const std::string& id : ids) g.pending.erase(parse_stream_id(id));
   }
 
+  /// Removes the consumers of `group` other than `except` that have nothing pending and were
+  /// last seen `min_idle` ago or earlier; returns their names.
+  std::vector<std::string> remove_idle_consumers(const std::string& name, const std::string& group,
+                                                 const std::string& except,
+                                                 std::chrono::milliseconds min_idle) {
+    std::lock_guard lock(mutex_);
+    consumer_group& g = find_group(name, group);
+    const auto now = clock::now();
+    std::vector<std::string> removed;
+    for (auto it = g.consumers.begin(); it != g.consumers.end();) {
+      const bool holds = std::any_of(g.pending.begin(), g.pending.end(),
+                                     [&](const auto& p) { return p.second.consumer == it->first; });
+      if (it->first == except || holds || now - it->second < min_idle) {
+        ++it;
+        continue;
+      }
+      removed.push_back(it->first);
+      it = g.consumers.erase(it);
+    }
+    return removed;
+  }
+
   void wake(waiter& w) {
     std::lock_guard lock(mutex_);
     w.woken = true;
@@ -176,6 +204,17 @@ class stream_store {
     auto it = streams_.find(name);
     if (it != streams_.end()) it->second.groups.erase(group);
     changed_.notify_all();
+  }
+  /// The consumers a group knows (XINFO CONSUMERS), by name.
+  std::vector<std::string> consumers(const std::string& name, const std::string& group) {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    auto it = streams_.find(name);
+    if (it == streams_.end()) return out;
+    auto g = it->second.groups.find(group);
+    if (g != it->second.groups.end())
+      for (const auto& [consumer, seen] : g->second.consumers) out.push_back(consumer);
+    return out;
   }
   std::size_t pending_count(const std::string& name, const std::string& group) {
     std::lock_guard lock(mutex_);
@@ -194,6 +233,7 @@ class stream_store {
   struct consumer_group {
     stream_id last_delivered{};
     std::map<stream_id, pending_entry> pending;
+    std::map<std::string, clock::time_point> consumers;  // name -> last seen
   };
   struct stream {
     stream_id last{};
@@ -245,6 +285,9 @@ class stream_reader {
   }
   void ack(std::span<const std::string> ids) { store_->ack(stream_, group_, ids); }
   void wake() { store_->wake(*waiter_); }
+  std::vector<std::string> remove_idle_consumers(std::chrono::milliseconds min_idle) {
+    return store_->remove_idle_consumers(stream_, group_, consumer_, min_idle);
+  }
 
  private:
   std::shared_ptr<stream_store> store_;

@@ -6,16 +6,16 @@
 // in FIFO order, hands them to the command's callback if it has one, logs error replies, and
 // reconnects with exponential backoff when the connection is lost.
 //
-// RPUSH and PUBLISH without a callback go out as `CLIENT REPLY SKIP` + the command: Redis sends
-// no reply, so no thread wakes up for one (two wake-ups fewer per call, which on a small machine
-// is a good part of a call's latency). One of them every `checked_write_interval` is sent with its
-// reply, so that a lasting error (an ACL that forbids the key, OOM, WRONGTYPE) is still logged.
-// Servers that refuse CLIENT REPLY (an ACL may) get every reply, as before.
+// RPUSH and PUBLISH without a callback go out without a reply (quiet_writes.hpp): two wake-ups
+// fewer per call, which on a small machine is a good part of a call's latency; one of them
+// every 100 ms keeps its reply, so that a lasting error (an ACL that forbids the key, OOM,
+// WRONGTYPE) is still logged. A push given an expiry hint owes its queue a PEXPIRE pair, which
+// the writer thread sends within 10 ms (quiet_writes.hpp).
 //
 // Write-behind (push_behind): a caller with many requests in flight hands its RPUSHes over to
-// be written within `write_behind` by a thread of this connection; what comes meanwhile leaves
-// in the same write, and consecutive pushes to one queue become one RPUSH of many values, which
-// one pop of the service takes at once.
+// be written within `write_behind` by the writer thread of this connection; what comes meanwhile
+// leaves in the same write, and consecutive pushes to one queue become one RPUSH of many
+// values, which one pop of the service takes at once.
 #pragma once
 
 #include <chrono>
@@ -35,6 +35,7 @@
 #include <redwire/transport.hpp>
 
 #include "connection.hpp"
+#include "quiet_writes.hpp"
 
 namespace redwire::redis::detail {
 
@@ -48,7 +49,7 @@ class command_connection {
   /// Connects now (throws transport_error if it cannot) and starts the reader thread.
   explicit command_connection(settings st)
       : st_(std::move(st)),
-        conn_(open(st_, skip_replies_)),
+        conn_(open_quiet(st_, "redwire:commands", skipping_.allowed)),
         connected_(true),
         thread_([this] { run(); }) {}
 
@@ -64,10 +65,10 @@ class command_connection {
       stop_ = true;
       if (conn_) conn_->sock().shutdown();
       cv_.notify_all();
-      behind_wake_.notify_all();
+      writer_wake_.notify_all();
     }
     if (thread_.joinable()) thread_.join();
-    if (behind_thread_.joinable()) behind_thread_.join();
+    if (writer_.joinable()) writer_.join();
   }
 
   bool connected() const {
@@ -85,34 +86,41 @@ class command_connection {
     std::unique_lock lk(m_);
     admit(lk, what);
     settle_behind();  // pushes written behind go first: one connection keeps one order
-    const bool skip = !cb && skips_reply();
-    if (skip) out_.append(skip_next_reply);
-    append_command(out_, args);
-    if (!skip) pending_.push_back(slot{what, std::move(cb)});
+    if (append_quiet(out_, args, !cb && skips_reply()) > 0)
+      pending_.push_back(slot{what, std::move(cb)});
     if (hold && out_.size() < max_held) return;  // flush() or the next send writes it
     flush_locked(lk);
   }
 
-  /// RPUSH queue bytes within `write_behind` rather than now (see the top of this file);
-  /// without a reply, like push. Throws transport_error at once when the connection is down;
-  /// if it is lost before the write, the pushes it would have carried are lost with it (a call
-  /// then ends at its timeout, as when Redis dies after taking a request).
-  void push_behind(std::string_view queue, std::string_view bytes) {
+  /// RPUSH queue bytes, no reply awaited; keep > 0: the queue lives at least `keep` from now
+  /// (a PEXPIRE pair within 10 ms, quiet_writes.hpp). Throws transport_error when down.
+  void push(std::string_view queue, std::string_view bytes, std::chrono::milliseconds keep) {
     std::unique_lock lk(m_);
     admit(lk, "RPUSH");
-    if (behind_count_ > 0 && behind_queue_ != queue) settle_behind();
-    if (behind_count_ == 0) behind_queue_.assign(queue);
-    append_bulk(behind_values_, bytes);
-    ++behind_count_;
-    if (behind_values_.size() >= max_held) {  // enough for one write: no need to wait
+    settle_behind();  // pushes written behind go first: one connection keeps one order
+    const std::string_view args[] = {"RPUSH", queue, bytes};
+    expect(append_quiet(out_, args, skips_reply()), "RPUSH");
+    owe_expiry(queue, keep);
+    flush_locked(lk);
+  }
+
+  /// push(), within `write_behind` rather than now (see the top of this file). Throws
+  /// transport_error at once when the connection is down; if it is lost before the write, the
+  /// pushes it would have carried are lost with it (a call then ends at its timeout, as when
+  /// Redis dies after taking a request).
+  void push_behind(std::string_view queue, std::string_view bytes, std::chrono::milliseconds keep) {
+    std::unique_lock lk(m_);
+    admit(lk, "RPUSH");
+    if (!behind_.empty() && behind_.queue != queue) settle_behind();
+    behind_.add(queue, bytes, keep);
+    if (behind_.values.size() >= max_held) {  // enough for one write: no need to wait
       settle_behind();
       flush_locked(lk);
       return;
     }
-    if (behind_due_) return;  // the write-behind thread is already counting down
+    if (behind_due_) return;  // the writer thread is already counting down
     behind_due_ = true;
-    if (!behind_thread_.joinable()) behind_thread_ = std::thread([this] { write_behind_loop(); });
-    behind_wake_.notify_one();
+    wake_writer();
   }
 
   /// Writes what held sends and pushes behind left in the buffer. Throws transport_error when
@@ -133,7 +141,7 @@ class command_connection {
   /// Whether the server takes `CLIENT REPLY SKIP` from this user (probed at every connect).
   bool skips_replies() const {
     std::lock_guard lk(m_);
-    return skip_replies_;
+    return skipping_.allowed;
   }
 
  private:
@@ -141,13 +149,13 @@ class command_connection {
   // write: wait a little rather than grow forever); throws transport_error when `what` cannot
   // be sent.
   void admit(std::unique_lock<std::mutex>& lk, const char* what) {
-    if (out_.size() + behind_values_.size() > max_buffered) {
+    if (out_.size() + behind_.values.size() > max_buffered) {
       ++blocked_writers_;
       cv_.wait_for(lk, st_.command_timeout, [&] {
-        return out_.size() + behind_values_.size() <= max_buffered || !connected_ || stop_;
+        return out_.size() + behind_.values.size() <= max_buffered || !connected_ || stop_;
       });
       --blocked_writers_;
-      if (connected_ && !stop_ && out_.size() + behind_values_.size() > max_buffered) {
+      if (connected_ && !stop_ && out_.size() + behind_.values.size() > max_buffered) {
         throw transport_error("redwire::redis: " + std::string(what) +
                               " timed out (Redis not reading)");
       }
@@ -158,39 +166,52 @@ class command_connection {
     }
   }
 
-  // Under m_: whether a command without a callback goes out with CLIENT REPLY SKIP; one every
-  // checked_write_interval keeps its reply, so that a lasting error is logged.
-  bool skips_reply() {
-    if (skip_replies_ && clock::now() - last_checked_ < checked_write_interval) return true;
-    last_checked_ = clock::now();
-    return false;
+  // Under m_: whether a command without a callback goes out with CLIENT REPLY SKIP.
+  bool skips_reply() { return skipping_.next(); }
+
+  // Under m_: `replies` replies to come for `what`, with no callback.
+  void expect(std::size_t replies, const char* what) {
+    for (; replies > 0; --replies) pending_.push_back(slot{what, {}});
   }
 
   // Under m_: turns the pushes kept by push_behind into one RPUSH in the output buffer.
   void settle_behind() {
-    if (behind_count_ == 0) return;
-    const bool skip = skips_reply();
-    if (skip) out_.append(skip_next_reply);
-    append_header(out_, '*', behind_count_ + 2);
-    append_bulk(out_, "RPUSH");
-    append_bulk(out_, behind_queue_);
-    out_.append(behind_values_);
-    if (!skip) pending_.push_back(slot{"RPUSH", {}});
-    behind_values_.clear();
-    if (behind_values_.capacity() > max_kept_buffer) std::string().swap(behind_values_);
-    behind_count_ = 0;
+    if (behind_.empty()) return;
+    expect(behind_.append_to(out_, skips_reply()), "RPUSH");
+    owe_expiry(behind_.queue, behind_.keep);
+    behind_.clear(max_kept_buffer);
   }
 
-  // The write-behind thread: once pushes are kept, waits write_behind for more, then writes.
-  void write_behind_loop() {
+  // Under m_: a push owes `queue` the PEXPIREs of `keep`; the writer thread pays in time.
+  void owe_expiry(std::string_view queue, std::chrono::milliseconds keep) {
+    if (expiries_.owe(queue, keep, clock::now())) wake_writer();
+  }
+
+  // Under m_: starts the writer thread if needed and makes it look at what is due.
+  void wake_writer() {
+    if (!writer_.joinable()) writer_ = std::thread([this] { writer_loop(); });
+    writer_wake_.notify_one();
+  }
+
+  // The writer thread: writes pushes kept behind write_behind after the first, and the expiry
+  // pairs when due (they wait while the connection is down: its pushes may have arrived).
+  void writer_loop() {
     std::unique_lock lk(m_);
     while (!stop_) {
-      behind_wake_.wait(lk, [&] { return behind_due_ || stop_; });
+      const auto due = connected_ ? expiries_.next_due() : clock::now() + expiry_schedule::window;
+      const auto ready = [&] {
+        return behind_due_ || stop_ || (connected_ && expiries_.next_due() < due);
+      };
+      if (due == clock::time_point::max())
+        writer_wake_.wait(lk, ready);
+      else if (!behind_due_)
+        writer_wake_.wait_until(lk, due, ready);
       if (stop_) break;
-      behind_wake_.wait_for(lk, write_behind, [&] { return stop_; });
+      if (behind_due_) writer_wake_.wait_for(lk, write_behind, [&] { return stop_; });
       behind_due_ = false;
-      if (!connected_ || stop_) continue;  // mark_down() dropped them
+      if (!connected_ || stop_) continue;  // mark_down() dropped the pushes kept behind
       settle_behind();
+      expect(expiries_.settle(out_, clock::now(), skips_reply()), "PEXPIRE");
       if (out_.empty()) continue;  // a send took them along meanwhile
       try {
         flush_locked(lk);
@@ -233,14 +254,7 @@ class command_connection {
 
   static constexpr std::size_t max_buffered = 8 << 20;
   static constexpr std::size_t max_held = 64 << 10;
-  static constexpr std::chrono::milliseconds checked_write_interval{100};
   static constexpr std::size_t max_kept_buffer = 1 << 20;
-
-  static std::unique_ptr<connection> open(const settings& st, bool& skip_replies) {
-    auto c = std::make_unique<connection>(st, "redwire:commands");
-    skip_replies = takes_reply_skip(*c, st);
-    return c;
-  }
 
   struct slot {
     const char* what;
@@ -251,8 +265,7 @@ class command_connection {
   void mark_down() {
     connected_ = false;
     out_.clear();
-    behind_values_.clear();
-    behind_count_ = 0;
+    behind_.clear(max_kept_buffer);
     if (conn_) conn_->sock().shutdown();
   }
 
@@ -270,9 +283,9 @@ class command_connection {
       }
       try {
         bool skip = false;
-        auto c = open(st_, skip);
+        auto c = open_quiet(st_, "redwire:commands", skip);
         std::lock_guard lk(m_);
-        skip_replies_ = skip;
+        skipping_.allowed = skip;
         conn_ = std::move(c);
         connected_ = !stop_;
         backoff = st_.reconnect_min;
@@ -367,8 +380,7 @@ class command_connection {
   settings st_;
   mutable std::mutex m_;
   std::condition_variable cv_;
-  bool skip_replies_ = false;         // before conn_: open() sets it
-  clock::time_point last_checked_{};  // the last RPUSH/PUBLISH sent with its reply
+  reply_skipping skipping_;  // before conn_: open_quiet() sets it
   std::unique_ptr<connection> conn_;
   bool connected_ = false;
   bool flushing_ = false;
@@ -377,13 +389,12 @@ class command_connection {
   std::string out_;
   std::string spare_;  // the other of the two buffers that writers swap (under m_)
   std::deque<slot> pending_;
-  // push_behind: the values of one RPUSH to behind_queue_, not yet in out_ (under m_)
-  std::string behind_queue_, behind_values_;
-  std::size_t behind_count_ = 0;
-  bool behind_due_ = false;  // the write-behind thread has been told to write them
-  std::condition_variable behind_wake_;
+  behind_batch behind_;       // push_behind: one RPUSH not yet in out_ (under m_)
+  bool behind_due_ = false;   // the writer thread has been told to write them
+  expiry_schedule expiries_;  // PEXPIRE pairs owed by pushes (under m_)
+  std::condition_variable writer_wake_;
   std::thread thread_;
-  std::thread behind_thread_;  // started at the first push_behind
+  std::thread writer_;  // started at the first push_behind or expiry
 };
 
 }  // namespace redwire::redis::detail

@@ -2,9 +2,11 @@
 //
 // Every connection of the transport starts here: connect, AUTH (with the ACL user if any),
 // SELECT, optionally CLIENT ID, then PING, all in one round trip. A failure throws
-// transport_error with the server's words (never the password).
+// transport_error with the server's words (never the password); a server whose answer is not
+// the Redis protocol is "not a Redis server", with the first line it sent.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <optional>
@@ -28,10 +30,6 @@ namespace redwire::redis::detail {
 inline void log(log_level level, std::string_view what) {
   redwire::log(level, std::string("redis: ").append(what));
 }
-
-/// `CLIENT REPLY SKIP`, encoded: the next command gets no reply.
-inline constexpr std::string_view skip_next_reply =
-    "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n";
 
 class connection {
  public:
@@ -64,23 +62,7 @@ class connection {
     append_command(out, {"PING"});
     ++replies;
     send(out);
-    auto deadline = clock::now() + st.command_timeout;
-    std::optional<std::string> first_error;
-    for (int i = 0; i < replies; ++i) {
-      std::optional<reply> r = read_reply(deadline);
-      if (!r) throw transport_error("redwire::redis: " + st.describe() + " did not answer in time");
-      if (r->is_error() && !first_error) first_error = r->str;
-      if (r->is_integer()) client_id_ = r->integer;
-    }
-    if (first_error) {
-      bool auth = first_error->starts_with("WRONGPASS") || first_error->starts_with("NOAUTH") ||
-                  first_error->find("invalid password") != std::string::npos ||
-                  first_error->find("invalid username-password") != std::string::npos;
-      throw transport_error(
-          "redwire::redis: " +
-          std::string(auth ? "authentication failed at " : "handshake failed at ") + st.describe() +
-          ": " + *first_error);
-    }
+    check_handshake(st, replies);
   }
 
   socket& sock() noexcept { return sock_; }
@@ -142,22 +124,46 @@ class connection {
   reply_parser parser_;
   std::array<char, 64 * 1024> buffer_;
   long long client_id_ = -1;
-};
 
-/// Does the server take CLIENT REPLY SKIP from us? SKIP, PING a, PING b: one reply ("b") if it
-/// does, three if it refused (an error, "a", "b"). The handshake proved PING allowed. Throws
-/// transport_error when the server does not answer within the command timeout.
-inline bool takes_reply_skip(connection& c, const settings& st) {
-  std::string out(skip_next_reply);
-  append_command(out, {"PING", "redwire:a"});
-  append_command(out, {"PING", "redwire:b"});
-  c.send(out);
-  const auto deadline = clock::now() + st.command_timeout;
-  for (int replies = 0;; ++replies) {
-    std::optional<reply> r = c.read_reply(deadline);
-    if (!r) throw transport_error("redwire::redis: " + st.describe() + " did not answer in time");
-    if (r->is_string() && r->str == "redwire:b") return replies == 0;
+  // Reads the `replies` replies of the handshake; throws transport_error saying what failed: an
+  // error reply (the credentials, say), silence, or bytes that are not RESP (another server).
+  void check_handshake(const settings& st, int replies) {
+    const auto deadline = clock::now() + st.command_timeout;
+    std::optional<std::string> first_error;
+    std::string first_bytes;  // what the server sent first, to name a server that is not Redis
+    try {
+      for (int i = 0; i < replies; ++i) {
+        std::optional<reply> r;
+        while (!(r = parser_.next())) {
+          const std::size_t n = sock_.read_some(buffer_.data(), buffer_.size(), deadline);
+          if (n == 0)
+            throw transport_error("redwire::redis: " + st.describe() + " did not answer in time");
+          if (first_bytes.empty()) first_bytes.assign(buffer_.data(), std::min<std::size_t>(n, 80));
+          parser_.feed(buffer_.data(), n);
+        }
+        if (r->is_error() && !first_error) first_error = r->str;
+        if (r->is_integer()) client_id_ = r->integer;
+      }
+    } catch (const protocol_error&) {
+      throw transport_error("redwire::redis: not a Redis server at " + st.describe() +
+                            " (it answered \"" + first_line(first_bytes) + "\")");
+    }
+    if (!first_error) return;
+    const bool auth = first_error->starts_with("WRONGPASS") || first_error->starts_with("NOAUTH") ||
+                      first_error->find("invalid password") != std::string::npos ||
+                      first_error->find("invalid username-password") != std::string::npos;
+    throw transport_error("redwire::redis: " +
+                          std::string(auth ? "authentication failed at " : "handshake failed at ") +
+                          st.describe() + ": " + *first_error);
   }
-}
+
+  // The first line of `bytes`, printable characters only, for a message.
+  static std::string first_line(std::string_view bytes) {
+    std::string line;
+    for (char c : bytes.substr(0, bytes.find_first_of("\r\n")))
+      line += c >= 0x20 && c < 0x7f ? c : '?';
+    return line;
+  }
+};
 
 }  // namespace redwire::redis::detail

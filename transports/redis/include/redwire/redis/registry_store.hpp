@@ -6,7 +6,8 @@
 // notice the member, not forever). Every
 // step that must not interleave with another client is one Lua script: reaping (ZRANGEBYSCORE +
 // ZREM: a member goes to exactly one reaper), emptying a queue (LRANGE + DEL), and the guarded
-// push of a targeted call (ZSCORE in the set of dead instances + RPUSH, or PUBLISH of the refusal).
+// push of a targeted call (ZSCORE in the set of dead instances + RPUSH and the queue's expiry, or
+// PUBLISH of the refusal).
 // The keys a script touches share one hash tag ({service}), so this works on Redis Cluster too.
 //
 // The registry's traffic has a pipelined connection of its own ("redwire:registry"), opened on
@@ -15,6 +16,7 @@
 //   class transport : public detail::registry_connection<transport> { ... };
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <future>
@@ -66,9 +68,14 @@ inline constexpr std::string_view reap_members = REDWIRE_REDIS_NOW_MS
 inline constexpr std::string_view take_queue =
     "local items = redis.call('LRANGE', KEYS[1], 0, -1) redis.call('DEL', KEYS[1]) return items";
 
+// ARGV[5]: how long the queue must live at least (ms; 0: its TTL is left alone). A queue without
+// a TTL (PTTL -1) or with a shorter one gets it; a longer one stays.
 inline constexpr std::string_view push_unless_member = REDWIRE_REDIS_NOW_MS
     "local e = redis.call('ZSCORE', KEYS[1], ARGV[1]) "
-    "if not (e and tonumber(e) > now) then redis.call('RPUSH', KEYS[2], ARGV[2]) return 1 end "
+    "if not (e and tonumber(e) > now) then redis.call('RPUSH', KEYS[2], ARGV[2]) "
+    "local keep = tonumber(ARGV[5]) "
+    "if keep > 0 and redis.call('PTTL', KEYS[2]) < keep then "
+    "redis.call('PEXPIRE', KEYS[2], keep) end return 1 end "
     "if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[3], ARGV[4]) end return 0";
 
 #undef REDWIRE_REDIS_NOW_MS
@@ -152,12 +159,17 @@ class registry_connection {
     return strings(script(registry_scripts::take_queue, {queue}, {}));
   }
 
+  /// `keep` > 0: the queue lives at least that long from now (redwire::expiring_queues).
   void push_unless_member(std::string_view set, std::string_view member, std::string_view queue,
                           std::string_view bytes, std::string_view channel,
-                          std::string_view refusal) {
-    std::string_view args[] = {
-        "EVAL", registry_scripts::push_unless_member, "2", set, queue, member, bytes, channel,
-        refusal};
+                          std::string_view refusal,
+                          std::chrono::milliseconds keep = std::chrono::milliseconds(0)) {
+    const std::string ms = std::to_string(std::max<long long>(keep.count(), 0));
+    std::string_view args[] = {"EVAL",  registry_scripts::push_unless_member,
+                               "2",     set,
+                               queue,   member,
+                               bytes,   channel,
+                               refusal, ms};
     connection().send(args, "EVAL (targeted push)");  // pipelined: no round trip to wait for
   }
 

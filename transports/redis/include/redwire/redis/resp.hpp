@@ -46,6 +46,13 @@ class command_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// The server's bytes are not the Redis protocol (RESP): it is not a Redis server, or the
+/// connection is corrupt. The connection is dropped, as for any transport_error.
+class protocol_error : public transport_error {
+ public:
+  using transport_error::transport_error;
+};
+
 namespace detail {
 
 /// Appends a RESP header: `tag` ('*' array, '$' bulk string), the count, CRLF.
@@ -102,7 +109,7 @@ class reply_parser {
   }
 
   /// The next complete reply, if there is one; valid until the next call. Throws
-  /// transport_error on a protocol error.
+  /// protocol_error on bytes that are not RESP.
   reply* next_view() {
     void* raw = nullptr;
     if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) fail();
@@ -162,7 +169,7 @@ class reply_parser {
 
  private:
   [[noreturn]] void fail() {
-    throw transport_error(std::string("redwire::redis: protocol error: ") + reader_->errstr);
+    throw protocol_error(std::string("redwire::redis: protocol error: ") + reader_->errstr);
   }
 
   struct free_reader {

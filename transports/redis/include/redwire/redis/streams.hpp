@@ -2,7 +2,9 @@
 //
 //   append    XADD key [MAXLEN ~ n] * rw <bytes>          shared pipelined connection
 //   range     XRANGE key - + COUNT n                        shared pipelined connection
-//   reader    XGROUP CREATE ... MKSTREAM, XREADGROUP [BLOCK], XAUTOCLAIM, XPENDING, XACK
+//   reader    XGROUP CREATE ... MKSTREAM, XREADGROUP [BLOCK], XAUTOCLAIM, XPENDING, XACK,
+//             and a script of XINFO CONSUMERS + XGROUP DELCONSUMER for consumers gone idle
+//             (with a hash "<stream>:seen:<group>" of when each consumer last looked)
 //
 // Each stream reader has a connection of its own, as a queue reader has: XREADGROUP BLOCK holds
 // its connection until an entry comes. wake() unblocks it with CLIENT UNBLOCK sent through the
@@ -66,6 +68,29 @@ inline void take_entries(reply& list, std::vector<stream_entry>& out,
     }
   }
 }
+
+/// Removes, in one step, the consumers of group ARGV[1] on stream KEYS[1] other than ARGV[3]
+/// that have nothing pending and have not been seen for ARGV[2] ms; returns their names. In one
+/// script, so that no consumer can take an entry between the look and the removal (DELCONSUMER
+/// drops what it holds). "Seen" is the later of two times: the consumer's last read or claim
+/// as XINFO CONSUMERS tells it (on Redis 7.0 only reads and claims that returned entries count,
+/// so a live consumer with no traffic would look idle), and the last call of this script by
+/// the consumer itself, kept in the hash KEYS[2] (consumer -> ms on Redis's clock).
+inline constexpr std::string_view remove_idle_consumers_script =
+    "local t = redis.call('TIME') "
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
+    "local limit = tonumber(ARGV[2]) "
+    "redis.call('HSET', KEYS[2], ARGV[3], now) "
+    "if redis.call('PTTL', KEYS[2]) < 2 * limit then redis.call('PEXPIRE', KEYS[2], 2 * limit) end "
+    "local gone = {} "
+    "for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do "
+    "local f = {} for i = 1, #c, 2 do f[c[i]] = c[i + 1] end "
+    "local seen = tonumber(redis.call('HGET', KEYS[2], f['name']) or 0) "
+    "if f['name'] ~= ARGV[3] and tonumber(f['pending']) == 0 "
+    "and tonumber(f['idle']) >= limit and now - seen >= limit then "
+    "redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], f['name']) "
+    "redis.call('HDEL', KEYS[2], f['name']) gone[#gone + 1] = f['name'] end end "
+    "return gone";
 
 /// XADD; returns the entry id. max_length > 0 adds MAXLEN ~ max_length.
 inline std::string xadd(command_connection& commands, std::string_view stream,
@@ -192,6 +217,21 @@ class stream_reader {
     args.insert(args.end(), ids.begin(), ids.end());
     reply r = run(args);
     check(r, "XACK");
+  }
+
+  /// See redwire::stream_reader: XGROUP DELCONSUMER for every other consumer of the group with
+  /// nothing pending, not seen for `min_idle`; returns their names. Marks this one as seen in
+  /// "<stream>:seen:<group>" (see remove_idle_consumers_script).
+  std::vector<std::string> remove_idle_consumers(std::chrono::milliseconds min_idle) {
+    const std::string idle = std::to_string(min_idle.count());
+    const std::string seen = stream_ + ":seen:" + group_;
+    std::string_view args[] = {
+        "EVAL", detail::remove_idle_consumers_script, "2", stream_, seen, group_, idle, consumer_};
+    reply r = run(args);
+    check(r, "XGROUP DELCONSUMER");
+    std::vector<std::string> gone;
+    for (reply& name : r.elements) gone.push_back(std::move(name.str));
+    return gone;
   }
 
   /// Makes a waiting read() return now (or the next one). Any thread.

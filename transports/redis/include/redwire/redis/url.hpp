@@ -6,6 +6,7 @@
 // User and password may be percent-encoded (a password holding '@' or ':' must be).
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -66,7 +67,33 @@ namespace detail {
   throw std::invalid_argument("redwire::redis: bad URL: " + std::string(why));
 }
 
-inline std::string percent_decode(std::string_view s) {
+/// `s` between quotes, as messages show a value.
+inline std::string in_quotes(std::string_view s) {
+  return "'" + std::string(s) + "'";
+}
+
+/// The URL as a message may show it: a password (in the user part or as ?password=) is ***.
+inline std::string redacted(std::string_view url) {
+  std::string out(url);
+  const std::size_t scheme = out.find("://");
+  const std::size_t from = scheme == std::string::npos ? 0 : scheme + 3;
+  const std::size_t end = std::min(out.find_first_of("/?", from), out.size());
+  const std::size_t at = out.rfind('@', end);
+  if (at != std::string::npos && at >= from) {
+    const std::size_t colon = out.find(':', from);
+    if (colon < at) out.replace(colon + 1, at - colon - 1, "***");
+  }
+  const std::size_t query = out.find('?');
+  for (std::size_t p = out.find("password=", query);
+       query != std::string::npos && p != std::string::npos; p = out.find("password=", p + 1)) {
+    const std::size_t value = p + 9;
+    out.replace(value, std::min(out.find('&', value), out.size()) - value, "***");
+  }
+  return out;
+}
+
+/// Decodes %-escapes of the URL part `what`; a secret part is never quoted in a message.
+inline std::string percent_decode(std::string_view s, std::string_view what, bool secret = false) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -74,10 +101,11 @@ inline std::string percent_decode(std::string_view s) {
       out += s[i];
       continue;
     }
-    if (i + 2 >= s.size()) bad_url("truncated %-escape");
-    int hi = redwire::detail::hex_digit_value(s[i + 1]);
-    int lo = redwire::detail::hex_digit_value(s[i + 2]);
-    if (hi < 0 || lo < 0) bad_url("bad %-escape");
+    const int hi = i + 2 < s.size() ? redwire::detail::hex_digit_value(s[i + 1]) : -1;
+    const int lo = i + 2 < s.size() ? redwire::detail::hex_digit_value(s[i + 2]) : -1;
+    if (hi < 0 || lo < 0)
+      bad_url("a %-escape is not two hex digits in the " + std::string(what) +
+              (secret ? std::string() : ": " + in_quotes(s)));
     out += static_cast<char>(hi * 16 + lo);
     i += 2;
   }
@@ -88,61 +116,136 @@ template <class Int>
 Int parse_number(std::string_view s, std::string_view what) {
   Int v{};
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) {
-    bad_url(std::string(what) + " is not a number: '" + std::string(s) + "'");
-  }
+  if (s.empty() || ec != std::errc{} || end != s.data() + s.size())
+    bad_url(std::string(what) + " is not a number: " + in_quotes(s));
   return v;
+}
+
+/// A db number, from the path or the query.
+inline int parse_db(std::string_view s) {
+  const int db = parse_number<int>(s, "the db");
+  if (db < 0) bad_url("the db is negative: " + in_quotes(s));
+  return db;
 }
 
 /// "500ms", "2s", "1m", "250" (milliseconds).
 inline std::chrono::milliseconds parse_duration(std::string_view s, std::string_view what) {
   std::size_t digits = 0;
   while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
-  auto n = parse_number<long long>(s.substr(0, digits), what);
-  std::string_view unit = s.substr(digits);
-  if (unit.empty() || unit == "ms") return std::chrono::milliseconds(n);
+  const std::string_view unit = s.substr(digits);
+  long long n = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + digits, n);
+  if (digits == 0 || ec != std::errc{} ||
+      !(unit.empty() || unit == "ms" || unit == "s" || unit == "m"))
+    bad_url(std::string(what) + " is not a duration: " + in_quotes(s) +
+            " (write 500ms, 2s, 1m, or a number of milliseconds)");
   if (unit == "s") return std::chrono::seconds(n);
   if (unit == "m") return std::chrono::minutes(n);
-  bad_url(std::string(what) + " has an unknown unit: '" + std::string(s) + "'");
+  return std::chrono::milliseconds(n);
 }
 
-inline void apply_query(settings& st, std::string_view query) {
+/// Applies the options of the query; `path_db` is the db the path gave ("" if none): a db may
+/// be given once.
+inline void apply_query(settings& st, std::string_view query, std::string_view path_db) {
+  bool db_given = false;
   while (!query.empty()) {
     std::size_t amp = query.find('&');
     std::string_view item = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     if (item.empty()) continue;
     std::size_t eq = item.find('=');
-    if (eq == std::string_view::npos)
-      bad_url("option without a value: '" + std::string(item) + "'");
+    if (eq == std::string_view::npos) bad_url("option without a value: " + in_quotes(item));
     std::string_view key = item.substr(0, eq);
-    std::string value = percent_decode(item.substr(eq + 1));
-    if (key == "db")
-      st.db = parse_number<int>(value, "db");
-    else if (key == "connect_timeout")
+    std::string value = percent_decode(item.substr(eq + 1), key, key == "password");
+    if (key == "db") {
+      if (!path_db.empty())
+        bad_url("the db is given twice, as " + in_quotes("/" + std::string(path_db)) +
+                " in the path and as " + in_quotes(item) + " in the query: give it once");
+      if (db_given) bad_url("the db is given twice in the query");
+      db_given = true;
+      st.db = parse_db(value);
+    } else if (key == "connect_timeout") {
       st.connect_timeout = parse_duration(value, key);
-    else if (key == "command_timeout")
+    } else if (key == "command_timeout") {
       st.command_timeout = parse_duration(value, key);
-    else if (key == "prefix")
+    } else if (key == "prefix") {
       st.prefix = value;
-    else if (key == "user")
+    } else if (key == "user") {
       st.user = value;
-    else if (key == "password")
+    } else if (key == "password") {
       st.password = value;
-    else
-      bad_url("unknown option '" + std::string(key) + "'");
+    } else {
+      bad_url("unknown option " + in_quotes(key) +
+              " (known: db, connect_timeout, command_timeout, prefix, user, password)");
+    }
   }
 }
 
 inline void parse_userinfo(settings& st, std::string_view info) {
   std::size_t colon = info.find(':');
-  st.user = percent_decode(info.substr(0, colon));
-  if (colon != std::string_view::npos) st.password = percent_decode(info.substr(colon + 1));
+  st.user = percent_decode(info.substr(0, colon), "user");
+  if (colon != std::string_view::npos)
+    st.password = percent_decode(info.substr(colon + 1), "password", true);
+}
+
+/// "[user:password@]/path/to/socket" of a unix:// URL.
+inline void parse_unix(settings& st, std::string_view rest) {
+  std::size_t slash = rest.find('/');
+  std::size_t at = rest.find('@');
+  if (at != std::string_view::npos && at < slash) {
+    parse_userinfo(st, rest.substr(0, at));
+    rest = rest.substr(at + 1);
+  }
+  if (rest.empty() || rest[0] != '/')
+    bad_url("unix:// needs an absolute socket path, not " + in_quotes(rest));
+  st.unix_path = percent_decode(rest, "socket path");
+  st.host.clear();
+}
+
+/// "[user:password@]host[:port][/db]" of a redis:// URL; returns the db text of the path.
+inline std::string_view parse_tcp(settings& st, std::string_view rest, std::string_view url) {
+  std::size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view path =
+      slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+  std::size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) {
+    parse_userinfo(st, authority.substr(0, at));
+    authority = authority.substr(at + 1);
+  }
+  std::string_view host = authority, port;
+  if (authority.starts_with('[')) {
+    std::size_t close = authority.find(']');
+    if (close == std::string_view::npos)
+      bad_url("unclosed '[' in the host: " + in_quotes(authority));
+    host = authority.substr(1, close - 1);
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':')
+        bad_url("unexpected text after ']' in the host: " + in_quotes(authority));
+      port = after.substr(1);
+      if (port.empty()) bad_url("empty port in " + in_quotes(authority));
+    }
+  } else if (std::size_t colon = authority.find(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    if (port.empty()) bad_url("empty port in " + in_quotes(authority));
+  }
+  if (host.empty()) bad_url("no host in " + in_quotes(redacted(url)));
+  st.host = std::string(host);
+  if (!port.empty()) {
+    int p = parse_number<int>(port, "the port");
+    if (p <= 0 || p > 65535) bad_url("the port is out of range (1 to 65535): " + in_quotes(port));
+    st.port = static_cast<std::uint16_t>(p);
+  }
+  if (!path.empty()) st.db = parse_db(path);
+  return path;
 }
 
 }  // namespace detail
 
-/// Parses a redis:// or unix:// URL; throws std::invalid_argument saying what is wrong.
+/// Parses a redis:// or unix:// URL; throws std::invalid_argument saying what is wrong and
+/// quoting the wrong part (never a password).
 ///   parse_url("redis://:pw@10.0.0.5/2").db == 2
 inline settings parse_url(std::string_view url) {
   settings st;
@@ -155,63 +258,27 @@ inline settings parse_url(std::string_view url) {
     is_unix = true;
   } else if (url.starts_with("rediss://")) {
     detail::bad_url("TLS (rediss://) is not supported");
+  } else if (url.empty()) {
+    detail::bad_url("the URL is empty: write redis://host[:port][/db] or unix:///path/to/socket");
+  } else if (std::size_t scheme = url.find("://"); scheme == std::string_view::npos) {
+    detail::bad_url("the scheme is missing in " + detail::in_quotes(detail::redacted(url)) +
+                    ": write redis://" + detail::redacted(url) + " (or unix:///path/to/socket)");
   } else {
-    detail::bad_url(
-        "expected redis://host[:port][/db] or unix:///path, got a URL with another "
-        "scheme");
+    detail::bad_url("unknown scheme " + detail::in_quotes(url.substr(0, scheme + 3)) + " in " +
+                    detail::in_quotes(detail::redacted(url)) +
+                    ": write redis://host[:port][/db] or unix:///path/to/socket");
   }
   std::size_t q = rest.find('?');
   std::string_view query = q == std::string_view::npos ? std::string_view{} : rest.substr(q + 1);
   rest = rest.substr(0, q);
-
-  if (is_unix) {
-    std::size_t slash = rest.find('/');
-    std::size_t at = rest.find('@');
-    if (at != std::string_view::npos && at < slash) {
-      detail::parse_userinfo(st, rest.substr(0, at));
-      rest = rest.substr(at + 1);
-    }
-    if (rest.empty() || rest[0] != '/') detail::bad_url("unix:// needs an absolute socket path");
-    st.unix_path = detail::percent_decode(rest);
-    st.host.clear();
-  } else {
-    std::size_t slash = rest.find('/');
-    std::string_view authority = rest.substr(0, slash);
-    std::string_view path =
-        slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
-    std::size_t at = authority.rfind('@');
-    if (at != std::string_view::npos) {
-      detail::parse_userinfo(st, authority.substr(0, at));
-      authority = authority.substr(at + 1);
-    }
-    std::string_view host = authority, port;
-    if (authority.starts_with('[')) {
-      std::size_t close = authority.find(']');
-      if (close == std::string_view::npos) detail::bad_url("unclosed '[' in the host");
-      host = authority.substr(1, close - 1);
-      std::string_view after = authority.substr(close + 1);
-      if (!after.empty()) {
-        if (after[0] != ':') detail::bad_url("unexpected text after ']'");
-        port = after.substr(1);
-        if (port.empty()) detail::bad_url("empty port");
-      }
-    } else if (std::size_t colon = authority.find(':'); colon != std::string_view::npos) {
-      host = authority.substr(0, colon);
-      port = authority.substr(colon + 1);
-      if (port.empty()) detail::bad_url("empty port");
-    }
-    if (host.empty()) detail::bad_url("no host");
-    st.host = std::string(host);
-    if (!port.empty()) {
-      int p = detail::parse_number<int>(port, "port");
-      if (p <= 0 || p > 65535) detail::bad_url("port out of range: " + std::string(port));
-      st.port = static_cast<std::uint16_t>(p);
-    }
-    if (!path.empty()) st.db = detail::parse_number<int>(path, "db");
-  }
-  detail::apply_query(st, query);
-  if (st.db < 0) detail::bad_url("negative db");
-  if (!st.user.empty() && st.password.empty()) detail::bad_url("a user needs a password");
+  std::string_view path_db;
+  if (is_unix)
+    detail::parse_unix(st, rest);
+  else
+    path_db = detail::parse_tcp(st, rest, url);
+  detail::apply_query(st, query, path_db);
+  if (!st.user.empty() && st.password.empty())
+    detail::bad_url("the user " + detail::in_quotes(st.user) + " has no password");
   return st;
 }
 
@@ -226,7 +293,8 @@ inline settings resolve(const options& o) {
   if (o.prefix) st.prefix = *o.prefix;
   st.reconnect_min = o.reconnect_min;
   st.reconnect_max = o.reconnect_max;
-  if (st.db < 0) throw std::invalid_argument("redwire::redis: negative db");
+  if (st.db < 0)
+    throw std::invalid_argument("redwire::redis: options.db is negative: " + std::to_string(st.db));
   return st;
 }
 
