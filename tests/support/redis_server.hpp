@@ -38,14 +38,27 @@ class redis_server {
  public:
   /// `extra_args` go to redis-server as they are, e.g. {"--requirepass", "pw"} or
   /// {"--user", "alice", "on", ">pw", "~*", "&*", "+@all"} (one argument per word).
-  explicit redis_server(std::vector<std::string> extra_args = {})
+  /// `config`, when not empty, is written to a file that redis-server reads first (a sentinel
+  /// needs one: redis_server{{"--sentinel"}, "sentinel monitor ..."}).
+  explicit redis_server(std::vector<std::string> extra_args = {}, std::string config = {})
       : extra_args_(std::move(extra_args)) {
     char tmpl[] = "/tmp/redwire-redis-XXXXXX";
     if (!::mkdtemp(tmpl)) throw std::runtime_error("redis_server: mkdtemp failed");
     dir_ = tmpl;
     port_ = free_port();
+    if (!config.empty()) {
+      config_file_ = dir_ + "/redis.conf";
+      FILE* f = std::fopen(config_file_.c_str(), "w");
+      if (!f || std::fputs(config.c_str(), f) < 0 || std::fclose(f) != 0)
+        throw std::runtime_error("redis_server: cannot write " + config_file_);
+    }
     start();
   }
+
+  /// A TCP port on 127.0.0.1 that nobody listens on now.
+  static int unused_port() { return free_port(); }
+  /// The folder of its data, log and socket (removed with the server).
+  const std::string& dir() const { return dir_; }
 
   redis_server(const redis_server&) = delete;
   redis_server& operator=(const redis_server&) = delete;
@@ -142,8 +155,9 @@ class redis_server {
     if (::access(binary.c_str(), X_OK) != 0) {
       throw std::runtime_error("redis_server: " + binary + " not found: install redis-server");
     }
-    std::vector<std::string> args = {binary,
-                                     "--port",
+    std::vector<std::string> args = {binary};
+    if (!config_file_.empty()) args.push_back(config_file_);
+    std::vector<std::string> rest = {"--port",
                                      std::to_string(port_),
                                      "--bind",
                                      "127.0.0.1",
@@ -161,6 +175,7 @@ class redis_server {
                                      dir_,
                                      "--logfile",
                                      dir_ + "/redis.log"};
+    args.insert(args.end(), rest.begin(), rest.end());
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -231,6 +246,7 @@ class redis_server {
 
   std::vector<std::string> extra_args_;
   std::string dir_;
+  std::string config_file_;
   int port_ = 0;
   pid_t pid_ = -1;
 };

@@ -40,6 +40,7 @@
 #include "redis/resp.hpp"
 #include "redis/streams.hpp"
 #include "redis/subscriber.hpp"
+#include "redis/topology.hpp"
 #include "redis/url.hpp"
 
 namespace redwire::redis {
@@ -52,7 +53,7 @@ class transport : public detail::registry_connection<transport> {
   explicit transport(std::string_view url) : transport(options{.url = std::string(url)}) {}
   explicit transport(const options& o) : transport(resolve(o)) {}
   explicit transport(settings st)
-      : st_(std::move(st)),
+      : st_(with_topology(std::move(st))),
         commands_(std::make_shared<detail::command_connection>(st_)),
         subscriber_(std::make_shared<detail::subscriber>(st_)) {}
 
@@ -64,6 +65,7 @@ class transport : public detail::registry_connection<transport> {
   ~transport() {
     subscriber_->stop();
     commands_->stop();
+    st_.topology->stop();
   }
 
   /// The namespace of queue and channel names ("rw" unless the URL says ?prefix=...).
@@ -183,6 +185,16 @@ class transport : public detail::registry_connection<transport> {
   const settings& config() const noexcept { return st_; }
 
  private:
+  // Every connection of this transport asks one topology where to go (redis/topology.hpp).
+  static settings with_topology(settings st) {
+    st.topology.reset();
+    st.topology = std::make_shared<detail::topology>(st);  // reads the TLS files: may throw
+    if (st.tls.enabled && !st.tls.verify)
+      detail::log(log_level::warning,
+                  "TLS without verifying the server's certificate (verify=no): " + st.describe());
+    return st;
+  }
+
   settings st_;
   std::shared_ptr<detail::command_connection> commands_;
   std::shared_ptr<detail::subscriber> subscriber_;

@@ -1,12 +1,16 @@
 // redwire/redis/connection.hpp — one connection to Redis: socket, reply parser, handshake.
 //
-// Every connection of the transport starts here: connect, AUTH (with the ACL user if any),
-// SELECT, optionally CLIENT ID, then PING, all in one round trip. A failure throws
-// transport_error with the server's words (never the password).
+// Every connection of the transport starts here: ask the topology where the server is
+// (topology.hpp: the URL's address, or the master the sentinels name), connect, TLS if the URL
+// says rediss://, then AUTH (with the ACL user if any), SELECT, optionally CLIENT ID, ROLE when
+// the server must prove it is the master (Sentinel), then PING, all in one round trip. A
+// failure throws transport_error with the server's words (never the password). Once made, the
+// connection is enlisted in its topology, which may shut its socket down when the master moves.
 #pragma once
 
 #include <array>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -18,6 +22,7 @@
 
 #include "resp.hpp"
 #include "socket.hpp"
+#include "topology.hpp"
 #include "url.hpp"
 
 namespace redwire::redis::detail {
@@ -36,51 +41,30 @@ inline constexpr std::string_view skip_next_reply =
 class connection {
  public:
   /// Connects and authenticates; `name` becomes the CLIENT SETNAME (visible in CLIENT LIST).
-  connection(const settings& st, std::string_view name, bool want_client_id = false)
-      : sock_(socket::connect(st)) {
-    sock_.set_send_timeout(st.command_timeout);
-    std::string out;
-    int replies = 0;
-    if (!st.password.empty()) {
-      if (st.user.empty())
-        append_command(out, {"AUTH", st.password});
-      else
-        append_command(out, {"AUTH", st.user, st.password});
-      ++replies;
+  connection(const settings& st, std::string_view name, bool want_client_id = false) {
+    std::shared_ptr<topology> where = st.topology ? st.topology : std::make_shared<topology>(st);
+    settings at = st;  // the server itself: the URL's, or the master the sentinels name
+    if (std::optional<endpoint> master = where->master(clock::now() + st.connect_timeout)) {
+      at.host = master->host;
+      at.port = master->port;
+      at.unix_path.clear();
+      at.sentinel = {};
     }
-    std::string db = std::to_string(st.db);
-    if (st.db != 0) {
-      append_command(out, {"SELECT", db});
-      ++replies;
-    }
-    if (!name.empty()) {
-      append_command(out, {"CLIENT", "SETNAME", name});
-      ++replies;
-    }
-    if (want_client_id) {
-      append_command(out, {"CLIENT", "ID"});
-      ++replies;
-    }
-    append_command(out, {"PING"});
-    ++replies;
-    send(out);
-    auto deadline = clock::now() + st.command_timeout;
-    std::optional<std::string> first_error;
-    for (int i = 0; i < replies; ++i) {
-      std::optional<reply> r = read_reply(deadline);
-      if (!r) throw transport_error("redwire::redis: " + st.describe() + " did not answer in time");
-      if (r->is_error() && !first_error) first_error = r->str;
-      if (r->is_integer()) client_id_ = r->integer;
-    }
-    if (first_error) {
-      bool auth = first_error->starts_with("WRONGPASS") || first_error->starts_with("NOAUTH") ||
-                  first_error->find("invalid password") != std::string::npos ||
-                  first_error->find("invalid username-password") != std::string::npos;
-      throw transport_error(
-          "redwire::redis: " +
-          std::string(auth ? "authentication failed at " : "handshake failed at ") + st.describe() +
-          ": " + *first_error);
-    }
+    const auto deadline = clock::now() + st.connect_timeout;
+    sock_ = socket::connect(at);
+    if (const tls_context* tls = where->tls())
+      sock_.start_tls(*tls, st.tls, at.host, at.describe(), deadline);
+    server_ = {at.host, at.port};
+    handshake(at, name, want_client_id, where->checks_role());
+    enlisted_.emplace(std::move(where), sock_, server_);
+  }
+
+  /// Where this connection is: the server's host and port (host empty: a unix socket).
+  const endpoint& server() const noexcept { return server_; }
+  /// The server said READONLY: it is a replica now. Every connection to it is shut down and
+  /// reconnects to wherever the topology says the master is.
+  void not_master() {
+    if (enlisted_) enlisted_->owner()->not_master(server_);
   }
 
   socket& sock() noexcept { return sock_; }
@@ -138,10 +122,106 @@ class connection {
   }
 
  private:
+  // AUTH, SELECT, CLIENT SETNAME, CLIENT ID, ROLE, PING: one write, one round trip.
+  void handshake(const settings& st, std::string_view name, bool want_client_id, bool check_role) {
+    sock_.set_send_timeout(st.command_timeout);
+    std::string out;
+    int replies = 0;
+    if (!st.password.empty()) {
+      if (st.user.empty())
+        append_command(out, {"AUTH", st.password});
+      else
+        append_command(out, {"AUTH", st.user, st.password});
+      ++replies;
+    }
+    std::string db = std::to_string(st.db);
+    if (st.db != 0) {
+      append_command(out, {"SELECT", db});
+      ++replies;
+    }
+    if (!name.empty()) {
+      append_command(out, {"CLIENT", "SETNAME", name});
+      ++replies;
+    }
+    if (want_client_id) {
+      append_command(out, {"CLIENT", "ID"});
+      ++replies;
+    }
+    const int role_at = check_role ? replies : -1;
+    if (check_role) {
+      append_command(out, {"ROLE"});
+      ++replies;
+    }
+    append_command(out, {"PING"});
+    ++replies;
+    try {
+      send(out);
+    } catch (const transport_error& e) {
+      throw handshake_failure(st, e);
+    }
+    auto deadline = clock::now() + st.command_timeout;
+    std::optional<std::string> first_error;
+    for (int i = 0; i < replies; ++i) {
+      std::optional<reply> r = read_handshake_reply(st, deadline);
+      if (i == role_at) {
+        check_master(st, *r);
+        continue;
+      }
+      if (r->is_error() && !first_error) first_error = r->str;
+      if (r->is_integer()) client_id_ = r->integer;
+    }
+    if (first_error) {
+      bool auth = first_error->starts_with("WRONGPASS") || first_error->starts_with("NOAUTH") ||
+                  first_error->find("invalid password") != std::string::npos ||
+                  first_error->find("invalid username-password") != std::string::npos;
+      throw transport_error(
+          "redwire::redis: " +
+          std::string(auth ? "authentication failed at " : "handshake failed at ") + st.describe() +
+          ": " + *first_error);
+    }
+  }
+
+  // A reply of the handshake; a failure is explained.
+  std::optional<reply> read_handshake_reply(const settings& st, clock::time_point deadline) {
+    std::optional<reply> r;
+    try {
+      r = read_reply(deadline);
+    } catch (const transport_error& e) {
+      throw handshake_failure(st, e);
+    }
+    if (!r) throw transport_error("redwire::redis: " + st.describe() + " did not answer in time");
+    return r;
+  }
+
+  // A connection dropped during the handshake, said with the server's address and what is the
+  // likely cause: a TLS port reached without TLS, a client certificate the server requires.
+  static transport_error handshake_failure(const settings& st, const transport_error& e) {
+    std::string cause = e.what();
+    if (cause.starts_with("redwire::redis: ")) cause.erase(0, 16);
+    std::string text = "redwire::redis: " + st.describe() + ": " + cause;
+    if (!st.tls.enabled)
+      text += " during the handshake: is it a TLS port? then use rediss://";
+    else if (st.tls.cert.empty() && cause.find("client certificate") == std::string::npos)
+      text += " during the handshake: does the server require a client certificate (cert=, key=)?";
+    return transport_error(text);
+  }
+
+  // ROLE's answer: the master goes on; a replica is refused (its connections go too). A user
+  // that may not run ROLE is taken at its word.
+  void check_master(const settings& st, const reply& r) {
+    if (r.is_error() || !r.is_array() || r.elements.empty() || r.elements[0].str == "master")
+      return;
+    if (st.topology) st.topology->not_master(server_);
+    throw transport_error("redwire::redis: " + st.describe() + " is a " + r.elements[0].str +
+                          ", not the master (a failover in progress?)");
+  }
+
   socket sock_;
+  endpoint server_;
   reply_parser parser_;
   std::array<char, 64 * 1024> buffer_;
   long long client_id_ = -1;
+  std::optional<enlistment> enlisted_;  // last: leaves the topology before the socket closes
 };
 
 /// Does the server take CLIENT REPLY SKIP from us? SKIP, PING a, PING b: one reply ("b") if it
