@@ -11,6 +11,7 @@
 #if REDWIRE_TEST_REDIS
 #include <redwire/redis.hpp>
 #include "support/redis_server.hpp"
+#include "support/tls_redis.hpp"
 #endif
 
 namespace test_api {
@@ -63,9 +64,16 @@ inline redwire::test::redis_server& shared_redis() {
 
 /// `inboxes` false: clients wait for every reply through their shared reply subscription
 /// (client_options::inboxes = 0), the path async calls always take.
+/// The same, over TLS (rediss://, certificates made at test time).
+inline redwire::test::tls_redis& shared_tls_redis() {
+  static redwire::test::tls_redis server;
+  return server;
+}
+
 class redis_bus final : public bus_on<redwire::redis::transport> {
  public:
-  explicit redis_bus(bool inboxes = true) : bus_on(shared_redis().url()), inboxes_(inboxes) {
+  explicit redis_bus(bool inboxes = true, std::string url = shared_redis().url())
+      : bus_on(url), inboxes_(inboxes) {
     transport_.command({"FLUSHALL"});
   }
   std::unique_ptr<redwire::client> make_client(redwire::client_options o) override {
@@ -89,6 +97,7 @@ inline std::unique_ptr<bus> make_bus(const std::string& kind) {
 #if REDWIRE_TEST_REDIS
   if (kind == "redis") return std::make_unique<redis_bus>();
   if (kind == "redis_shared") return std::make_unique<redis_bus>(false);
+  if (kind == "redis_tls") return std::make_unique<redis_bus>(true, shared_tls_redis().tls_url());
 #endif
   (void)kind;
   return std::make_unique<memory_bus>();
@@ -96,7 +105,7 @@ inline std::unique_ptr<bus> make_bus(const std::string& kind) {
 
 inline std::vector<std::string> bus_kinds() {
 #if REDWIRE_TEST_REDIS
-  return {"memory", "redis", "redis_shared"};
+  return {"memory", "redis", "redis_shared", "redis_tls"};
 #else
   return {"memory"};
 #endif

@@ -27,11 +27,11 @@ namespace redwire::test {
 
 struct certificates {
   std::string dir;
-  std::string ca;                        ///< the CA's certificate (the bundle to trust)
-  std::string server_cert, server_key;   ///< for localhost and 127.0.0.1
-  std::string client_cert, client_key;   ///< a client certificate signed by the CA
-  std::string other_cert, other_key;     ///< for "other.example" only (a name mismatch)
-  std::string garbage;                   ///< a file that is no PEM at all
+  std::string ca;                       ///< the CA's certificate (the bundle to trust)
+  std::string server_cert, server_key;  ///< for localhost and 127.0.0.1
+  std::string client_cert, client_key;  ///< a client certificate signed by the CA
+  std::string other_cert, other_key;    ///< for "other.example" only (a name mismatch)
+  std::string garbage;                  ///< a file that is no PEM at all
 
   ~certificates() {
     std::error_code ec;
@@ -104,9 +104,9 @@ class tls_redis {
   explicit tls_redis(options o = {}) : tls_port_(redis_server::unused_port()) {
     const certificates& c = test_certificates();
     std::vector<std::string> args = {
-        "--tls-port",      std::to_string(tls_port_),
-        "--tls-cert-file", o.other_name ? c.other_cert : c.server_cert,
-        "--tls-key-file",  o.other_name ? c.other_key : c.server_key,
+        "--tls-port",         std::to_string(tls_port_),
+        "--tls-cert-file",    o.other_name ? c.other_cert : c.server_cert,
+        "--tls-key-file",     o.other_name ? c.other_key : c.server_key,
         "--tls-ca-cert-file", c.ca,
         "--tls-auth-clients", o.client_certificates ? "yes" : "no"};
     args.insert(args.end(), o.extra_args.begin(), o.extra_args.end());

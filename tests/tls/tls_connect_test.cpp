@@ -150,8 +150,8 @@ TEST(tls_connect, tls_to_a_plaintext_port_is_refused_within_the_connect_timeout)
 
 TEST(tls_connect, plaintext_to_a_tls_port_is_refused) {
   const auto& s = shared_server();
-  const std::string what =
-      error_of("redis://:hunter2@127.0.0.1:" + std::to_string(s.tls_port()) + "?connect_timeout=500ms");
+  const std::string what = error_of("redis://:hunter2@127.0.0.1:" + std::to_string(s.tls_port()) +
+                                    "?connect_timeout=500ms");
   EXPECT_TRUE(has(what, "127.0.0.1:" + std::to_string(s.tls_port()))) << what;
   EXPECT_TRUE(has(what, "TLS port")) << what;
   EXPECT_FALSE(has(what, "hunter2")) << what;
@@ -179,9 +179,9 @@ TEST(tls_connect, unreadable_or_unusable_key_and_certificate_files) {
     EXPECT_TRUE(has(what, host)) << what;
     EXPECT_FALSE(has(what, "PRIVATE KEY")) << what;
   }
-  const std::string ca = error_of("rediss://127.0.0.1:" +
-                                  std::to_string(shared_server().tls_port()) +
-                                  "?ca=/nonexistent/ca.pem");
+  const std::string ca =
+      error_of("rediss://127.0.0.1:" + std::to_string(shared_server().tls_port()) +
+               "?ca=/nonexistent/ca.pem");
   EXPECT_TRUE(has(ca, "cannot read the CA bundle /nonexistent/ca.pem")) << ca;
 }
 

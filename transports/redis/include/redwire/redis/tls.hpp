@@ -87,8 +87,12 @@ class tls_context {
     }
   }
 
-  SSL_CTX* get() const noexcept { return ctx_.get(); }
-  bool verifies() const noexcept { return verify_; }
+  SSL_CTX* get() const noexcept {
+    return ctx_.get();
+  }
+  bool verifies() const noexcept {
+    return verify_;
+  }
 
  private:
   [[noreturn]] static void fail(const std::string& where, const std::string& why) {
@@ -96,7 +100,9 @@ class tls_context {
   }
   static void readable(const std::string& path, const char* what, const std::string& where) {
     std::FILE* f = std::fopen(path.c_str(), "r");
-    if (!f) fail(where, std::string("cannot read the ") + what + " " + path + ": " + std::strerror(errno));
+    if (!f)
+      fail(where,
+           std::string("cannot read the ") + what + " " + path + ": " + std::strerror(errno));
     std::fclose(f);
   }
 
@@ -181,16 +187,17 @@ class tls_stream {
     if (e == SSL_ERROR_WANT_READ) return {0, POLLIN};
     if (e == SSL_ERROR_WANT_WRITE) return {0, POLLOUT};
     if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && sys == 0))
-      throw transport_error(handshaking ? "the server closed the connection during the TLS handshake"
-                                        : "redwire::redis: connection closed by the server");
+      throw transport_error(handshaking
+                                ? "the server closed the connection during the TLS handshake"
+                                : "redwire::redis: connection closed by the server");
     if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
       throw transport_error((handshaking ? "" : "redwire::redis: ") + std::string(op) +
                             " failed: " + std::strerror(sys));
     const long verdict = SSL_get_verify_result(ssl_.get());
     const int reason = ERR_GET_REASON(ERR_peek_error());
     std::string cause;
-    if (handshaking && (verdict == X509_V_ERR_HOSTNAME_MISMATCH ||
-                        verdict == X509_V_ERR_IP_ADDRESS_MISMATCH))
+    if (handshaking &&
+        (verdict == X509_V_ERR_HOSTNAME_MISMATCH || verdict == X509_V_ERR_IP_ADDRESS_MISMATCH))
       cause = "host name mismatch: the server's certificate is not for '" + name_ + "'";
     else if (handshaking && verdict != X509_V_OK)
       cause = std::string("certificate not trusted: ") + X509_verify_cert_error_string(verdict);
@@ -208,11 +215,14 @@ class tls_stream {
   }
 
   // The BIO: send() and recv() on the descriptor kept in the BIO's data.
-  static int fd_of(BIO* b) { return static_cast<int>(reinterpret_cast<std::intptr_t>(BIO_get_data(b))); }
+  static int fd_of(BIO* b) {
+    return static_cast<int>(reinterpret_cast<std::intptr_t>(BIO_get_data(b)));
+  }
   static int bio_write(BIO* b, const char* data, int n) {
     BIO_clear_retry_flags(b);
     ssize_t r = ::send(fd_of(b), data, static_cast<std::size_t>(n), MSG_NOSIGNAL);
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_write(b);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+      BIO_set_retry_write(b);
     return static_cast<int>(r);
   }
   static int bio_read(BIO* b, char* data, int n) {
