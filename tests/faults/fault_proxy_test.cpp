@@ -105,7 +105,8 @@ TEST_P(faults, calls_in_flight_end_calls_come_back_and_nothing_leaks) {
     while (!stop) {
       auto t0 = clock_type::now();
       (void)cli.try_call(add, 1, 1);
-      long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t0).count();
+      long long ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t0).count();
       if (ms > worst_sync_ms) worst_sync_ms = ms;
     }
   });
@@ -156,8 +157,8 @@ TEST_P(faults, calls_in_flight_end_calls_come_back_and_nothing_leaks) {
 }
 
 INSTANTIATE_TEST_SUITE_P(modes, faults,
-                         ::testing::Values(fault::latency(100ms), fault::blackhole(), fault::reset(),
-                                           fault::close_after(200)),
+                         ::testing::Values(fault::latency(100ms), fault::blackhole(),
+                                           fault::reset(), fault::close_after(200)),
                          [](const auto& info) {
                            switch (info.param.what) {
                              case fault::mode::latency:

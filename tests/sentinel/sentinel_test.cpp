@@ -10,23 +10,26 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <deque>
 #include <functional>
-#include <initializer_list>
 #include <future>
+#include <initializer_list>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "support/construction_error.hpp"
 #include "support/sentinel_cluster.hpp"
 
 using namespace std::chrono_literals;
 using redwire::redis::transport;
 using redwire::test::sentinel_cluster;
 using clock_type = std::chrono::steady_clock;
+using redwire::test::construction_error;
+using redwire::test::mentions;
 
 namespace {
 
@@ -42,16 +45,6 @@ bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds lim
   return cond();
 }
 
-std::string error_of(const std::string& url) {
-  try {
-    transport bus{url};
-  } catch (const redwire::transport_error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no transport_error for " << url;
-  return {};
-}
-
 /// bus.command(), again on a new connection if the one it had was lost (as after a failover:
 /// command() reports a lost connection once, and reconnects at the next call).
 redwire::redis::reply command(transport& bus, std::initializer_list<std::string_view> args) {
@@ -63,10 +56,6 @@ redwire::redis::reply command(transport& bus, std::initializer_list<std::string_
       std::this_thread::sleep_for(100ms);
     }
   }
-}
-
-bool has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 TEST(sentinel, the_master_is_found_through_the_sentinels) {
@@ -91,21 +80,21 @@ TEST(sentinel, bad_input_fails_at_construction_within_the_connect_timeout) {
   EXPECT_THROW(transport{cluster.url().substr(0, cluster.url().rfind('/'))}, std::invalid_argument);
 
   auto start = clock_type::now();
-  const std::string unknown = error_of(cluster.url().substr(0, cluster.url().rfind('/')) +
-                                       "/nosuchmaster?connect_timeout=500ms");
+  const std::string unknown = construction_error<transport>(
+      cluster.url().substr(0, cluster.url().rfind('/')) + "/nosuchmaster?connect_timeout=500ms");
   EXPECT_LT(clock_type::now() - start, 1500ms);
-  EXPECT_TRUE(has(unknown, "no sentinel knows a master named 'nosuchmaster'")) << unknown;
+  EXPECT_TRUE(mentions(unknown, "no sentinel knows a master named 'nosuchmaster'")) << unknown;
 
   const int a = redwire::test::redis_server::unused_port();
   const int b = redwire::test::redis_server::unused_port();
   start = clock_type::now();
-  const std::string none =
-      error_of("redis-sentinel://:pw1@127.0.0.1:" + std::to_string(a) + ",127.0.0.1:" +
-               std::to_string(b) + "/redwire?connect_timeout=500ms&sentinel_password=pw2");
+  const std::string none = construction_error<transport>(
+      "redis-sentinel://:pw1@127.0.0.1:" + std::to_string(a) + ",127.0.0.1:" + std::to_string(b) +
+      "/redwire?connect_timeout=500ms&sentinel_password=pw2");
   EXPECT_LT(clock_type::now() - start, 1500ms);
-  EXPECT_TRUE(has(none, "no sentinel reachable")) << none;
-  EXPECT_TRUE(has(none, "127.0.0.1:" + std::to_string(a))) << none;
-  EXPECT_FALSE(has(none, "pw1") || has(none, "pw2")) << none;
+  EXPECT_TRUE(mentions(none, "no sentinel reachable")) << none;
+  EXPECT_TRUE(mentions(none, "127.0.0.1:" + std::to_string(a))) << none;
+  EXPECT_FALSE(mentions(none, "pw1") || mentions(none, "pw2")) << none;
 }
 
 TEST(sentinel, a_server_that_is_not_the_master_is_refused) {
@@ -118,12 +107,14 @@ TEST(sentinel, a_server_that_is_not_the_master_is_refused) {
     if (line.starts_with("slave0:")) replica = std::stoi(line.substr(line.find("port=") + 5));
   ASSERT_NE(replica, 0);
   for (int port : cluster.sentinel_ports())
-    sentinel_cluster::cli(port, "SENTINEL MONITOR notmaster 127.0.0.1 " + std::to_string(replica) + " 2");
+    sentinel_cluster::cli(port,
+                          "SENTINEL MONITOR notmaster 127.0.0.1 " + std::to_string(replica) + " 2");
   const std::string url = cluster.url().substr(0, cluster.url().rfind('/')) + "/notmaster";
-  const std::string what = error_of(url);
-  EXPECT_TRUE(has(what, "127.0.0.1:" + std::to_string(replica))) << what;
-  EXPECT_TRUE(has(what, "not the master")) << what;
-  for (int port : cluster.sentinel_ports()) sentinel_cluster::cli(port, "SENTINEL REMOVE notmaster");
+  const std::string what = construction_error<transport>(url);
+  EXPECT_TRUE(mentions(what, "127.0.0.1:" + std::to_string(replica))) << what;
+  EXPECT_TRUE(mentions(what, "not the master")) << what;
+  for (int port : cluster.sentinel_ports())
+    sentinel_cluster::cli(port, "SENTINEL REMOVE notmaster");
 }
 
 /// Calls, appends and a registry watcher running until stop(), each recording what it saw.
@@ -141,9 +132,15 @@ class load {
       if (t.joinable()) t.join();
   }
 
-  clock_type::time_point last_sync_ok() const { return clock_type::time_point(clock_type::duration(sync_ok_.load())); }
-  clock_type::time_point last_async_ok() const { return clock_type::time_point(clock_type::duration(async_ok_.load())); }
-  std::chrono::milliseconds longest_overrun() const { return std::chrono::milliseconds(overrun_ms_.load()); }
+  clock_type::time_point last_sync_ok() const {
+    return clock_type::time_point(clock_type::duration(sync_ok_.load()));
+  }
+  clock_type::time_point last_async_ok() const {
+    return clock_type::time_point(clock_type::duration(async_ok_.load()));
+  }
+  std::chrono::milliseconds longest_overrun() const {
+    return std::chrono::milliseconds(overrun_ms_.load());
+  }
   std::vector<std::string> confirmed() {
     std::lock_guard lk(m_);
     return confirmed_;
@@ -153,7 +150,8 @@ class load {
  private:
   // How far past its timeout a call (or an append past its two timeouts) ended.
   void note(clock_type::time_point started, std::chrono::milliseconds allowed) {
-    auto over = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - started - allowed);
+    auto over = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - started -
+                                                                      allowed);
     long long was = overrun_ms_.load();
     while (over.count() > was && !overrun_ms_.compare_exchange_weak(was, over.count())) {
     }
@@ -163,15 +161,18 @@ class load {
       auto t0 = clock_type::now();
       auto r = cli_.with({.timeout = timeout_}).try_call(add, 1, 2);
       note(t0, timeout_);
-      if (r) sync_ok_ = clock_type::now().time_since_epoch().count();
-      else std::this_thread::sleep_for(5ms);
+      if (r)
+        sync_ok_ = clock_type::now().time_since_epoch().count();
+      else
+        std::this_thread::sleep_for(5ms);
     }
   }
   void async_calls() {
     std::deque<std::pair<clock_type::time_point, std::future<int>>> window;
     while (!stop_ || !window.empty()) {
       while (!stop_ && window.size() < 16)
-        window.emplace_back(clock_type::now(), cli_.with({.timeout = timeout_}).async_call(add, 2, 2));
+        window.emplace_back(clock_type::now(),
+                            cli_.with({.timeout = timeout_}).async_call(add, 2, 2));
       auto& [t0, f] = window.front();
       if (f.wait_until(t0 + timeout_ + 5s) != std::future_status::ready) {
         overrun_ms_ = 99999;  // hung
@@ -219,11 +220,16 @@ class load {
 };
 
 // Kills the master under load (its port goes to `killed`) and checks what the issue asks.
-void fail_over_under_load(sentinel_cluster& cluster, transport& caller_bus,
-                          redwire::registry& reg, int& killed) {
+void fail_over_under_load(sentinel_cluster& cluster, transport& caller_bus, redwire::registry& reg,
+                          int& killed) {
   redwire::client cli{caller_bus};
   load l{cli, 500ms};
-  ASSERT_TRUE(eventually([&] { return l.last_sync_ok().time_since_epoch().count() > 0 && l.last_async_ok().time_since_epoch().count() > 0; }, 10s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        return l.last_sync_ok().time_since_epoch().count() > 0 &&
+               l.last_async_ok().time_since_epoch().count() > 0;
+      },
+      10s));
   std::this_thread::sleep_for(300ms);  // under load
   const int old = cluster.master_port();
   cluster.kill(old);
@@ -231,7 +237,8 @@ void fail_over_under_load(sentinel_cluster& cluster, transport& caller_bus,
   const int now = cluster.wait_for_master_other_than(old, 30s);
   const auto promoted = clock_type::now();
   // The promotion is seen by polling the sentinels every 20 ms: it happened a little earlier.
-  ASSERT_TRUE(eventually([&] { return l.last_sync_ok() > promoted && l.last_async_ok() > promoted; }, 10s));
+  ASSERT_TRUE(
+      eventually([&] { return l.last_sync_ok() > promoted && l.last_async_ok() > promoted; }, 10s));
   const auto back = std::max(l.last_sync_ok(), l.last_async_ok()) - promoted;
   // Stated slack: 2 s as the issue asks, plus 500 ms for a loaded 2-core machine.
   EXPECT_LT(back, 2500ms) << "calls came back "
@@ -239,11 +246,13 @@ void fail_over_under_load(sentinel_cluster& cluster, transport& caller_bus,
                           << " ms after the promotion";
   std::this_thread::sleep_for(500ms);
   l.stop();
-  std::printf("failover %d -> %d: calls back %lld ms after the promotion was seen, longest "
-              "overrun %lld ms, %zu appends confirmed, %ld refused\n",
-              old, now, static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(back).count()),
-              static_cast<long long>(l.longest_overrun().count()), l.confirmed().size(),
-              l.appends_refused());
+  std::printf(
+      "failover %d -> %d: calls back %lld ms after the promotion was seen, longest "
+      "overrun %lld ms, %zu appends confirmed, %ld refused\n",
+      old, now,
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(back).count()),
+      static_cast<long long>(l.longest_overrun().count()), l.confirmed().size(),
+      l.appends_refused());
   // No call waited past its timeout (slack 500 ms for the machine).
   EXPECT_LT(l.longest_overrun(), 500ms);
   // Every entry appended with .replicas = 1 survived the failover.

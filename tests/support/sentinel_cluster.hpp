@@ -34,12 +34,12 @@ class sentinel_cluster {
     servers_.push_back(std::make_unique<redis_server>());
     const std::string master = std::to_string(servers_[0]->port());
     for (int i = 0; i < 2; ++i)
-      servers_.push_back(
-          std::make_unique<redis_server>(std::vector<std::string>{"--replicaof", "127.0.0.1", master}));
+      servers_.push_back(std::make_unique<redis_server>(
+          std::vector<std::string>{"--replicaof", "127.0.0.1", master}));
     const std::string config = std::string("sentinel monitor ") + master_name + " 127.0.0.1 " +
-                               master + " 2\n" + "sentinel down-after-milliseconds " +
-                               master_name + " 400\n" + "sentinel failover-timeout " + master_name +
-                               " 2000\n" + "sentinel parallel-syncs " + master_name + " 2\n";
+                               master + " 2\n" + "sentinel down-after-milliseconds " + master_name +
+                               " 400\n" + "sentinel failover-timeout " + master_name + " 2000\n" +
+                               "sentinel parallel-syncs " + master_name + " 2\n";
     for (int i = 0; i < 3; ++i)
       sentinels_.push_back(
           std::make_unique<redis_server>(std::vector<std::string>{"--sentinel"}, config));

@@ -12,12 +12,15 @@
 #include <thread>
 #include <vector>
 
+#include "support/construction_error.hpp"
 #include "support/tls_redis.hpp"
 
 using namespace std::chrono_literals;
 using redwire::redis::transport;
 using redwire::test::tls_redis;
 using clock_type = std::chrono::steady_clock;
+using redwire::test::construction_error;
+using redwire::test::mentions;
 
 namespace {
 
@@ -28,21 +31,6 @@ bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds lim
     std::this_thread::sleep_for(5ms);
   }
   return cond();
-}
-
-/// The message of the transport_error that constructing a transport on `url` throws.
-std::string error_of(const std::string& url) {
-  try {
-    transport bus{url};
-  } catch (const redwire::transport_error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no transport_error for " << url;
-  return {};
-}
-
-bool has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 /// A server for the tests that need no special one.
@@ -76,7 +64,7 @@ TEST(tls_connect, commands_queues_and_pubsub_over_tls) {
       3s));
   // The server sees TLS clients only on its TLS port: every connection of ours is one of them.
   auto clients = bus.command({"CLIENT", "LIST"}).str;
-  EXPECT_TRUE(has(clients, "name=redwire:commands")) << clients;
+  EXPECT_TRUE(mentions(clients, "name=redwire:commands")) << clients;
 }
 
 TEST(tls_connect, the_host_name_is_checked_by_name_too) {
@@ -88,18 +76,19 @@ TEST(tls_connect, mutual_tls_with_a_client_certificate) {
   tls_redis server{{.client_certificates = true}};
   transport bus{server.tls_url() + "&" + tls_redis::client_options()};
   EXPECT_EQ(bus.command({"PING"}).str, "PONG");
-  const std::string without = error_of(server.tls_url());
-  EXPECT_TRUE(has(without, "127.0.0.1:" + std::to_string(server.tls_port()))) << without;
-  EXPECT_TRUE(has(without, "client certificate")) << without;
+  const std::string without = construction_error<transport>(server.tls_url());
+  EXPECT_TRUE(mentions(without, "127.0.0.1:" + std::to_string(server.tls_port()))) << without;
+  EXPECT_TRUE(mentions(without, "client certificate")) << without;
 }
 
 TEST(tls_connect, untrusted_certificate_is_refused_naming_the_host) {
   const auto& s = shared_server();
   const std::string url = "rediss://:hunter2@127.0.0.1:" + std::to_string(s.tls_port());
-  const std::string what = error_of(url);  // the system's CAs do not know the test CA
-  EXPECT_TRUE(has(what, "127.0.0.1:" + std::to_string(s.tls_port()))) << what;
-  EXPECT_TRUE(has(what, "certificate not trusted")) << what;
-  EXPECT_FALSE(has(what, "hunter2")) << what;
+  const std::string what =
+      construction_error<transport>(url);  // the system's CAs do not know the test CA
+  EXPECT_TRUE(mentions(what, "127.0.0.1:" + std::to_string(s.tls_port()))) << what;
+  EXPECT_TRUE(mentions(what, "certificate not trusted")) << what;
+  EXPECT_FALSE(mentions(what, "hunter2")) << what;
 }
 
 TEST(tls_connect, verify_no_connects_to_an_untrusted_server) {
@@ -122,39 +111,40 @@ TEST(tls_connect, verify_no_connects_to_an_untrusted_server) {
   redwire::set_log_sink({});
   std::lock_guard lk(m);
   int about_verify = 0;
-  for (auto& w : warnings) about_verify += has(w, "verify=no");
+  for (auto& w : warnings) about_verify += mentions(w, "verify=no");
   EXPECT_EQ(about_verify, 1) << "one warning for the transport, not one per connection";
 }
 
 TEST(tls_connect, host_name_mismatch_is_refused) {
   tls_redis other{{.other_name = true}};
-  const std::string what = error_of(other.tls_url());
-  EXPECT_TRUE(has(what, "127.0.0.1:" + std::to_string(other.tls_port()))) << what;
-  EXPECT_TRUE(has(what, "host name mismatch")) << what;
-  const std::string by_sni = error_of(shared_server().tls_url() + "&sni=other.example");
-  EXPECT_TRUE(has(by_sni, "host name mismatch")) << by_sni;
-  EXPECT_TRUE(has(by_sni, "other.example")) << by_sni;
+  const std::string what = construction_error<transport>(other.tls_url());
+  EXPECT_TRUE(mentions(what, "127.0.0.1:" + std::to_string(other.tls_port()))) << what;
+  EXPECT_TRUE(mentions(what, "host name mismatch")) << what;
+  const std::string by_sni =
+      construction_error<transport>(shared_server().tls_url() + "&sni=other.example");
+  EXPECT_TRUE(mentions(by_sni, "host name mismatch")) << by_sni;
+  EXPECT_TRUE(mentions(by_sni, "other.example")) << by_sni;
 }
 
 TEST(tls_connect, tls_to_a_plaintext_port_is_refused_within_the_connect_timeout) {
   const auto& s = shared_server();
   const auto start = clock_type::now();
-  const std::string what =
-      error_of("rediss://:hunter2@127.0.0.1:" + std::to_string(s.port()) +
-               "?connect_timeout=500ms&ca=" + redwire::test::test_certificates().ca);
+  const std::string what = construction_error<transport>(
+      "rediss://:hunter2@127.0.0.1:" + std::to_string(s.port()) +
+      "?connect_timeout=500ms&ca=" + redwire::test::test_certificates().ca);
   EXPECT_LT(clock_type::now() - start, 3s);
-  EXPECT_TRUE(has(what, "127.0.0.1:" + std::to_string(s.port()))) << what;
-  EXPECT_TRUE(has(what, "plaintext port")) << what;
-  EXPECT_FALSE(has(what, "hunter2")) << what;
+  EXPECT_TRUE(mentions(what, "127.0.0.1:" + std::to_string(s.port()))) << what;
+  EXPECT_TRUE(mentions(what, "plaintext port")) << what;
+  EXPECT_FALSE(mentions(what, "hunter2")) << what;
 }
 
 TEST(tls_connect, plaintext_to_a_tls_port_is_refused) {
   const auto& s = shared_server();
-  const std::string what = error_of("redis://:hunter2@127.0.0.1:" + std::to_string(s.tls_port()) +
-                                    "?connect_timeout=500ms");
-  EXPECT_TRUE(has(what, "127.0.0.1:" + std::to_string(s.tls_port()))) << what;
-  EXPECT_TRUE(has(what, "TLS port")) << what;
-  EXPECT_FALSE(has(what, "hunter2")) << what;
+  const std::string what = construction_error<transport>(
+      "redis://:hunter2@127.0.0.1:" + std::to_string(s.tls_port()) + "?connect_timeout=500ms");
+  EXPECT_TRUE(mentions(what, "127.0.0.1:" + std::to_string(s.tls_port()))) << what;
+  EXPECT_TRUE(mentions(what, "TLS port")) << what;
+  EXPECT_FALSE(mentions(what, "hunter2")) << what;
 }
 
 TEST(tls_connect, unreadable_or_unusable_key_and_certificate_files) {
@@ -174,15 +164,15 @@ TEST(tls_connect, unreadable_or_unusable_key_and_certificate_files) {
       {"cert=" + c.client_cert + "&key=" + c.server_key, "does not match the certificate"},
   };
   for (const auto& k : cases) {
-    const std::string what = error_of(base + "&" + k.options);
-    EXPECT_TRUE(has(what, k.expected)) << what;
-    EXPECT_TRUE(has(what, host)) << what;
-    EXPECT_FALSE(has(what, "PRIVATE KEY")) << what;
+    const std::string what = construction_error<transport>(base + "&" + k.options);
+    EXPECT_TRUE(mentions(what, k.expected)) << what;
+    EXPECT_TRUE(mentions(what, host)) << what;
+    EXPECT_FALSE(mentions(what, "PRIVATE KEY")) << what;
   }
-  const std::string ca =
-      error_of("rediss://127.0.0.1:" + std::to_string(shared_server().tls_port()) +
-               "?ca=/nonexistent/ca.pem");
-  EXPECT_TRUE(has(ca, "cannot read the CA bundle /nonexistent/ca.pem")) << ca;
+  const std::string ca = construction_error<transport>(
+      "rediss://127.0.0.1:" + std::to_string(shared_server().tls_port()) +
+      "?ca=/nonexistent/ca.pem");
+  EXPECT_TRUE(mentions(ca, "cannot read the CA bundle /nonexistent/ca.pem")) << ca;
 }
 
 TEST(tls_connect, reconnects_redo_the_handshake) {

@@ -70,9 +70,9 @@ class sentinel_topology final : public topology {
       const std::size_t i = (answered_ + k) % n;
       const auto left = deadline - clock::now();
       if (left <= clock::duration::zero()) break;
-      const auto share = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(left) /
-                                      static_cast<int>(n - k),
-                                  std::chrono::milliseconds(1));
+      const auto share = std::max(
+          std::chrono::duration_cast<std::chrono::milliseconds>(left) / static_cast<int>(n - k),
+          std::chrono::milliseconds(1));
       try {
         if (!query_ || queried_ != i) {
           query_.reset();
@@ -93,9 +93,9 @@ class sentinel_topology final : public topology {
       }
     }
     throw transport_error("redwire::redis: " + st_.describe() + ": " +
-                          (unknown ? "no sentinel knows a master named '" + st_.sentinel.master +
-                                         "'"
-                                   : std::string("no sentinel reachable")) +
+                          (unknown
+                               ? "no sentinel knows a master named '" + st_.sentinel.master + "'"
+                               : std::string("no sentinel reachable")) +
                           " (" + (why.empty() ? "out of time" : why.substr(2)) + ")");
   }
 

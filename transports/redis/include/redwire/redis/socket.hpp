@@ -5,8 +5,8 @@
 // shutdown() may be called from any thread to make a blocked read or write return.
 //
 // With TLS (start_tls(), rediss://) the bytes go through a tls_stream (tls.hpp) over the same
-// descriptor, made non-blocking: reads and writes wait in poll() with the same deadlines, and
-// shutdown() ends those waits as it ends a blocked recv().
+// descriptor: the encrypted bytes are received as plain ones are (one recv() with the same
+// deadlines), a full send buffer is waited for in poll(); shutdown() ends both waits.
 #pragma once
 
 #include <fcntl.h>
@@ -135,6 +135,48 @@ class socket {
     // a syscall fewer on every reply. The timeout is a slice of at most 100 ms (so it rarely
     // changes, and changing it is the only extra syscall); the deadline is checked between.
     if (tls_) return tls_read_some(buf, cap, deadline);
+    return recv_some(buf, cap, deadline);
+  }
+
+  /// Makes blocked reads and writes on other threads return; the descriptor stays open.
+  void shutdown() noexcept {
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+  }
+
+  void close() noexcept {
+    tls_.reset();
+    if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+  }
+
+  /// TLS over this connected socket: the handshake with `host` (whose certificate must name
+  /// it, or o.sni), done by `deadline`. Throws transport_error naming `where` and the cause.
+  void start_tls(const tls_context& ctx, const tls_settings& o, const std::string& host,
+                 const std::string& where, clock::time_point deadline) {
+    tls_ = std::make_unique<tls_stream>(ctx, fd_, host, o);
+    try {
+      char in[16 * 1024];
+      for (tls_stream::progress p; (p = tls_->handshake()).bytes == 0;) {
+        std::size_t n = 0;
+        if (p.wait == POLLIN ? (n = recv_some(in, sizeof in, deadline)) == 0
+                             : !wait_ready(p.wait, deadline))
+          throw transport_error(
+              "no TLS handshake within the connect timeout (a plaintext port? "
+              "then use redis://)");
+        tls_->feed(in, n);
+      }
+    } catch (const transport_error& e) {
+      tls_.reset();
+      std::string_view cause = e.what();
+      if (cause.starts_with("redwire::redis: ")) cause.remove_prefix(16);
+      throw transport_error("redwire::redis: TLS handshake with " + where +
+                            " failed: " + std::string(cause));
+    }
+  }
+  bool is_tls() const noexcept { return tls_ != nullptr; }
+
+ private:
+  // One recv() that waits (see read_some).
+  std::size_t recv_some(char* buf, std::size_t cap, clock::time_point deadline) {
     for (;;) {
       const auto left = deadline - clock::now();
       int flags = 0;
@@ -155,37 +197,6 @@ class socket {
     }
   }
 
-  /// Makes blocked reads and writes on other threads return; the descriptor stays open.
-  void shutdown() noexcept {
-    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
-  }
-
-  void close() noexcept {
-    tls_.reset();
-    if (fd_ >= 0) ::close(std::exchange(fd_, -1));
-  }
-
-  /// TLS over this connected socket: the handshake with `host` (whose certificate must name
-  /// it, or o.sni), done by `deadline`. Throws transport_error naming `where` and the cause.
-  void start_tls(const tls_context& ctx, const tls_settings& o, const std::string& host,
-                 const std::string& where, clock::time_point deadline) {
-    ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
-    tls_ = std::make_unique<tls_stream>(ctx, fd_, host, o);
-    try {
-      for (tls_stream::progress p; (p = tls_->handshake()).bytes == 0;) {
-        if (!wait_ready(p.wait, deadline))
-          throw transport_error(
-              "no TLS handshake within the connect timeout (a plaintext port? "
-              "then use redis://)");
-      }
-    } catch (const transport_error& e) {
-      tls_.reset();
-      throw transport_error("redwire::redis: TLS handshake with " + where + " failed: " + e.what());
-    }
-  }
-  bool is_tls() const noexcept { return tls_ != nullptr; }
-
- private:
   static socket try_connect(int family, const sockaddr* addr, socklen_t len,
                             clock::time_point deadline, std::string& error) {
     socket s{::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)};
@@ -232,15 +243,17 @@ class socket {
     receive_slice_ = us;
   }
 
-  // TLS: waits in poll() (see the top of this file); a read that must wait costs a poll() and
-  // a recv(), one that need not wait a recv().
+  // TLS: what the session holds decrypted, else one recv() of encrypted bytes (into `buf`,
+  // then fed to the session), as a plain read would make.
   std::size_t tls_read_some(char* buf, std::size_t cap, clock::time_point deadline) {
-    short wait = tls_->has_pending() ? 0 : POLLIN;
     for (;;) {
-      if (wait != 0 && !wait_ready(wait, deadline)) return 0;
       tls_stream::progress p = tls_->read(buf, cap);
       if (p.bytes > 0) return p.bytes;
-      wait = p.wait;
+      std::size_t n = 0;
+      if (p.wait == POLLIN ? (n = recv_some(buf, cap, deadline)) == 0
+                           : !wait_ready(p.wait, deadline))
+        return 0;
+      tls_->feed(buf, n);
     }
   }
   void tls_write_all(std::string_view bytes) {

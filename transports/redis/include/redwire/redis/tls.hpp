@@ -1,17 +1,19 @@
 // redwire/redis/tls.hpp — TLS with OpenSSL under redwire's own sockets (rediss://).
 //
 // tls_context is the OpenSSL context of one transport: the CA store, the client certificate,
-// whether to verify. tls_stream is one connection's TLS session over a socket's descriptor,
-// which stays non-blocking: every operation returns at once, saying what it waits for
-// (readable or writable), and the socket (socket.hpp) does the waiting, with its deadlines —
-// so shutting the descriptor down from another thread still ends a wait. One session is read
-// by one thread while others write to it (the command connection does), which OpenSSL does not
-// allow at the same time: a mutex orders its calls, and no call ever blocks while holding it.
+// whether to verify. tls_stream is one connection's TLS session over a socket's descriptor.
+// Every operation returns at once, saying what it waits for, and the socket (socket.hpp) does
+// the waiting, with its deadlines — so shutting the descriptor down from another thread still
+// ends a wait. Reading, the socket receives the encrypted bytes itself, as it receives plain
+// ones (one recv() that waits, no poll()), and feeds them to the session (feed()); writing,
+// the session sends them with send(MSG_DONTWAIT | MSG_NOSIGNAL): a full socket buffer is
+// waited for, a peer that vanished is an error, never a SIGPIPE. One session is read by one
+// thread while others write to it (the command connection does), which OpenSSL does not
+// allow at the same time: a mutex orders its calls, none of which waits.
 //
-// Bytes go through a BIO of our own that uses send(MSG_NOSIGNAL): a peer that vanished is an
-// error, never a SIGPIPE. Errors say what went wrong in words (certificate not trusted, host
-// name mismatch, not a TLS server), with the server's address; they never hold a key or a
-// password, which OpenSSL never sees anyway but through the files it reads.
+// Errors say what went wrong in words (certificate not trusted, host name mismatch, not a TLS
+// server), with the server's address; they never hold a key or a password, which OpenSSL never
+// sees anyway but through the files it reads.
 #pragma once
 
 #include <arpa/inet.h>
@@ -22,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -124,10 +127,10 @@ class tls_stream {
 
   /// `host` is where the socket is connected; the certificate must name it (or `o.sni`).
   tls_stream(const tls_context& ctx, int fd, const std::string& host, const tls_settings& o)
-      : ssl_(SSL_new(ctx.get())) {
+      : ssl_(SSL_new(ctx.get())), fd_(fd) {
     BIO* bio = ssl_ ? BIO_new(method()) : nullptr;
     if (!bio) throw transport_error("redwire::redis: TLS: " + openssl_error_text());
-    BIO_set_data(bio, reinterpret_cast<void*>(static_cast<std::intptr_t>(fd)));
+    BIO_set_data(bio, this);
     SSL_set_bio(ssl_.get(), bio, bio);  // the session owns it (one reference for both ways)
     name_ = o.sni.empty() ? host : o.sni;
     unsigned char address[16];
@@ -142,8 +145,18 @@ class tls_stream {
     }
   }
 
-  /// One step of the handshake: {1, 0} once done. Throws transport_error with the cause (not
-  /// yet the address: the socket adds it).
+  /// Encrypted bytes the socket received, for the session to read.
+  void feed(const char* data, std::size_t n) {
+    std::lock_guard lk(m_);
+    if (in_at_ == in_.size()) {
+      in_.clear();
+      in_at_ = 0;
+    }
+    in_.append(data, n);
+  }
+
+  /// One step of the handshake: {1, 0} once done; POLLIN: feed() more. Throws transport_error
+  /// with the cause (not yet the address: the socket adds it).
   progress handshake() {
     std::lock_guard lk(m_);
     ERR_clear_error();
@@ -152,10 +165,15 @@ class tls_stream {
     return after(rc, errno, "handshake");
   }
 
-  /// Reads what has been decrypted or can be; {0, event} when it must wait.
+  /// Reads what has been decrypted or can be; {0, POLLIN}: feed() more first.
   progress read(char* buf, std::size_t cap) {
     std::lock_guard lk(m_);
-    ERR_clear_error();
+    // Nothing fed and nothing decrypted: no need to ask the session (the common case of a
+    // reader that has taken every message, and waits).
+    if (in_at_ == in_.size() && SSL_has_pending(ssl_.get()) == 0 &&
+        SSL_is_init_finished(ssl_.get()))
+      return {0, POLLIN};
+    ERR_clear_error();  // SSL_get_error() reads the queue: what another library left must go
     std::size_t n = 0;
     int rc = SSL_read_ex(ssl_.get(), buf, cap, &n);
     if (rc == 1) return {n, 0};
@@ -170,12 +188,6 @@ class tls_stream {
     int rc = SSL_write_ex(ssl_.get(), bytes.data(), bytes.size(), &n);
     if (rc == 1) return {n, 0};
     return after(rc, errno, "write");
-  }
-
-  /// Whether bytes are held in the session already (a read will not need the socket).
-  bool has_pending() {
-    std::lock_guard lk(m_);
-    return SSL_has_pending(ssl_.get()) == 1;
   }
 
  private:
@@ -214,23 +226,27 @@ class tls_stream {
     throw transport_error(handshaking ? cause : "redwire::redis: " + cause);
   }
 
-  // The BIO: send() and recv() on the descriptor kept in the BIO's data.
-  static int fd_of(BIO* b) {
-    return static_cast<int>(reinterpret_cast<std::intptr_t>(BIO_get_data(b)));
-  }
+  // The BIO (its data: the tls_stream, under m_): writes go out with send(), reads take what
+  // feed() gave.
   static int bio_write(BIO* b, const char* data, int n) {
     BIO_clear_retry_flags(b);
-    ssize_t r = ::send(fd_of(b), data, static_cast<std::size_t>(n), MSG_NOSIGNAL);
+    const int fd = static_cast<tls_stream*>(BIO_get_data(b))->fd_;
+    ssize_t r = ::send(fd, data, static_cast<std::size_t>(n), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
       BIO_set_retry_write(b);
     return static_cast<int>(r);
   }
   static int bio_read(BIO* b, char* data, int n) {
     BIO_clear_retry_flags(b);
-    ssize_t r = ::recv(fd_of(b), data, static_cast<std::size_t>(n), 0);
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_read(b);
-    if (r == 0) errno = 0;  // end of stream, not an error of the system
-    return static_cast<int>(r);
+    tls_stream& t = *static_cast<tls_stream*>(BIO_get_data(b));
+    const std::size_t take = std::min(t.in_.size() - t.in_at_, static_cast<std::size_t>(n));
+    if (take == 0) {
+      BIO_set_retry_read(b);
+      return -1;
+    }
+    std::memcpy(data, t.in_.data() + t.in_at_, take);
+    t.in_at_ += take;
+    return static_cast<int>(take);
   }
   static long bio_ctrl(BIO*, int cmd, long, void*) { return cmd == BIO_CTRL_FLUSH ? 1 : 0; }
   static BIO_METHOD* method() {
@@ -253,6 +269,9 @@ class tls_stream {
   };
   std::mutex m_;
   std::unique_ptr<SSL, free_ssl> ssl_;
+  int fd_;
+  std::string in_;  // fed, encrypted; the session has read up to in_at_ (under m_)
+  std::size_t in_at_ = 0;
   std::string name_;
 };
 
