@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -93,9 +94,17 @@ class samples {
 };
 
 /// A bare hiredis connection to the same server redwire uses: the baseline a call is held to.
+/// hiredis here speaks neither TLS nor Sentinel: for rediss:// and redis-sentinel:// URLs the
+/// baseline is a PING on one connection of redwire's own (detail::connection), TLS included.
 class bare_redis {
  public:
   explicit bare_redis(const redwire::redis::settings& st) {
+    if (st.tls.enabled || !st.sentinel.hosts.empty()) {
+      redwire::redis::settings own = st;
+      own.topology = redwire::redis::detail::make_topology(st);
+      own_ = std::make_unique<redwire::redis::detail::connection>(own, "redwire:ping");
+      return;
+    }
     timeval tv{static_cast<time_t>(st.connect_timeout.count() / 1000),
                static_cast<suseconds_t>(st.connect_timeout.count() % 1000 * 1000)};
     ctx_ = st.unix_path.empty() ? redisConnectWithTimeout(st.host.c_str(), st.port, tv)
@@ -117,9 +126,16 @@ class bare_redis {
   ~bare_redis() {
     if (ctx_) redisFree(ctx_);
   }
+  /// What the baseline is, for the reports.
+  const char* kind() const { return own_ ? "one redwire connection" : "bare hiredis"; }
 
   /// One PING round trip.
   void ping() {
+    if (own_) {
+      static constexpr std::string_view args[] = {"PING"};
+      own_->execute(args, std::chrono::seconds(5));
+      return;
+    }
     auto* r = static_cast<redisReply*>(redisCommand(ctx_, "PING"));
     if (!r) throw std::runtime_error("PING failed");
     freeReplyObject(r);
@@ -127,6 +143,7 @@ class bare_redis {
 
  private:
   redisContext* ctx_ = nullptr;
+  std::unique_ptr<redwire::redis::detail::connection> own_;
 };
 
 /// Two threads handing a value over and the answer back, a mutex and a condition variable each

@@ -10,6 +10,11 @@
 //   redis/async/inflight:N   calls/s with N calls in flight (goal: >= 100k/s at 256)
 //   redis/payload/bytes:N    sync echo of N bytes, p50 and p99
 //   redis/replicas:R         calls/s with 256 in flight and R service instances in-process
+//   redis/tls/sync_vs_plain  on one server with a plaintext and a TLS port (certificates made
+//                        with the openssl tool): plaintext and TLS sync calls in alternating
+//                        blocks; ratio of the p50s (goal: <= 1.3)
+//   redis/tls/async_vs_plain/inflight:N   calls/s with N in flight, plaintext and TLS in
+//                        alternating blocks of 8192 calls; ratio TLS / plaintext (goal: >= 0.7)
 // Services run on transports of their own (as in another process); the caller has its own.
 //   call_bench --benchmark_filter=sync_vs_ping --benchmark_repetitions=3
 #include <benchmark/benchmark.h>
@@ -25,6 +30,7 @@
 
 #include "bench_support.hpp"
 #include "support/redis_server.hpp"
+#include "support/tls_redis.hpp"
 
 namespace {
 
@@ -212,6 +218,71 @@ void redis_payload(benchmark::State& state) {
   state.counters["p99_us"] = lat.quantile(0.99) / 1e3;
 }
 
+// ---- TLS against plaintext, on one server ------------------------------------------------------
+
+/// A redis-server with a plaintext and a TLS port; on each, a service and a client with
+/// transports of their own, on namespaces of their own (neither serves the other's calls).
+struct tls_env {
+  struct side {
+    explicit side(const std::string& url)
+        : service_bus(url), caller_bus(url), svc(service_bus, "bench"), cli(caller_bus) {
+      bench::bind_all(svc);
+      svc.start();
+      for (int i = 0; i < 200; ++i) cli.call(bench::add, i, 1);  // connections warm
+    }
+    redwire::redis::transport service_bus, caller_bus;
+    redwire::service svc;
+    redwire::client cli;
+  };
+  redwire::test::tls_redis server;
+  side plain{server.url() + "?prefix=plain"};
+  side tls{server.tls_url() + "&prefix=tls"};
+
+  static tls_env& get() {
+    static tls_env env;
+    return env;
+  }
+};
+
+void tls_sync_vs_plain(benchmark::State& state) {
+  auto& env = tls_env::get();
+  alternate(
+      state, "plain", [&] { benchmark::DoNotOptimize(env.plain.cli.call(bench::add, 1, 2)); },
+      [&] { benchmark::DoNotOptimize(env.tls.cli.call(bench::add, 1, 2)); }, 64, 4);
+}
+
+/// Makes `total` calls keeping `in_flight` of them in flight.
+void keep_in_flight(redwire::client& cli, std::size_t in_flight, std::size_t total) {
+  std::vector<std::future<int>> window(in_flight);
+  for (auto& f : window) f = cli.async_call(bench::add, 1, 2);
+  for (std::size_t i = in_flight, head = 0; i < total; ++i, head = (head + 1) % in_flight) {
+    benchmark::DoNotOptimize(window[head].get());
+    window[head] = cli.async_call(bench::add, 1, 2);
+  }
+  for (auto& f : window) f.get();
+}
+
+void tls_async_vs_plain(benchmark::State& state) {
+  auto& env = tls_env::get();
+  const auto in_flight = static_cast<std::size_t>(state.range(0));
+  constexpr std::size_t block = 8192;
+  double seconds[2] = {0, 0};
+  std::size_t blocks[2] = {0, 0};
+  std::size_t n = 0;
+  for (auto _ : state) {
+    const int on_tls = n++ % 2;
+    auto t0 = clock::now();
+    keep_in_flight(on_tls ? env.tls.cli : env.plain.cli, in_flight, block);
+    seconds[on_tls] += std::chrono::duration<double>(clock::now() - t0).count();
+    ++blocks[on_tls];
+  }
+  const double plain = seconds[0] > 0 ? static_cast<double>(blocks[0] * block) / seconds[0] : 0;
+  const double tls = seconds[1] > 0 ? static_cast<double>(blocks[1] * block) / seconds[1] : 0;
+  state.counters["plain_calls_per_s"] = plain;
+  state.counters["tls_calls_per_s"] = tls;
+  state.counters["ratio"] = plain > 0 ? tls / plain : 0;
+}
+
 }  // namespace
 
 BENCHMARK(memory_call)->Name("memory_call")->UseRealTime();
@@ -245,5 +316,13 @@ BENCHMARK(redis_replicas)
     ->Args({256, 4})
     ->UseRealTime()
     ->MinTime(1.0);
+
+BENCHMARK(tls_sync_vs_plain)->Name("redis/tls/sync_vs_plain")->UseRealTime()->MinTime(3.0);
+BENCHMARK(tls_async_vs_plain)
+    ->Name("redis/tls/async_vs_plain")
+    ->ArgName("inflight")
+    ->Arg(256)
+    ->Iterations(20)
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -44,7 +44,11 @@ The procedure is an echo: the request carries --payload bytes and the reply carr
 
 where:
   --url URL            the Redis to use (default redis://127.0.0.1:6379)
-                       also redis://user:password@host:port/db, unix:///path/to/socket
+                       also redis://user:password@host:port/db, unix:///path/to/socket,
+                       rediss://host:port?ca=FILE[&cert=FILE&key=FILE] (TLS),
+                       redis-sentinel://host:26379,host:26379/master-name (Sentinel),
+                       rediss-sentinel://... (both); with TLS or Sentinel the PING baseline
+                       is measured on one redwire connection (TLS included), not hiredis
   --private            start a private redis-server (no persistence, free port) and use it
                        instead of --url; needs redis-server in /usr/bin or $REDWIRE_REDIS_SERVER
   --payload SIZE       request (and reply) payload in bytes; k and m suffixes (1k, 64k, 1m);
@@ -217,8 +221,10 @@ void caller(redwire::client& cli, const std::string& payload, std::size_t window
   }
 }
 
-double measure_ping(const redwire::redis::settings& st, double seconds, bench::samples& out) {
+double measure_ping(const redwire::redis::settings& st, double seconds, bench::samples& out,
+                    std::string& kind) {
   bench::bare_redis bare(st);
+  kind = bare.kind();
   for (int i = 0; i < 100; ++i) bare.ping();
   auto end = clock::now() + std::chrono::duration_cast<clock::duration>(seconds_f(seconds));
   while (clock::now() < end) {
@@ -251,7 +257,8 @@ int main(int argc, char** argv) try {
   // The baseline first, alone on the machine.
   bench::samples ping;
   std::fprintf(stderr, "\r  measuring the PING baseline...");
-  const double ping_p50 = measure_ping(st, 1.0, ping);
+  std::string ping_kind;
+  const double ping_p50 = measure_ping(st, 1.0, ping, ping_kind);
 
   std::vector<std::unique_ptr<redwire::redis::transport>> buses;
   std::vector<std::unique_ptr<redwire::service>> services;
@@ -330,8 +337,8 @@ int main(int argc, char** argv) try {
               rate);
   std::printf("  latency   p50 %s   p90 %s   p99 %s   p99.9 %s   max %s\n", micros(p50).c_str(),
               micros(p90).c_str(), micros(p99).c_str(), micros(p999).c_str(), micros(max).c_str());
-  std::printf("  PING      p50 %s   (bare hiredis round trip to the same server)\n",
-              micros(ping_p50).c_str());
+  std::printf("  PING      p50 %s   (%s round trip to the same server)\n", micros(ping_p50).c_str(),
+              ping_kind.c_str());
   std::printf("  ratio     call p50 / PING p50 = %.2fx%s\n", ratio,
               c.concurrency == 1 ? "   (goal for sync calls: <= 2.3x)" : "");
   if (errors) std::printf("  first error: %s\n", first_error.c_str());

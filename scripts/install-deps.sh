@@ -5,9 +5,9 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build pkg-config
-  libhiredis-dev libboost1.81-dev libcereal-dev libssl-dev
+  libhiredis-dev libboost1.81-dev libcereal-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev
-  redis-server
+  redis-server  # with --tls-port and --sentinel, used by the TLS and Sentinel tests
   clang libclang-rt-14-dev clang-format
 )
 

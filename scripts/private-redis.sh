@@ -4,6 +4,10 @@
 #                                  persistence, data and log in WORK_DIR; sets PRIVATE_REDIS_PID,
 #                                  PRIVATE_REDIS_PORT and PRIVATE_REDIS_URL, and fails loudly
 #                                  (log printed) when it does not answer within 5 s.
+#   start_private_sentinel WORK_DIR  a master, a replica and three sentinels watching them
+#                                  (master name "redwire"), each on a free port; sets
+#                                  PRIVATE_SENTINEL_URL (redis-sentinel://...) and adds every
+#                                  process to `pids`.
 #   cleanup_at_exit WORK_DIR       at exit, stops every process in the array `pids` (TERM, then
 #                                  waits for it) and removes WORK_DIR.
 # Scripts add the server and their own background processes to `pids`.
@@ -22,11 +26,15 @@ _redwire_cleanup() {
   rm -rf "$_redwire_work"
 }
 
+_redwire_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' \
+    2>/dev/null || echo $((20000 + RANDOM % 20000))
+}
+
 start_private_redis() {
   local work="${1:?start_private_redis WORK_DIR}"
   command -v redis-server >/dev/null || { echo "redis-server is not installed" >&2; return 1; }
-  PRIVATE_REDIS_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
-    || echo $((20000 + RANDOM % 20000)))"
+  PRIVATE_REDIS_PORT="$(_redwire_free_port)"
   redis-server --port "$PRIVATE_REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
     --dir "$work" --logfile "$work/redis.log" &
   PRIVATE_REDIS_PID=$!
@@ -39,5 +47,34 @@ start_private_redis() {
   echo "private redis-server on port $PRIVATE_REDIS_PORT did not start:" >&2
   cat "$work/redis.log" >&2 || true
   kill "$PRIVATE_REDIS_PID" 2>/dev/null || true
+  return 1
+}
+
+start_private_sentinel() {
+  local work="${1:?start_private_sentinel WORK_DIR}" master replica port i urls=""
+  mkdir -p "$work/master" "$work/replica"
+  start_private_redis "$work/master" || return 1
+  pids+=("$PRIVATE_REDIS_PID")
+  master="$PRIVATE_REDIS_PORT"
+  start_private_redis "$work/replica" || return 1
+  pids+=("$PRIVATE_REDIS_PID")
+  replica="$PRIVATE_REDIS_PORT"
+  redis-cli -p "$replica" replicaof 127.0.0.1 "$master" >/dev/null
+  for i in 1 2 3; do
+    port="$(_redwire_free_port)"
+    mkdir -p "$work/sentinel$i"
+    printf 'port %s\nbind 127.0.0.1\ndir %s\nsentinel monitor redwire 127.0.0.1 %s 2\nsentinel down-after-milliseconds redwire 1000\nsentinel failover-timeout redwire 5000\n' \
+      "$port" "$work/sentinel$i" "$master" > "$work/sentinel$i/sentinel.conf"
+    redis-server "$work/sentinel$i/sentinel.conf" --sentinel --logfile "$work/sentinel$i/log" &
+    pids+=($!)
+    urls="$urls${urls:+,}127.0.0.1:$port"
+  done
+  for _ in $(seq 1 100); do
+    port="${urls##*:}"
+    [ "$(redis-cli -p "$port" sentinel get-master-addr-by-name redwire 2>/dev/null | tail -1)" = "$master" ] &&
+      { PRIVATE_SENTINEL_URL="redis-sentinel://$urls/redwire"; return 0; }
+    sleep 0.05
+  done
+  echo "private sentinels did not start" >&2
   return 1
 }

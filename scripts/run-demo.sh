@@ -2,17 +2,24 @@
 # Runs the demo with example programs already built in BIN_DIR:
 #   a hello service and its caller, then two calc replicas and a caller that shows which
 #   replica answered each call. Talks to $REDWIRE_REDIS_URL if set, else to a private
-#   redis-server that it starts on a free port and stops at the end.
-# Usage: bash scripts/run-demo.sh BIN_DIR
+#   redis-server that it starts on a free port and stops at the end. With --sentinel, to a
+#   private Sentinel deployment instead (a master, a replica, three sentinels), through a
+#   redis-sentinel:// URL.
+# Usage: bash scripts/run-demo.sh BIN_DIR [--sentinel]
 set -euo pipefail
-bin="$(cd "${1:?usage: run-demo.sh BIN_DIR}" && pwd)"
+bin="$(cd "${1:?usage: run-demo.sh BIN_DIR [--sentinel]}" && pwd)"
+sentinel="${2:-}"
 work="$(mktemp -d -t redwire-demo.XXXXXX)"
 # shellcheck source=private-redis.sh
 source "$(dirname "${BASH_SOURCE[0]}")/private-redis.sh"
 cleanup_at_exit "$work"
 
 url="${REDWIRE_REDIS_URL:-}"
-if [ -z "$url" ]; then
+if [ "$sentinel" = --sentinel ]; then
+  start_private_sentinel "$work"
+  url="$PRIVATE_SENTINEL_URL"
+  echo "== private Sentinel deployment at $url"
+elif [ -z "$url" ]; then
   start_private_redis "$work"
   pids+=("$PRIVATE_REDIS_PID")
   url="$PRIVATE_REDIS_URL"

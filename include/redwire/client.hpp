@@ -233,14 +233,16 @@ class client : public detail::call_api<client> {
   }
 
   /// Appends `value` to stream `s` and returns the entry id ("1712345678901-0"). Throws
-  /// rpc_error(unavailable); redwire::unsupported when the transport has no streams.
+  /// rpc_error(unavailable) (also when the replicas asked for do not confirm the entry in time);
+  /// redwire::unsupported when the transport has no streams, or cannot wait for replicas.
   ///   std::string id = cli.append(order_log, o, {.max_length = 100000});
   template <fixed_string N, class T, class G>
   std::string append(const stream<N, T>& s, G&& value, append_options o = {}) {
     (void)s;
     if constexpr (!detail::appended_value_does_not_convert<N, G, T>::value)
-      return detail::append_event<stream<N, T>>(
-          *bus_, options_.id, detail::as_declared<T>(std::forward<G>(value)), o.max_length);
+      return detail::append_event<stream<N, T>>(*bus_, options_.id,
+                                                detail::as_declared<T>(std::forward<G>(value)),
+                                                o.max_length, {o.replicas, o.replica_timeout});
     else
       return {};
   }

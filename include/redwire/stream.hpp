@@ -4,6 +4,7 @@
 //   inline constexpr redwire::stream<"orders.log", order> order_log{};   // shared header
 //   std::string id = cli.append(order_log, o);                          // the entry id
 //   cli.append(order_log, o, {.max_length = 100000});                   // trims, approximately
+//   cli.append(order_log, o, {.replicas = 1, .replica_timeout = 100ms}); // survives a failover
 //   svc.consume(order_log, "billing", [](order o) { /* ... */ });       // consumer group
 //
 // Each entry goes to one consumer of each group. It is acknowledged when the handler returns;
@@ -38,6 +39,13 @@ struct append_options {
   /// > 0: trim the stream to about this many entries (XADD MAXLEN ~): entries not yet handled
   /// by a slow group may go with them.
   std::size_t max_length = 0;
+  /// > 0: append() returns only once this many replicas hold the entry (Redis WAIT), so that a
+  /// failover to a replica cannot lose it. When they do not confirm within `replica_timeout`,
+  /// append() throws rpc_error(unavailable) rather than return an id that may vanish (the entry
+  /// may then be on the master only). Without it, an entry acknowledged by the master but not
+  /// yet copied to a replica is lost if the master dies and that replica is promoted.
+  unsigned replicas = 0;
+  std::chrono::milliseconds replica_timeout{100};
 };
 
 /// How a service consumes a stream in a consumer group.

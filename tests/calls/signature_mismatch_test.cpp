@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "calls/buses.hpp"
+#include "support/buses.hpp"
 
 using redwire::errc;
 
@@ -55,7 +55,7 @@ namespace {
 class signature_mismatch : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    bus_ = test_api::make_bus(GetParam());
+    bus_ = redwire::test::make_bus(GetParam());
     svc_ = bus_->make_service("pricing");
     svc_->bind(current::price, [](const std::string&, int n) { return n * 1.5; });
     svc_->bind(current::dist, [](current::point p) { return p.x; });
@@ -68,7 +68,7 @@ class signature_mismatch : public ::testing::TestWithParam<std::string> {
     if (svc_) svc_->stop();
   }
 
-  std::unique_ptr<test_api::bus> bus_;
+  std::unique_ptr<redwire::test::bus> bus_;
   std::unique_ptr<redwire::service> svc_;
   std::unique_ptr<redwire::client> cli_;
 };
@@ -114,7 +114,7 @@ TEST_P(signature_mismatch, swapped_fields_of_a_plain_struct_pass_unnoticed) {
   EXPECT_EQ(cli_->call(older::plain, older::plain_point{.y = 2.0, .x = 1.0}), 2.0);
 }
 
-INSTANTIATE_TEST_SUITE_P(buses, signature_mismatch, ::testing::ValuesIn(test_api::bus_kinds()),
+INSTANTIATE_TEST_SUITE_P(buses, signature_mismatch, ::testing::ValuesIn(redwire::test::bus_kinds()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -7,10 +7,10 @@
 #include <future>
 #include <string>
 
-#include "calls/buses.hpp"
+#include "support/buses.hpp"
 
 using namespace std::chrono_literals;
-using namespace test_api;
+using namespace redwire::test;
 
 namespace {
 

@@ -14,11 +14,12 @@
 #include <vector>
 
 #include "events/event_api.hpp"
-#include "events/event_buses.hpp"
+#include "support/buses.hpp"
 #include "support/child_process.hpp"
 
 using namespace std::chrono_literals;
 using namespace events_test;
+using namespace redwire::test;
 
 namespace {
 
@@ -139,7 +140,7 @@ TEST_P(dead_consumers, a_dead_consumer_leaves_the_group_once_its_entries_are_cla
   EXPECT_FALSE(log.level_of("removed consumer bystander").has_value());
 }
 
-INSTANTIATE_TEST_SUITE_P(on, dead_consumers, ::testing::Values("memory", "redis"),
+INSTANTIATE_TEST_SUITE_P(on, dead_consumers, ::testing::ValuesIn(transport_kinds()),
                          [](const auto& info) { return info.param; });
 
 TEST(dead_consumer_redis, live_consumers_without_traffic_stay_in_their_group) {

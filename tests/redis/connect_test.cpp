@@ -75,7 +75,7 @@ TEST(redis_connect, options_struct) {
 // redis-server binds it is not a failure; the server starts on another.
 TEST(redis_test_server, a_taken_port_is_retried_elsewhere) {
   redwire::test::redis_server first;
-  redwire::test::redis_server second{{}, first.port()};  // tries the taken port first
+  redwire::test::redis_server second{{}, {}, first.port()};  // tries the taken port first
   EXPECT_NE(second.port(), first.port());
   transport a{first.url()}, b{second.url()};
   a.command({"SET", "k", "first"});

@@ -7,6 +7,8 @@
 //                   (shared_redis(), flushed for each test)
 //   "redis_shared"  the same, with clients that wait for every reply in their shared reply
 //                   subscription (client_options::inboxes = 0, the path async calls always take)
+//   "redis_tls"     "redis" over TLS (rediss://, on shared_tls_redis(): certificates made at
+//                   test time)
 // Redis needs REDWIRE_TEST_REDIS=1 (tests/CMakeLists.txt sets it where Redis is built).
 #pragma once
 
@@ -26,6 +28,7 @@
 #include <redwire/redis.hpp>
 
 #include "support/redis_server.hpp"
+#include "support/tls_redis.hpp"
 #endif
 
 namespace redwire::test {
@@ -103,7 +106,8 @@ class memory_bus final : public bus_on<redwire::memory::transport> {
 class redis_bus final : public bus_on<redwire::redis::transport> {
  public:
   /// `inboxes` false: clients wait for every reply in their shared reply subscription.
-  explicit redis_bus(bool inboxes = true) : bus_on(shared_redis().url()), inboxes_(inboxes) {
+  explicit redis_bus(bool inboxes = true, const std::string& url = shared_redis().url())
+      : bus_on(url), inboxes_(inboxes) {
     transport_.command({"FLUSHALL"});
   }
   std::unique_ptr<redwire::client> make_client(redwire::client_options o) override {
@@ -130,12 +134,13 @@ class redis_bus final : public bus_on<redwire::redis::transport> {
 };
 #endif
 
-/// "memory", "redis" or "redis_shared" (see the top of this file).
+/// "memory", "redis", "redis_shared" or "redis_tls" (see the top of this file).
 inline std::unique_ptr<bus> make_bus(const std::string& kind) {
   if (kind == "memory") return std::make_unique<memory_bus>();
 #if REDWIRE_TEST_REDIS
   if (kind == "redis") return std::make_unique<redis_bus>();
   if (kind == "redis_shared") return std::make_unique<redis_bus>(false);
+  if (kind == "redis_tls") return std::make_unique<redis_bus>(true, shared_tls_redis().tls_url());
 #endif
   throw std::invalid_argument("make_bus: no transport named " + kind);
 }
@@ -143,7 +148,7 @@ inline std::unique_ptr<bus> make_bus(const std::string& kind) {
 /// Every transport, and every way a client waits for replies.
 inline std::vector<std::string> bus_kinds() {
 #if REDWIRE_TEST_REDIS
-  return {"memory", "redis", "redis_shared"};
+  return {"memory", "redis", "redis_shared", "redis_tls"};
 #else
   return {"memory"};
 #endif

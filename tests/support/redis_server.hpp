@@ -42,12 +42,21 @@ class redis_server {
  public:
   /// `extra_args` go to redis-server as they are, e.g. {"--requirepass", "pw"} or
   /// {"--user", "alice", "on", ">pw", "~*", "&*", "+@all"} (one argument per word).
+  /// `config`, when not empty, is written to a file that redis-server reads first (a sentinel
+  /// needs one: redis_server{{"--sentinel"}, "sentinel monitor ..."}).
   /// `first_port`: the port tried first (a test of the retry); by default one the kernel gives.
-  explicit redis_server(std::vector<std::string> extra_args = {}, int first_port = 0)
+  explicit redis_server(std::vector<std::string> extra_args = {}, std::string config = {},
+                        int first_port = 0)
       : extra_args_(std::move(extra_args)) {
     char tmpl[] = "/tmp/redwire-redis-XXXXXX";
     if (!::mkdtemp(tmpl)) throw std::runtime_error("redis_server: mkdtemp failed");
     dir_ = tmpl;
+    if (!config.empty()) {
+      config_file_ = dir_ + "/redis.conf";
+      FILE* f = std::fopen(config_file_.c_str(), "w");
+      if (!f || std::fputs(config.c_str(), f) < 0 || std::fclose(f) != 0)
+        throw std::runtime_error("redis_server: cannot write " + config_file_);
+    }
     for (int attempt = 1;; ++attempt) {
       port_ = attempt == 1 && first_port > 0 ? first_port : free_port();
       try {
@@ -58,6 +67,11 @@ class redis_server {
       }
     }
   }
+
+  /// A TCP port on 127.0.0.1 that nobody listens on now.
+  static int unused_port() { return free_port(); }
+  /// The folder of its data, log and socket (removed with the server).
+  const std::string& dir() const { return dir_; }
 
   redis_server(const redis_server&) = delete;
   redis_server& operator=(const redis_server&) = delete;
@@ -161,8 +175,9 @@ class redis_server {
     if (::access(binary.c_str(), X_OK) != 0) {
       throw std::runtime_error("redis_server: " + binary + " not found: install redis-server");
     }
-    std::vector<std::string> args = {binary,
-                                     "--port",
+    std::vector<std::string> args = {binary};
+    if (!config_file_.empty()) args.push_back(config_file_);
+    std::vector<std::string> rest = {"--port",
                                      std::to_string(port_),
                                      "--bind",
                                      "127.0.0.1",
@@ -180,6 +195,7 @@ class redis_server {
                                      dir_,
                                      "--logfile",
                                      dir_ + "/redis.log"};
+    args.insert(args.end(), rest.begin(), rest.end());
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -253,6 +269,7 @@ class redis_server {
 
   std::vector<std::string> extra_args_;
   std::string dir_;
+  std::string config_file_;
   int port_ = 0;
   pid_t pid_ = -1;
 };

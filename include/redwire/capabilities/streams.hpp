@@ -90,6 +90,24 @@ concept stream_transport = requires(T& t, std::string_view name, std::string_vie
   { t.stream_range(name, n) } -> std::convertible_to<std::vector<stream_entry>>;
 };
 
+/// What an append must reach before it returns: `replicas` copies of the entry besides the
+/// broker's own, confirmed within `timeout` (append_options::replicas).
+struct replication {
+  unsigned replicas = 0;
+  std::chrono::milliseconds timeout{100};
+};
+
+/// A stream transport whose appends can wait for replicas:
+///   t.stream_append(stream, bytes, max_length, replication): returns once `replicas` replicas
+///     hold the entry; throws transport_error when they do not confirm it in time.
+/// Without it, an append that asks for replicas throws redwire::unsupported.
+template <class T>
+concept replicating_stream_transport = stream_transport<T> &&
+    requires(T& t, std::string_view name, std::string_view bytes, std::size_t n,
+             const replication& r) {
+  { t.stream_append(name, bytes, n, r) } -> std::convertible_to<std::string>;
+};
+
 namespace detail {
 /// Orders entry ids "ms-seq" as numbers (parse_stream_id: malformed parts count as 0).
 inline bool stream_id_less(std::string_view a, std::string_view b) {
@@ -117,6 +135,9 @@ class any_streams {
   virtual ~any_streams() = default;
   virtual std::string stream_append(std::string_view stream, std::string_view bytes,
                                     std::size_t max_length) = 0;
+  /// Throws redwire::unsupported when the transport cannot wait for replicas.
+  virtual std::string stream_append(std::string_view stream, std::string_view bytes,
+                                    std::size_t max_length, const replication& r) = 0;
   virtual std::unique_ptr<any_stream_reader> open_stream_reader(std::string stream,
                                                                 std::string group,
                                                                 std::string consumer) = 0;
@@ -131,6 +152,15 @@ class streams_adapter final : public any_streams {
   std::string stream_append(std::string_view stream, std::string_view bytes,
                             std::size_t max_length) override {
     return t_.stream_append(stream, bytes, max_length);
+  }
+  std::string stream_append(std::string_view stream, std::string_view bytes, std::size_t max_length,
+                            const replication& r) override {
+    if constexpr (replicating_stream_transport<T>)
+      return t_.stream_append(stream, bytes, max_length, r);
+    else
+      throw unsupported(
+          "redwire: append_options::replicas needs a transport whose appends can wait for "
+          "replicas (redwire::replicating_stream_transport)");
   }
   std::unique_ptr<any_stream_reader> open_stream_reader(std::string stream, std::string group,
                                                         std::string consumer) override {

@@ -39,12 +39,14 @@ inline any_streams& streams_of(any_transport& bus) {
 /// transport cannot take it, redwire::unsupported when it has no streams.
 template <class Stream, class T>
 std::string append_event(any_transport& bus, std::string_view source, const T& value,
-                         std::size_t max_length) {
+                         std::size_t max_length, const replication& r = {}) {
   any_streams& streams = streams_of(bus);
   const std::string frame =
       encode_event_frame(event_kind::stream, Stream::name, Stream::fingerprint, source, value);
+  const std::string key = stream_key(bus.prefix(), Stream::name);
   try {
-    return streams.stream_append(stream_key(bus.prefix(), Stream::name), frame, max_length);
+    if (r.replicas > 0) return streams.stream_append(key, frame, max_length, r);
+    return streams.stream_append(key, frame, max_length);
   } catch (const transport_error& e) {
     throw rpc_error(errc::unavailable, std::string("transport: ") + e.what(),
                     std::string(Stream::name));

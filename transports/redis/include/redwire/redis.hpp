@@ -40,8 +40,10 @@
 #include "redis/queue_reader.hpp"
 #include "redis/registry_store.hpp"
 #include "redis/resp.hpp"
+#include "redis/sentinel.hpp"
 #include "redis/streams.hpp"
 #include "redis/subscriber.hpp"
+#include "redis/topology.hpp"
 #include "redis/url.hpp"
 
 namespace redwire::redis {
@@ -54,7 +56,7 @@ class transport : public detail::registry_connection<transport> {
   explicit transport(std::string_view url) : transport(options{.url = std::string(url)}) {}
   explicit transport(const options& o) : transport(resolve(o)) {}
   explicit transport(settings st)
-      : st_(std::move(st)),
+      : st_(with_topology(std::move(st))),
         commands_(std::make_shared<detail::command_connection>(st_)),
         subscriber_(std::make_shared<detail::subscriber>(st_)) {}
 
@@ -66,6 +68,7 @@ class transport : public detail::registry_connection<transport> {
   ~transport() {
     subscriber_->stop();
     commands_->stop();
+    st_.topology->stop();
   }
 
   /// The namespace of queue and channel names ("rw" unless the URL says ?prefix=...).
@@ -140,7 +143,10 @@ class transport : public detail::registry_connection<transport> {
       user_conn_.reset();
       throw;
     }
-    if (r.is_error()) throw command_error(r.str);
+    if (r.is_error()) {
+      if (r.str.starts_with("READONLY")) user_conn_->not_master();  // a replica now: reconnect
+      throw command_error(r.str);
+    }
     return r;
   }
 
@@ -162,6 +168,13 @@ class transport : public detail::registry_connection<transport> {
   std::string stream_append(std::string_view stream, std::string_view bytes,
                             std::size_t max_length = 0) {
     return detail::xadd(*commands_, stream, bytes, max_length);
+  }
+  /// The same, returning only once `r.replicas` replicas hold the entry (XADD + WAIT on a
+  /// connection of their own: redis/streams.hpp); throws transport_error when they do not
+  /// confirm it within r.timeout.
+  std::string stream_append(std::string_view stream, std::string_view bytes, std::size_t max_length,
+                            const replication& r) {
+    return durable_.append(st_, stream, bytes, max_length, r);
   }
   /// A consumer of `group` on `stream`, with a connection of its own (opened at first use).
   stream_reader open_stream_reader(std::string stream, std::string group, std::string consumer) {
@@ -190,11 +203,22 @@ class transport : public detail::registry_connection<transport> {
   const settings& config() const noexcept { return st_; }
 
  private:
+  // Every connection of this transport asks one topology where to go (redis/topology.hpp).
+  static settings with_topology(settings st) {
+    st.topology.reset();
+    st.topology = detail::make_topology(st);  // reads the TLS files: may throw
+    if (st.tls.enabled && !st.tls.verify)
+      detail::log(log_level::warning,
+                  "TLS without verifying the server's certificate (verify=no): " + st.describe());
+    return st;
+  }
+
   settings st_;
   std::shared_ptr<detail::command_connection> commands_;
   std::shared_ptr<detail::subscriber> subscriber_;
   std::mutex user_m_;
   std::unique_ptr<detail::connection> user_conn_;
+  detail::replicated_appends durable_;
 };
 
 static_assert(redwire::transport<transport>);
@@ -202,6 +226,7 @@ static_assert(redwire::registry_store<transport>);
 static_assert(redwire::queue_reader<queue_reader>);
 static_assert(redwire::fusing_reader<queue_reader>);
 static_assert(redwire::stream_transport<transport>);
+static_assert(redwire::replicating_stream_transport<transport>);
 static_assert(redwire::inbox_transport<transport>);
 static_assert(redwire::corking_transport<transport>);
 static_assert(redwire::write_behind_transport<transport>);

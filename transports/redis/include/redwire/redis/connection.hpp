@@ -1,14 +1,19 @@
 // redwire/redis/connection.hpp — one connection to Redis: socket, reply parser, handshake.
 //
-// Every connection of the transport starts here: connect, AUTH (with the ACL user if any),
-// SELECT, optionally CLIENT ID, then PING, all in one round trip. A failure throws
-// transport_error with the server's words (never the password); a server whose answer is not
-// the Redis protocol is "not a Redis server", with the first line it sent.
+// Every connection of the transport starts here: ask the topology where the server is
+// (topology.hpp: the URL's address, or the master the sentinels name), connect, TLS if the URL
+// says rediss://, then AUTH (with the ACL user if any), SELECT, optionally CLIENT ID, ROLE when
+// the server must prove it is the master (Sentinel), then PING, all in one round trip. A
+// failure throws transport_error with the server's words (never the password); a server whose
+// answer is not the Redis protocol is "not a Redis server", with the first line it sent. Once
+// made, the
+// connection is enlisted in its topology, which may shut its socket down when the master moves.
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -20,6 +25,7 @@
 
 #include "resp.hpp"
 #include "socket.hpp"
+#include "topology.hpp"
 #include "url.hpp"
 
 namespace redwire::redis::detail {
@@ -34,35 +40,30 @@ inline void log(log_level level, std::string_view what) {
 class connection {
  public:
   /// Connects and authenticates; `name` becomes the CLIENT SETNAME (visible in CLIENT LIST).
-  connection(const settings& st, std::string_view name, bool want_client_id = false)
-      : sock_(socket::connect(st)) {
-    sock_.set_send_timeout(st.command_timeout);
-    std::string out;
-    int replies = 0;
-    if (!st.password.empty()) {
-      if (st.user.empty())
-        append_command(out, {"AUTH", st.password});
-      else
-        append_command(out, {"AUTH", st.user, st.password});
-      ++replies;
+  connection(const settings& st, std::string_view name, bool want_client_id = false) {
+    std::shared_ptr<topology> where = st.topology ? st.topology : std::make_shared<topology>(st);
+    settings at = st;  // the server itself: the URL's, or the master the sentinels name
+    if (std::optional<endpoint> master = where->master(clock::now() + st.connect_timeout)) {
+      at.host = master->host;
+      at.port = master->port;
+      at.unix_path.clear();
+      at.sentinel = {};
     }
-    std::string db = std::to_string(st.db);
-    if (st.db != 0) {
-      append_command(out, {"SELECT", db});
-      ++replies;
-    }
-    if (!name.empty()) {
-      append_command(out, {"CLIENT", "SETNAME", name});
-      ++replies;
-    }
-    if (want_client_id) {
-      append_command(out, {"CLIENT", "ID"});
-      ++replies;
-    }
-    append_command(out, {"PING"});
-    ++replies;
-    send(out);
-    check_handshake(st, replies);
+    const auto deadline = clock::now() + st.connect_timeout;
+    sock_ = socket::connect(at);
+    if (const tls_context* tls = where->tls())
+      sock_.start_tls(*tls, st.tls, at.host, at.describe(), deadline);
+    server_ = {at.host, at.port};
+    handshake(at, name, want_client_id, where->checks_role());
+    enlisted_.emplace(std::move(where), sock_, server_);
+  }
+
+  /// Where this connection is: the server's host and port (host empty: a unix socket).
+  const endpoint& server() const noexcept { return server_; }
+  /// The server said READONLY: it is a replica now. Every connection to it is shut down and
+  /// reconnects to wherever the topology says the master is.
+  void not_master() {
+    if (enlisted_) enlisted_->owner()->not_master(server_);
   }
 
   socket& sock() noexcept { return sock_; }
@@ -120,41 +121,86 @@ class connection {
   }
 
  private:
-  socket sock_;
-  reply_parser parser_;
-  std::array<char, 64 * 1024> buffer_;
-  long long client_id_ = -1;
-
-  // Reads the `replies` replies of the handshake; throws transport_error saying what failed: an
-  // error reply (the credentials, say), silence, or bytes that are not RESP (another server).
-  void check_handshake(const settings& st, int replies) {
-    const auto deadline = clock::now() + st.command_timeout;
-    std::optional<std::string> first_error;
-    std::string first_bytes;  // what the server sent first, to name a server that is not Redis
+  // AUTH, SELECT, CLIENT SETNAME, CLIENT ID, ROLE, PING: one write, one round trip.
+  void handshake(const settings& st, std::string_view name, bool want_client_id, bool check_role) {
+    sock_.set_send_timeout(st.command_timeout);
+    std::string out;
+    int replies = 0;
+    if (!st.password.empty()) {
+      if (st.user.empty())
+        append_command(out, {"AUTH", st.password});
+      else
+        append_command(out, {"AUTH", st.user, st.password});
+      ++replies;
+    }
+    std::string db = std::to_string(st.db);
+    if (st.db != 0) {
+      append_command(out, {"SELECT", db});
+      ++replies;
+    }
+    if (!name.empty()) {
+      append_command(out, {"CLIENT", "SETNAME", name});
+      ++replies;
+    }
+    if (want_client_id) {
+      append_command(out, {"CLIENT", "ID"});
+      ++replies;
+    }
+    const int role_at = check_role ? replies : -1;
+    if (check_role) {
+      append_command(out, {"ROLE"});
+      ++replies;
+    }
+    append_command(out, {"PING"});
+    ++replies;
     try {
-      for (int i = 0; i < replies; ++i) {
-        std::optional<reply> r;
-        while (!(r = parser_.next())) {
-          const std::size_t n = sock_.read_some(buffer_.data(), buffer_.size(), deadline);
-          if (n == 0)
-            throw transport_error("redwire::redis: " + st.describe() + " did not answer in time");
-          if (first_bytes.empty()) first_bytes.assign(buffer_.data(), std::min<std::size_t>(n, 80));
-          parser_.feed(buffer_.data(), n);
-        }
-        if (r->is_error() && !first_error) first_error = r->str;
-        if (r->is_integer()) client_id_ = r->integer;
+      send(out);
+    } catch (const transport_error& e) {
+      throw handshake_failure(st, e);
+    }
+    auto deadline = clock::now() + st.command_timeout;
+    std::optional<std::string> first_error;
+    std::string first_bytes;
+    for (int i = 0; i < replies; ++i) {
+      std::optional<reply> r = read_handshake_reply(st, deadline, first_bytes);
+      if (i == role_at) {
+        check_master(st, *r);
+        continue;
+      }
+      if (r->is_error() && !first_error) first_error = r->str;
+      if (r->is_integer()) client_id_ = r->integer;
+    }
+    if (first_error) {
+      bool auth = first_error->starts_with("WRONGPASS") || first_error->starts_with("NOAUTH") ||
+                  first_error->find("invalid password") != std::string::npos ||
+                  first_error->find("invalid username-password") != std::string::npos;
+      throw transport_error(
+          "redwire::redis: " +
+          std::string(auth ? "authentication failed at " : "handshake failed at ") + st.describe() +
+          ": " + *first_error);
+    }
+  }
+
+  // A reply of the handshake; a failure is explained. `first_bytes` keeps what the server sent
+  // first, to name a server that is not Redis.
+  std::optional<reply> read_handshake_reply(const settings& st, clock::time_point deadline,
+                                            std::string& first_bytes) {
+    std::optional<reply> r;
+    try {
+      while (!(r = parser_.next())) {
+        const std::size_t n = sock_.read_some(buffer_.data(), buffer_.size(), deadline);
+        if (n == 0) break;
+        if (first_bytes.empty()) first_bytes.assign(buffer_.data(), std::min<std::size_t>(n, 80));
+        parser_.feed(buffer_.data(), n);
       }
     } catch (const protocol_error&) {
       throw transport_error("redwire::redis: not a Redis server at " + st.describe() +
                             " (it answered \"" + first_line(first_bytes) + "\")");
+    } catch (const transport_error& e) {
+      throw handshake_failure(st, e);
     }
-    if (!first_error) return;
-    const bool auth = first_error->starts_with("WRONGPASS") || first_error->starts_with("NOAUTH") ||
-                      first_error->find("invalid password") != std::string::npos ||
-                      first_error->find("invalid username-password") != std::string::npos;
-    throw transport_error("redwire::redis: " +
-                          std::string(auth ? "authentication failed at " : "handshake failed at ") +
-                          st.describe() + ": " + *first_error);
+    if (!r) throw transport_error("redwire::redis: " + st.describe() + " did not answer in time");
+    return r;
   }
 
   // The first line of `bytes`, printable characters only, for a message.
@@ -164,6 +210,36 @@ class connection {
       line += c >= 0x20 && c < 0x7f ? c : '?';
     return line;
   }
+
+  // A connection dropped during the handshake, said with the server's address and what is the
+  // likely cause: a TLS port reached without TLS, a client certificate the server requires.
+  static transport_error handshake_failure(const settings& st, const transport_error& e) {
+    std::string cause = e.what();
+    if (cause.starts_with("redwire::redis: ")) cause.erase(0, 16);
+    std::string text = "redwire::redis: " + st.describe() + ": " + cause;
+    if (!st.tls.enabled)
+      text += " during the handshake: is it a TLS port? then use rediss://";
+    else if (st.tls.cert.empty() && cause.find("client certificate") == std::string::npos)
+      text += " during the handshake: does the server require a client certificate (cert=, key=)?";
+    return transport_error(text);
+  }
+
+  // ROLE's answer: the master goes on; a replica is refused (its connections go too). A user
+  // that may not run ROLE is taken at its word.
+  void check_master(const settings& st, const reply& r) {
+    if (r.is_error() || !r.is_array() || r.elements.empty() || r.elements[0].str == "master")
+      return;
+    if (st.topology) st.topology->not_master(server_);
+    throw transport_error("redwire::redis: " + st.describe() + " is a " + r.elements[0].str +
+                          ", not the master (a failover in progress?)");
+  }
+
+  socket sock_;
+  endpoint server_;
+  reply_parser parser_;
+  std::array<char, 64 * 1024> buffer_;
+  long long client_id_ = -1;
+  std::optional<enlistment> enlisted_;  // last: leaves the topology before the socket closes
 };
 
 }  // namespace redwire::redis::detail

@@ -237,6 +237,7 @@ class queue_reader {
         s.use_lmpop = false;
         return false;
       }
+      if (r->str.starts_with("READONLY")) s.conn->not_master();  // a replica now: reconnect
       throw transport_error("redwire::redis: " + std::string(args[0]) + " failed: " + r->str);
     }
     if (r->is_array() && r->elements.size() == 2) {

@@ -3,6 +3,10 @@
 // hiredis's redisContext reads and writes on one thread; redwire writes commands from many
 // threads while one thread reads the replies, so it keeps the file descriptor itself.
 // shutdown() may be called from any thread to make a blocked read or write return.
+//
+// With TLS (start_tls(), rediss://) the bytes go through a tls_stream (tls.hpp) over the same
+// descriptor: the encrypted bytes are received as plain ones are (one recv() with the same
+// deadlines), a full send buffer is waited for in poll(); shutdown() ends both waits.
 #pragma once
 
 #include <fcntl.h>
@@ -18,12 +22,14 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include <redwire/transport.hpp>
 
+#include "tls.hpp"
 #include "url.hpp"
 
 namespace redwire::redis::detail {
@@ -41,12 +47,17 @@ class socket {
   socket() = default;
   explicit socket(int fd) : fd_(fd) {}
   socket(socket&& o) noexcept
-      : fd_(std::exchange(o.fd_, -1)), receive_slice_(std::exchange(o.receive_slice_, {})) {}
+      : fd_(std::exchange(o.fd_, -1)),
+        receive_slice_(std::exchange(o.receive_slice_, {})),
+        tls_(std::move(o.tls_)),
+        send_timeout_(o.send_timeout_) {}
   socket& operator=(socket&& o) noexcept {
     if (this != &o) {
       close();
       fd_ = std::exchange(o.fd_, -1);
       receive_slice_ = std::exchange(o.receive_slice_, {});
+      tls_ = std::move(o.tls_);
+      send_timeout_ = o.send_timeout_;
     }
     return *this;
   }
@@ -96,6 +107,7 @@ class socket {
 
   /// A write that blocks longer than `t` fails (a stopped server must not hang writers).
   void set_send_timeout(std::chrono::milliseconds t) {
+    send_timeout_ = t;
     timeval tv{static_cast<time_t>(t.count() / 1000),
                static_cast<suseconds_t>(t.count() % 1000 * 1000)};
     ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -116,6 +128,7 @@ class socket {
 
   /// Writes everything or throws transport_error.
   void write_all(std::string_view bytes) {
+    if (tls_) return tls_write_all(bytes);
     while (!bytes.empty()) {
       ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
       if (n < 0) {
@@ -134,6 +147,49 @@ class socket {
     // One recv() per read, blocking with SO_RCVTIMEO as the clock, rather than poll() + recv():
     // a syscall fewer on every reply. The timeout is a slice of at most 100 ms (so it rarely
     // changes, and changing it is the only extra syscall); the deadline is checked between.
+    if (tls_) return tls_read_some(buf, cap, deadline);
+    return recv_some(buf, cap, deadline);
+  }
+
+  /// Makes blocked reads and writes on other threads return; the descriptor stays open.
+  void shutdown() noexcept {
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+  }
+
+  void close() noexcept {
+    tls_.reset();
+    if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+  }
+
+  /// TLS over this connected socket: the handshake with `host` (whose certificate must name
+  /// it, or o.sni), done by `deadline`. Throws transport_error naming `where` and the cause.
+  void start_tls(const tls_context& ctx, const tls_settings& o, const std::string& host,
+                 const std::string& where, clock::time_point deadline) {
+    tls_ = std::make_unique<tls_stream>(ctx, fd_, host, o);
+    try {
+      char in[16 * 1024];
+      for (tls_stream::progress p; (p = tls_->handshake()).bytes == 0;) {
+        std::size_t n = 0;
+        if (p.wait == POLLIN ? (n = recv_some(in, sizeof in, deadline)) == 0
+                             : !wait_ready(p.wait, deadline))
+          throw transport_error(
+              "no TLS handshake within the connect timeout (a plaintext port? "
+              "then use redis://)");
+        tls_->feed(in, n);
+      }
+    } catch (const transport_error& e) {
+      tls_.reset();
+      std::string_view cause = e.what();
+      if (cause.starts_with("redwire::redis: ")) cause.remove_prefix(16);
+      throw transport_error("redwire::redis: TLS handshake with " + where +
+                            " failed: " + std::string(cause));
+    }
+  }
+  bool is_tls() const noexcept { return tls_ != nullptr; }
+
+ private:
+  // One recv() that waits (see read_some).
+  std::size_t recv_some(char* buf, std::size_t cap, clock::time_point deadline) {
     for (;;) {
       const auto left = deadline - clock::now();
       int flags = 0;
@@ -154,16 +210,6 @@ class socket {
     }
   }
 
-  /// Makes blocked reads and writes on other threads return; the descriptor stays open.
-  void shutdown() noexcept {
-    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
-  }
-
-  void close() noexcept {
-    if (fd_ >= 0) ::close(std::exchange(fd_, -1));
-  }
-
- private:
   static socket try_connect(int family, const sockaddr* addr, socklen_t len,
                             clock::time_point deadline, std::string& error) {
     socket s{::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)};
@@ -210,8 +256,43 @@ class socket {
     receive_slice_ = us;
   }
 
+  // TLS: what the session holds decrypted, else one recv() of encrypted bytes (into `buf`,
+  // then fed to the session), as a plain read would make.
+  std::size_t tls_read_some(char* buf, std::size_t cap, clock::time_point deadline) {
+    for (;;) {
+      tls_stream::progress p = tls_->read(buf, cap);
+      if (p.bytes > 0) return p.bytes;
+      std::size_t n = 0;
+      if (p.wait == POLLIN ? (n = recv_some(buf, cap, deadline)) == 0
+                           : !wait_ready(p.wait, deadline))
+        return 0;
+      tls_->feed(buf, n);
+    }
+  }
+  void tls_write_all(std::string_view bytes) {
+    while (!bytes.empty()) {
+      tls_stream::progress p = tls_->write(bytes);
+      bytes.remove_prefix(p.bytes);
+      if (p.bytes == 0 && !wait_ready(p.wait, clock::now() + send_timeout_))
+        throw transport_error("redwire::redis: write timed out");
+    }
+  }
+  // False when `deadline` passed first; readable or writable includes closed and failed.
+  bool wait_ready(short events, clock::time_point deadline) {
+    pollfd p{fd_, events, 0};
+    for (;;) {
+      int rc = ::poll(&p, 1, millis_until(deadline));
+      if (rc > 0) return true;
+      if (rc == 0) return false;
+      if (errno != EINTR)
+        throw transport_error(std::string("redwire::redis: poll failed: ") + std::strerror(errno));
+    }
+  }
+
   int fd_ = -1;
   std::chrono::microseconds receive_slice_{};
+  std::unique_ptr<tls_stream> tls_;  // TLS: every byte goes through it
+  std::chrono::milliseconds send_timeout_{1000};
 };
 
 }  // namespace redwire::redis::detail

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -92,16 +93,76 @@ inline constexpr std::string_view remove_idle_consumers_script =
     "redis.call('HDEL', KEYS[2], f['name']) gone[#gone + 1] = f['name'] end end "
     "return gone";
 
-/// XADD; returns the entry id. max_length > 0 adds MAXLEN ~ max_length.
-inline std::string xadd(command_connection& commands, std::string_view stream,
-                        std::string_view bytes, std::size_t max_length) {
-  std::string limit = std::to_string(max_length);
+/// The arguments of XADD stream [MAXLEN ~ max_length] * rw bytes (`limit` holds the number).
+inline std::vector<std::string_view> xadd_args(std::string_view stream, std::string_view bytes,
+                                               std::size_t max_length, std::string& limit) {
+  limit = std::to_string(max_length);
   std::vector<std::string_view> args{"XADD", stream};
   if (max_length > 0) args.insert(args.end(), {"MAXLEN", "~", limit});
   args.insert(args.end(), {"*", "rw", bytes});
-  reply r = round_trip(commands, args, "XADD");
+  return args;
+}
+
+/// XADD; returns the entry id. max_length > 0 adds MAXLEN ~ max_length.
+inline std::string xadd(command_connection& commands, std::string_view stream,
+                        std::string_view bytes, std::size_t max_length) {
+  std::string limit;
+  reply r = round_trip(commands, xadd_args(stream, bytes, max_length, limit), "XADD");
   return std::move(r.str);
 }
+
+/// Appends that wait for replicas: XADD then WAIT, pipelined, on a connection of their own
+/// (opened at the first one): WAIT holds its connection until the replicas
+/// answer, which must not hold up the pushes and publishes of the shared one. WAIT covers
+/// every write made before it on its connection, so appends from many threads may share it.
+class replicated_appends {
+ public:
+  ~replicated_appends() {
+    std::lock_guard lk(m_);
+    if (conn_) conn_->stop();
+  }
+
+  /// Returns the entry id once `r.replicas` replicas hold it; throws transport_error when they
+  /// do not confirm it within r.timeout (the entry may then be on the master only).
+  std::string append(const settings& st, std::string_view stream, std::string_view bytes,
+                     std::size_t max_length, const replication& r) {
+    command_connection& c = connection(st);
+    auto added = std::make_shared<std::promise<reply>>();
+    auto waited = std::make_shared<std::promise<reply>>();
+    auto id = added->get_future();
+    auto copies = waited->get_future();
+    std::string limit, n = std::to_string(r.replicas), ms = std::to_string(r.timeout.count());
+    std::string_view wait[] = {"WAIT", n, ms};
+    c.send(xadd_args(stream, bytes, max_length, limit), "XADD",
+           [added](reply&& x) { added->set_value(std::move(x)); });
+    c.send(wait, "WAIT", [waited](reply&& x) { waited->set_value(std::move(x)); });
+    if (copies.wait_for(st.command_timeout + r.timeout) != std::future_status::ready)
+      throw transport_error("redwire::redis: no reply to XADD and WAIT in time");
+    reply entry = id.get(), confirmed = copies.get();  // in order: XADD's reply came first
+    if (entry.is_error())
+      throw transport_error("redwire::redis: XADD to " + std::string(stream) +
+                            " failed: " + entry.str);
+    if (confirmed.is_error())
+      throw transport_error("redwire::redis: WAIT after XADD to " + std::string(stream) +
+                            " failed: " + confirmed.str);
+    if (confirmed.integer < static_cast<long long>(r.replicas))
+      throw transport_error("redwire::redis: XADD to " + std::string(stream) + " reached " +
+                            std::to_string(confirmed.integer) + " of " + n + " replicas within " +
+                            ms + " ms: not confirmed (entry " + entry.str +
+                            " is on the master and may be lost in a failover)");
+    return std::move(entry.str);
+  }
+
+ private:
+  command_connection& connection(const settings& st) {
+    std::lock_guard lk(m_);
+    if (!conn_) conn_ = std::make_unique<command_connection>(st);
+    return *conn_;
+  }
+
+  std::mutex m_;
+  std::unique_ptr<command_connection> conn_;
+};
 
 /// XRANGE key - + COUNT max.
 inline std::vector<stream_entry> xrange(command_connection& commands, std::string_view stream,
@@ -244,6 +305,7 @@ class stream_reader {
  private:
   void check(const reply& r, const char* what) {
     if (!r.is_error()) return;
+    if (r.str.starts_with("READONLY") && s_->conn) s_->conn->not_master();  // a replica now
     if (r.str.starts_with("NOGROUP"))
       throw no_such_group("redwire::redis: " + std::string(what) + " on " + stream_ + ": " + r.str);
     throw transport_error("redwire::redis: " + std::string(what) + " on " + stream_ +

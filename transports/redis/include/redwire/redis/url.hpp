@@ -2,22 +2,61 @@
 //
 //   redis://host:port                      redis://user:password@host:port/db
 //   redis://:password@host                 unix:///path/to/socket?db=2
+//   rediss://host:6380?ca=/etc/ca.pem&cert=/etc/me.pem&key=/etc/me.key&sni=redis.internal
+//   redis-sentinel://s1:26379,s2:26379,s3:26379/mymaster/0?sentinel_password=pw
+//   rediss-sentinel://...                   (TLS to the sentinels and to the servers)
 //   ...?connect_timeout=500ms&command_timeout=2s&prefix=rw
-// User and password may be percent-encoded (a password holding '@' or ':' must be).
+// User and password may be percent-encoded (a password holding '@' or ':' must be). In a
+// Sentinel URL they are the servers'; the sentinels' are the options sentinel_user and
+// sentinel_password.
 #pragma once
 
 #include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <redwire/detail/bytes.hpp>
 
 namespace redwire::redis {
+
+namespace detail {
+class topology;  // redis/topology.hpp
+}
+
+/// A TCP server: host name or address, and port.
+struct endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+  bool operator==(const endpoint&) const = default;
+  std::string text() const {
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+           std::to_string(port);
+  }
+};
+
+/// TLS (rediss://): the options of the URL. The files are read when the transport is made.
+struct tls_settings {
+  bool enabled = false;
+  std::string ca;    ///< CA bundle (file or directory); empty: the system's store
+  std::string cert;  ///< client certificate (mutual TLS), PEM; with `key`
+  std::string key;   ///< its private key, PEM, not encrypted
+  std::string sni;   ///< server name to send and to verify; empty: the host
+  bool verify = true;
+};
+
+/// Sentinel (redis-sentinel://): where the sentinels are and which master to ask them for.
+struct sentinel_settings {
+  std::vector<endpoint> hosts;  ///< empty: the URL names the server itself
+  std::string master;           ///< the master's name in the sentinels' configuration
+  std::string user, password;   ///< the sentinels' own credentials, if they require them
+};
 
 /// Everything a connection needs, parsed from a URL (see parse_url) and options.
 /// `describe()` gives the URL back without the password, for messages and logs.
@@ -33,13 +72,24 @@ struct settings {
   std::string prefix = "rw";
   std::chrono::milliseconds reconnect_min{10};
   std::chrono::milliseconds reconnect_max{1000};
+  tls_settings tls{};
+  sentinel_settings sentinel{};
+  /// Where connections go and which are live (redis/topology.hpp); the transport sets it.
+  std::shared_ptr<detail::topology> topology{};
 
   std::string describe() const {
-    std::string s = unix_path.empty() ? "redis://" : "unix://";
+    const bool via_sentinel = !sentinel.hosts.empty();
+    std::string s = via_sentinel        ? (tls.enabled ? "rediss-sentinel://" : "redis-sentinel://")
+                    : tls.enabled       ? "rediss://"
+                    : unix_path.empty() ? "redis://"
+                                        : "unix://";
     if (!user.empty() || !password.empty()) s += user + (password.empty() ? "@" : ":***@");
-    if (unix_path.empty()) {
-      s += host.find(':') != std::string::npos ? "[" + host + "]" : host;
-      s += ":" + std::to_string(port) + "/" + std::to_string(db);
+    if (via_sentinel) {
+      for (const endpoint& e : sentinel.hosts)
+        s += (&e == &sentinel.hosts[0] ? "" : ",") + e.text();
+      s += "/" + sentinel.master + "/" + std::to_string(db);
+    } else if (unix_path.empty()) {
+      s += endpoint{host, port}.text() + "/" + std::to_string(db);
     } else {
       s += unix_path + "?db=" + std::to_string(db);
     }
@@ -144,6 +194,60 @@ inline std::chrono::milliseconds parse_duration(std::string_view s, std::string_
   return std::chrono::milliseconds(n);
 }
 
+/// "host", "host:port", "[::1]:port"; `port` when the text names none.
+inline endpoint parse_host_port(std::string_view authority, std::uint16_t port,
+                                std::string_view url) {
+  std::string_view host = authority, port_text;
+  if (authority.starts_with('[')) {
+    std::size_t close = authority.find(']');
+    if (close == std::string_view::npos)
+      bad_url("unclosed '[' in the host: " + in_quotes(authority));
+    host = authority.substr(1, close - 1);
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':')
+        bad_url("unexpected text after ']' in the host: " + in_quotes(authority));
+      port_text = after.substr(1);
+      if (port_text.empty()) bad_url("empty port in " + in_quotes(authority));
+    }
+  } else if (std::size_t colon = authority.find(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port_text = authority.substr(colon + 1);
+    if (port_text.empty()) bad_url("empty port in " + in_quotes(authority));
+  }
+  if (host.empty()) bad_url("no host in " + in_quotes(redacted(url)));
+  if (!port_text.empty()) {
+    int p = parse_number<int>(port_text, "the port");
+    if (p <= 0 || p > 65535)
+      bad_url("the port is out of range (1 to 65535): " + in_quotes(port_text));
+    port = static_cast<std::uint16_t>(p);
+  }
+  return {std::string(host), port};
+}
+
+/// The TLS and Sentinel options; false for a key that is neither.
+inline bool apply_tls_or_sentinel_option(settings& st, std::string_view key, std::string value) {
+  if (key == "ca")
+    st.tls.ca = std::move(value);
+  else if (key == "cert")
+    st.tls.cert = std::move(value);
+  else if (key == "key")
+    st.tls.key = std::move(value);
+  else if (key == "sni")
+    st.tls.sni = std::move(value);
+  else if (key == "verify" && (value == "yes" || value == "no"))
+    st.tls.verify = value == "yes";
+  else if (key == "verify")
+    bad_url("verify is yes or no, not " + in_quotes(value));
+  else if (key == "sentinel_user")
+    st.sentinel.user = std::move(value);
+  else if (key == "sentinel_password")
+    st.sentinel.password = std::move(value);
+  else
+    return false;
+  return true;
+}
+
 /// Applies the options of the query; `path_db` is the db the path gave ("" if none): a db may
 /// be given once.
 inline void apply_query(settings& st, std::string_view query, std::string_view path_db) {
@@ -156,7 +260,7 @@ inline void apply_query(settings& st, std::string_view query, std::string_view p
     std::size_t eq = item.find('=');
     if (eq == std::string_view::npos) bad_url("option without a value: " + in_quotes(item));
     std::string_view key = item.substr(0, eq);
-    std::string value = percent_decode(item.substr(eq + 1), key, key == "password");
+    std::string value = percent_decode(item.substr(eq + 1), key, key.ends_with("password"));
     if (key == "db") {
       if (!path_db.empty())
         bad_url("the db is given twice, as " + in_quotes("/" + std::string(path_db)) +
@@ -174,9 +278,10 @@ inline void apply_query(settings& st, std::string_view query, std::string_view p
       st.user = value;
     } else if (key == "password") {
       st.password = value;
-    } else {
+    } else if (!apply_tls_or_sentinel_option(st, key, std::move(value))) {
       bad_url("unknown option " + in_quotes(key) +
-              " (known: db, connect_timeout, command_timeout, prefix, user, password)");
+              " (known: db, connect_timeout, command_timeout, prefix, user, password, ca, cert, "
+              "key, sni, verify, sentinel_user, sentinel_password)");
     }
   }
 }
@@ -202,83 +307,115 @@ inline void parse_unix(settings& st, std::string_view rest) {
   st.host.clear();
 }
 
-/// "[user:password@]host[:port][/db]" of a redis:// URL; returns the db text of the path.
+/// Takes "user:password@" off the front of `rest` (before the first '/').
+inline std::string_view take_userinfo(settings& st, std::string_view rest) {
+  std::size_t at = rest.substr(0, rest.find('/')).rfind('@');
+  if (at == std::string_view::npos) return rest;
+  parse_userinfo(st, rest.substr(0, at));
+  return rest.substr(at + 1);
+}
+
+/// "host[:port][/db]" of a redis:// URL; returns the db text of the path.
 inline std::string_view parse_tcp(settings& st, std::string_view rest, std::string_view url) {
   std::size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
   std::string_view path =
       slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
-  std::size_t at = authority.rfind('@');
-  if (at != std::string_view::npos) {
-    parse_userinfo(st, authority.substr(0, at));
-    authority = authority.substr(at + 1);
-  }
-  std::string_view host = authority, port;
-  if (authority.starts_with('[')) {
-    std::size_t close = authority.find(']');
-    if (close == std::string_view::npos)
-      bad_url("unclosed '[' in the host: " + in_quotes(authority));
-    host = authority.substr(1, close - 1);
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':')
-        bad_url("unexpected text after ']' in the host: " + in_quotes(authority));
-      port = after.substr(1);
-      if (port.empty()) bad_url("empty port in " + in_quotes(authority));
-    }
-  } else if (std::size_t colon = authority.find(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-    if (port.empty()) bad_url("empty port in " + in_quotes(authority));
-  }
-  if (host.empty()) bad_url("no host in " + in_quotes(redacted(url)));
-  st.host = std::string(host);
-  if (!port.empty()) {
-    int p = parse_number<int>(port, "the port");
-    if (p <= 0 || p > 65535) bad_url("the port is out of range (1 to 65535): " + in_quotes(port));
-    st.port = static_cast<std::uint16_t>(p);
-  }
+  endpoint server = parse_host_port(rest.substr(0, slash), 6379, url);
+  st.host = std::move(server.host);
+  st.port = server.port;
   if (!path.empty()) st.db = parse_db(path);
   return path;
 }
 
+/// "host1:26379,host2:26379/<master-name>[/db]" of a redis-sentinel:// URL; returns the db text.
+inline std::string_view parse_sentinel(settings& st, std::string_view rest, std::string_view url) {
+  std::size_t slash = rest.find('/');
+  std::string_view hosts = rest.substr(0, slash);
+  std::string_view path =
+      slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+  while (!hosts.empty()) {
+    std::size_t comma = hosts.find(',');
+    st.sentinel.hosts.push_back(parse_host_port(hosts.substr(0, comma), 26379, url));
+    hosts = comma == std::string_view::npos ? std::string_view{} : hosts.substr(comma + 1);
+    if (comma != std::string_view::npos && hosts.empty())
+      bad_url("an empty sentinel address in " + in_quotes(redacted(url)));
+  }
+  if (st.sentinel.hosts.empty()) bad_url("no sentinel address in " + in_quotes(redacted(url)));
+  std::size_t db_slash = path.find('/');
+  st.sentinel.master = percent_decode(path.substr(0, db_slash), "master name");
+  if (st.sentinel.master.empty())
+    bad_url("no master name in " + in_quotes(redacted(url)) +
+            ": write redis-sentinel://host:26379[,host:26379...]/<master-name>[/db]");
+  std::string_view db;
+  if (db_slash != std::string_view::npos) db = path.substr(db_slash + 1);
+  if (!db.empty()) st.db = parse_db(db);
+  st.host.clear();
+  st.port = 0;
+  return db;
+}
+
+/// Options that the URL's scheme has no use for are mistakes, said at once.
+inline void check_options(const settings& st) {
+  if (!st.tls.enabled && (!st.tls.ca.empty() || !st.tls.cert.empty() || !st.tls.key.empty() ||
+                          !st.tls.sni.empty() || !st.tls.verify))
+    bad_url("ca, cert, key, sni and verify need rediss:// or rediss-sentinel://");
+  if (st.tls.cert.empty() != st.tls.key.empty())
+    bad_url("cert and key go together (the client certificate and its private key)");
+  if (st.sentinel.hosts.empty() && (!st.sentinel.user.empty() || !st.sentinel.password.empty()))
+    bad_url("sentinel_user and sentinel_password need redis-sentinel:// or rediss-sentinel://");
+  if (!st.sentinel.user.empty() && st.sentinel.password.empty())
+    bad_url("the sentinel_user " + in_quotes(st.sentinel.user) + " has no sentinel_password");
+  if (!st.user.empty() && st.password.empty())
+    bad_url("the user " + in_quotes(st.user) + " has no password");
+}
+
 }  // namespace detail
 
-/// Parses a redis:// or unix:// URL; throws std::invalid_argument saying what is wrong and
-/// quoting the wrong part (never a password).
+/// Parses a redis://, rediss://, redis-sentinel://, rediss-sentinel:// or unix:// URL; throws
+/// std::invalid_argument saying what is wrong and quoting the wrong part (never a password).
 ///   parse_url("redis://:pw@10.0.0.5/2").db == 2
 inline settings parse_url(std::string_view url) {
+  constexpr std::string_view forms =
+      "redis://host[:port][/db], rediss://host[:port][/db], "
+      "redis-sentinel://host[:port][,host[:port]...]/<master-name>[/db] or unix:///path/to/socket";
   settings st;
   std::string_view rest;
-  bool is_unix = false;
+  bool is_unix = false, is_sentinel = false;
   if (url.starts_with("redis://")) {
     rest = url.substr(8);
+  } else if (url.starts_with("rediss://")) {
+    rest = url.substr(9);
+    st.tls.enabled = true;
+  } else if (url.starts_with("redis-sentinel://") || url.starts_with("rediss-sentinel://")) {
+    st.tls.enabled = url.starts_with("rediss-");
+    rest = url.substr(st.tls.enabled ? 18 : 17);
+    is_sentinel = true;
   } else if (url.starts_with("unix://")) {
     rest = url.substr(7);
     is_unix = true;
-  } else if (url.starts_with("rediss://")) {
-    detail::bad_url("TLS (rediss://) is not supported");
   } else if (url.empty()) {
-    detail::bad_url("the URL is empty: write redis://host[:port][/db] or unix:///path/to/socket");
+    detail::bad_url("the URL is empty: write " + std::string(forms));
   } else if (std::size_t scheme = url.find("://"); scheme == std::string_view::npos) {
     detail::bad_url("the scheme is missing in " + detail::in_quotes(detail::redacted(url)) +
-                    ": write redis://" + detail::redacted(url) + " (or unix:///path/to/socket)");
+                    ": write redis://" + detail::redacted(url) + " (or " + std::string(forms) +
+                    ")");
   } else {
     detail::bad_url("unknown scheme " + detail::in_quotes(url.substr(0, scheme + 3)) + " in " +
-                    detail::in_quotes(detail::redacted(url)) +
-                    ": write redis://host[:port][/db] or unix:///path/to/socket");
+                    detail::in_quotes(detail::redacted(url)) + ": write " + std::string(forms));
   }
   std::size_t q = rest.find('?');
   std::string_view query = q == std::string_view::npos ? std::string_view{} : rest.substr(q + 1);
   rest = rest.substr(0, q);
   std::string_view path_db;
-  if (is_unix)
+  if (is_unix) {
     detail::parse_unix(st, rest);
-  else
-    path_db = detail::parse_tcp(st, rest, url);
+  } else {
+    rest = detail::take_userinfo(st, rest);
+    path_db =
+        is_sentinel ? detail::parse_sentinel(st, rest, url) : detail::parse_tcp(st, rest, url);
+  }
   detail::apply_query(st, query, path_db);
-  if (!st.user.empty() && st.password.empty())
-    detail::bad_url("the user " + detail::in_quotes(st.user) + " has no password");
+  detail::check_options(st);
   return st;
 }
 
