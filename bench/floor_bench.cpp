@@ -10,9 +10,9 @@
 //   floor/async/inflight:N/payload:P/replicas:R/threads:T
 //                              calls/s of the async floor and of redwire (echo of P bytes; the
 //                              floor's requests are 24 + P bytes) in alternating blocks of
-//                              16,384 calls, N in flight; R service instances (the floor: R
-//                              server threads); T caller threads sharing one client (the floor
-//                              has one); x_floor = redwire / floor (goal >= 0.9)
+//                              4,096 calls (8 N if more), N in flight; R service instances
+//                              (the floor: R server threads); T caller threads sharing one
+//                              client (the floor has one); x_floor = redwire / floor (>= 0.9)
 //   floor/large/bytes:B        a call carrying B bytes each way against a SET + GET of B bytes,
 //                              alternating blocks of 4; x_floor = bytes/s ratio (goal >= 0.8)
 //
@@ -137,9 +137,9 @@ void floor_async(benchmark::State& state) {
   auto& cli = e.with_replicas(replicas);
   floors::call_floor floor(e.at, payload_bytes, replicas);
   const std::string payload(payload_bytes, 'x');
-  constexpr std::size_t block = 16384;
-  floor.run(in_flight, block / 4);  // warm, both
-  keep_in_flight(cli, payload, in_flight, block / 4, threads);
+  const std::size_t block = std::max<std::size_t>(4096, 8 * in_flight);
+  floor.run(in_flight, block);  // warm, both
+  keep_in_flight(cli, payload, in_flight, block, threads);
   double seconds[2] = {0, 0};
   std::size_t calls[2] = {0, 0}, n = 0;
   for (auto _ : state) {
@@ -240,7 +240,7 @@ BENCHMARK(floor_async)
     ->Args({256, 1024, 1, 1})
     ->Args({256, 16, 2, 1})
     ->Args({256, 16, 1, 4})
-    ->Iterations(20)
+    ->Iterations(64)
     ->UseRealTime();
 BENCHMARK(floor_large)
     ->Name("floor/large")
