@@ -211,7 +211,11 @@ class call_floor {
 class large_floor {
  public:
   large_floor(const endpoint& at, std::size_t bytes)
-      : c_(at), key_(floor_name("large")), value_(bytes, 'v') {}
+      : c_(at), key_(floor_name("large")), value_(bytes, 'v') {
+    // hiredis frees a read buffer above 16 KiB once it is empty, and grows the next one anew
+    // (from fresh pages or not: the floor ran at two speeds); a tuned program keeps it.
+    c_.get()->reader->maxbuf = 0;
+  }
   ~large_floor() {
     redisAppendCommand(c_.get(), "DEL %b", key_.data(), key_.size());
     c_.flush();
