@@ -22,6 +22,7 @@
 #include <redwire/redis.hpp>
 #include <redwire/redwire.hpp>
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -250,6 +251,12 @@ BENCHMARK(floor_large)
     ->MinTime(2.0);
 
 int main(int argc, char** argv) {
+  // glibc moves its mmap threshold as large blocks come and go, so whether a 1 MiB buffer gets
+  // fresh pages (a page fault each 4 KiB) depended on the run's history: the large-value floor
+  // ran at two speeds, 2x apart, from one run to the next. Fixed thresholds keep such buffers
+  // in the heap, for the floor and redwire alike.
+  ::mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 256 << 20);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   ratio_summary reporter;
