@@ -40,7 +40,13 @@ class private_redis {
     char tmpl[] = "/tmp/redwire-bench-XXXXXX";
     if (!::mkdtemp(tmpl)) throw std::runtime_error("private_redis: mkdtemp failed");
     dir_ = tmpl;
-    if (o.tls) make_certificates();
+    try {
+      if (o.tls) make_certificates();
+    } catch (...) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+      throw;
+    }
     for (int attempt = 1;; ++attempt) {
       port_ = free_port();
       tls_port_ = o.tls ? free_port() : 0;
