@@ -1,0 +1,177 @@
+// tests/support/redis_cluster.hpp — a private Redis Cluster on loopback: three masters and
+// three replicas (redis-server --cluster-enabled yes, each in a temp folder of its own, bus port
+// chosen like the client port), joined by `redis-cli --cluster create ... --cluster-replicas 1`.
+//
+//   auto& cluster = redwire::test::redis_cluster::shared();   // once per test program
+//   redwire::redis::transport bus{cluster.url()};             // redis-cluster://127.0.0.1:P1,...
+//   int owner = cluster.master_of_slot(1234);                  // CLUSTER SLOTS, asked now
+//   redwire::test::redis_cluster::cli(owner, "CLUSTER INFO");
+//
+// The constructor waits until every node says cluster_state:ok, knows all six nodes and sees
+// all 16384 slots served; it throws std::runtime_error otherwise (with what it last saw): a test
+// that needs the cluster fails loudly, it is never skipped. No redwire header is used.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/redis_server.hpp"
+
+namespace redwire::test {
+
+class redis_cluster {
+ public:
+  static constexpr int masters = 3;
+
+  redis_cluster() {
+    for (int i = 0; i < 2 * masters; ++i) nodes_.push_back(start_node());
+    std::string create = "--cluster create";
+    for (auto& n : nodes_) create += " 127.0.0.1:" + std::to_string(n->port());
+    create += " --cluster-replicas 1 --cluster-yes";
+    std::vector<std::string> said = run("redis-cli " + create);
+    if (!wait_until_ok(std::chrono::seconds(60))) {
+      std::string text;
+      for (const std::string& l : said) text += l + "\n";
+      throw std::runtime_error("redis_cluster: the cluster did not come up (" + why_ + ")\n" +
+                               "redis-cli said:\n" + text);
+    }
+  }
+
+  /// One per test program, started on first use.
+  static redis_cluster& shared() {
+    static redis_cluster cluster;
+    return cluster;
+  }
+
+  /// "redis-cluster://127.0.0.1:P1,...,127.0.0.1:P6" + `tail` (every node is a seed).
+  std::string url(const std::string& tail = "") const {
+    std::string u = "redis-cluster://";
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+      u += (i ? ",127.0.0.1:" : "127.0.0.1:") + std::to_string(nodes_[i]->port());
+    return u + tail;
+  }
+
+  std::vector<int> ports() const {
+    std::vector<int> out;
+    for (auto& n : nodes_) out.push_back(n->port());
+    return out;
+  }
+
+  /// The ports of the nodes that are masters now (ROLE).
+  std::vector<int> master_ports() const {
+    std::vector<int> out;
+    for (auto& n : nodes_) {
+      std::vector<std::string> role = cli(n->port(), "ROLE");
+      if (!role.empty() && role[0] == "master") out.push_back(n->port());
+    }
+    return out;
+  }
+
+  /// The port of the master that serves `slot`, as the first node that answers says (0: none).
+  int master_of_slot(int slot) const {
+    for (auto& n : nodes_) {
+      std::vector<std::string> lines = cli(n->port(), "CLUSTER SLOTS");
+      // Flat: start end ip port id [ip port id]... per range; redis-cli prints one per line.
+      for (std::size_t i = 0; i + 3 < lines.size(); ++i) {
+        int start = 0, end = 0;
+        if (!number(lines[i], start) || !number(lines[i + 1], end)) continue;
+        if (lines[i + 2] != "127.0.0.1" || start > end || end >= 16384) continue;
+        int port = 0;
+        if (number(lines[i + 3], port) && slot >= start && slot <= end) return port;
+      }
+    }
+    return 0;
+  }
+
+  redis_server& node(int port) {
+    for (auto& n : nodes_)
+      if (n->port() == port) return *n;
+    throw std::runtime_error("redis_cluster: no node on port " + std::to_string(port));
+  }
+
+  /// Waits until every live node says cluster_state:ok, knows every node and all slots are ok.
+  bool wait_until_ok(std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (ok()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
+  /// What the last wait_until_ok() saw wrong.
+  const std::string& why() const { return why_; }
+
+  /// The reply of redis-cli to `command` at `port`, one line per element.
+  static std::vector<std::string> cli(int port, const std::string& command) {
+    return run("redis-cli -p " + std::to_string(port) + " " + command);
+  }
+
+ private:
+  // A node in cluster mode; its bus port is one the kernel gave out, like the client port (the
+  // default, port + 10000, may be past 65535 or taken). Tried again if it cannot start.
+  static std::unique_ptr<redis_server> start_node() {
+    for (int attempt = 1;; ++attempt) {
+      try {
+        return std::make_unique<redis_server>(std::vector<std::string>{
+            "--cluster-enabled", "yes", "--cluster-port",
+            std::to_string(redis_server::unused_port()), "--cluster-node-timeout", "1000",
+            "--cluster-config-file", "nodes.conf"});
+      } catch (const std::runtime_error&) {
+        if (attempt == 5) throw;
+      }
+    }
+  }
+
+  bool ok() {
+    for (auto& n : nodes_) {
+      const std::string port = std::to_string(n->port());
+      std::vector<std::string> info = cli(n->port(), "CLUSTER INFO");
+      if (field(info, "cluster_state") != "ok") return (why_ = port + " not ok"), false;
+      if (field(info, "cluster_slots_ok") != "16384")
+        return (why_ = port + ": not all slots ok"), false;
+      if (field(info, "cluster_known_nodes") != std::to_string(nodes_.size()))
+        return (why_ = port + " does not know every node yet"), false;
+    }
+    if (master_ports().size() != masters) return (why_ = "not three masters"), false;
+    return true;
+  }
+
+  // In "name:value" lines, the value of `name`.
+  static std::string field(const std::vector<std::string>& lines, const std::string& name) {
+    for (const std::string& l : lines)
+      if (l.starts_with(name + ":")) return l.substr(name.size() + 1);
+    return {};
+  }
+
+  static bool number(const std::string& text, int& out) {
+    if (text.empty() || text.size() > 6 || text.find_first_not_of("0123456789") != text.npos)
+      return false;
+    out = std::stoi(text);
+    return true;
+  }
+
+  static std::vector<std::string> run(const std::string& command) {
+    std::vector<std::string> out;
+    if (FILE* p = ::popen((command + " 2>&1").c_str(), "r")) {
+      char buf[1024];
+      while (std::fgets(buf, sizeof buf, p)) {
+        std::string l = buf;
+        while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.pop_back();
+        out.push_back(l);
+      }
+      ::pclose(p);
+    }
+    return out;
+  }
+
+  std::vector<std::unique_ptr<redis_server>> nodes_;
+  std::string why_;
+};
+
+}  // namespace redwire::test
