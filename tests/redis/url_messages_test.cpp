@@ -31,8 +31,11 @@ std::string message_of(const std::string& url) {
 
 const std::string how =
     "write redis://host[:port][/db], rediss://host[:port][/db], "
-    "redis-sentinel://host[:port][,host[:port]...]/<master-name>[/db] or unix:///path/to/socket";
-const std::string other_schemes = " (or rediss://, redis-sentinel://, rediss-sentinel://, unix://)";
+    "redis-sentinel://host[:port][,host[:port]...]/<master-name>[/db], "
+    "redis-cluster://host[:port][,host[:port]...] or unix:///path/to/socket";
+const std::string other_schemes =
+    " (or rediss://, redis-sentinel://, rediss-sentinel://, redis-cluster://, rediss-cluster://, "
+    "unix://)";
 
 TEST(redis_url_messages, each_bad_url_says_what_is_wrong_and_quotes_it) {
   const std::vector<std::pair<std::string, std::string>> cases = {

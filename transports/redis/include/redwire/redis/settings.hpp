@@ -1,5 +1,6 @@
 // redwire/redis/settings.hpp — what a connection needs to know: where the server is (a host, a
-// unix socket, or the sentinels that name the master), how to authenticate, TLS, timeouts.
+// unix socket, the sentinels that name the master, or the seeds of a cluster), how to
+// authenticate, TLS, timeouts.
 // parse_url (url.hpp) fills it from a URL; `options` overrides parts of it in code.
 #pragma once
 
@@ -44,6 +45,11 @@ struct sentinel_settings {
   std::string user, password;   ///< the sentinels' own credentials, if they require them
 };
 
+/// Redis Cluster (redis-cluster://): the nodes to ask for the slot map first.
+struct cluster_settings {
+  std::vector<endpoint> seeds;  ///< empty: not a cluster
+};
+
 /// Everything a connection needs, parsed from a URL (see parse_url) and options.
 /// `describe()` gives the URL back without the password, for messages and logs.
 struct settings {
@@ -60,17 +66,26 @@ struct settings {
   std::chrono::milliseconds reconnect_max{1000};
   tls_settings tls{};
   sentinel_settings sentinel{};
+  cluster_settings cluster{};
+  /// On a cluster, what the connection serves (redis/cluster.hpp): a hash slot (0 to 16383,
+  /// the connection goes to its master), any_node, or this_node (host and port, wherever the
+  /// slots move: a connection of a per-node set). Ignored elsewhere.
+  static constexpr int any_node = -1, this_node = -2;
+  int slot = any_node;
   /// Where connections go and which are live (redis/topology.hpp); the transport sets it.
   std::shared_ptr<detail::topology> topology{};
 
   std::string describe() const {
-    const bool via_sentinel = !sentinel.hosts.empty();
+    const bool via_sentinel = !sentinel.hosts.empty(), in_cluster = !cluster.seeds.empty();
     std::string s = via_sentinel        ? (tls.enabled ? "rediss-sentinel://" : "redis-sentinel://")
+                    : in_cluster        ? (tls.enabled ? "rediss-cluster://" : "redis-cluster://")
                     : tls.enabled       ? "rediss://"
                     : unix_path.empty() ? "redis://"
                                         : "unix://";
     if (!user.empty() || !password.empty()) s += user + (password.empty() ? "@" : ":***@");
-    if (via_sentinel) {
+    if (in_cluster) {
+      for (const endpoint& e : cluster.seeds) s += (&e == &cluster.seeds[0] ? "" : ",") + e.text();
+    } else if (via_sentinel) {
       for (const endpoint& e : sentinel.hosts)
         s += (&e == &sentinel.hosts[0] ? "" : ",") + e.text();
       s += "/" + sentinel.master + "/" + std::to_string(db);

@@ -5,6 +5,8 @@
 //   rediss://host:6380?ca=/etc/ca.pem&cert=/etc/me.pem&key=/etc/me.key&sni=redis.internal
 //   redis-sentinel://s1:26379,s2:26379,s3:26379/mymaster/0?sentinel_password=pw
 //   rediss-sentinel://...                   (TLS to the sentinels and to the servers)
+//   redis-cluster://user:password@h1:7000,h2:7001   (any reachable nodes are seeds; db 0 only)
+//   rediss-cluster://...                    (TLS to every node, with the options of rediss://)
 //   ...?connect_timeout=500ms&command_timeout=2s&prefix=rw
 // User and password may be percent-encoded (a password holding '@' or ':' must be). In a
 // Sentinel URL they are the servers'; the sentinels' are the options sentinel_user and
@@ -244,20 +246,27 @@ inline std::string_view parse_tcp(settings& st, std::string_view rest, std::stri
   return path;
 }
 
+/// "host1:port,host2:port,..." (at least one), each with `port` when it names none.
+inline std::vector<endpoint> parse_hosts(std::string_view hosts, std::uint16_t port,
+                                         std::string_view url, std::string_view what) {
+  std::vector<endpoint> out;
+  while (!hosts.empty()) {
+    std::size_t comma = hosts.find(',');
+    out.push_back(parse_host_port(hosts.substr(0, comma), port, url));
+    hosts = comma == std::string_view::npos ? std::string_view{} : hosts.substr(comma + 1);
+    if (comma != std::string_view::npos && hosts.empty())
+      bad_url("an empty " + std::string(what) + " address in " + in_quotes(redacted(url)));
+  }
+  if (out.empty()) bad_url("no " + std::string(what) + " address in " + in_quotes(redacted(url)));
+  return out;
+}
+
 /// "host1:26379,host2:26379/<master-name>[/db]" of a redis-sentinel:// URL; returns the db text.
 inline std::string_view parse_sentinel(settings& st, std::string_view rest, std::string_view url) {
   std::size_t slash = rest.find('/');
-  std::string_view hosts = rest.substr(0, slash);
   std::string_view path =
       slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
-  while (!hosts.empty()) {
-    std::size_t comma = hosts.find(',');
-    st.sentinel.hosts.push_back(parse_host_port(hosts.substr(0, comma), 26379, url));
-    hosts = comma == std::string_view::npos ? std::string_view{} : hosts.substr(comma + 1);
-    if (comma != std::string_view::npos && hosts.empty())
-      bad_url("an empty sentinel address in " + in_quotes(redacted(url)));
-  }
-  if (st.sentinel.hosts.empty()) bad_url("no sentinel address in " + in_quotes(redacted(url)));
+  st.sentinel.hosts = parse_hosts(rest.substr(0, slash), 26379, url, "sentinel");
   std::size_t db_slash = path.find('/');
   st.sentinel.master = percent_decode(path.substr(0, db_slash), "master name");
   if (st.sentinel.master.empty())
@@ -271,33 +280,54 @@ inline std::string_view parse_sentinel(settings& st, std::string_view rest, std:
   return db;
 }
 
+/// "host1:7000,host2:7001,..." of a redis-cluster:// URL (every node named is a seed). A
+/// cluster serves db 0 only: a path is refused, but for "/" and "/0". Connections that need
+/// no particular node go to the first seed until the slot map is known.
+inline void parse_cluster(settings& st, std::string_view rest, std::string_view url) {
+  std::size_t slash = rest.find('/');
+  st.cluster.seeds = parse_hosts(rest.substr(0, slash), 6379, url, "cluster node");
+  if (slash != std::string_view::npos) {
+    std::string_view path = rest.substr(slash + 1);
+    if (!path.empty() && path != "0")
+      bad_url("a Redis Cluster serves db 0 only, so " + in_quotes(redacted(url)) +
+              " may not name one: write redis-cluster://host:port[,host:port...]");
+  }
+  st.host = st.cluster.seeds[0].host;
+  st.port = st.cluster.seeds[0].port;
+}
+
 /// Options that the URL's scheme has no use for are mistakes, said at once.
 inline void check_options(const settings& st) {
   if (!st.tls.enabled && (!st.tls.ca.empty() || !st.tls.cert.empty() || !st.tls.key.empty() ||
                           !st.tls.sni.empty() || !st.tls.verify))
-    bad_url("ca, cert, key, sni and verify need rediss:// or rediss-sentinel://");
+    bad_url(
+        "ca, cert, key, sni and verify need rediss://, rediss-sentinel:// or rediss-cluster://");
   if (st.tls.cert.empty() != st.tls.key.empty())
     bad_url("cert and key go together (the client certificate and its private key)");
   if (st.sentinel.hosts.empty() && (!st.sentinel.user.empty() || !st.sentinel.password.empty()))
     bad_url("sentinel_user and sentinel_password need redis-sentinel:// or rediss-sentinel://");
   if (!st.sentinel.user.empty() && st.sentinel.password.empty())
     bad_url("the sentinel_user " + in_quotes(st.sentinel.user) + " has no sentinel_password");
+  if (!st.cluster.seeds.empty() && st.db != 0)
+    bad_url("a Redis Cluster serves db 0 only, not db " + std::to_string(st.db));
   if (!st.user.empty() && st.password.empty())
     bad_url("the user " + in_quotes(st.user) + " has no password");
 }
 
 }  // namespace detail
 
-/// Parses a redis://, rediss://, redis-sentinel://, rediss-sentinel:// or unix:// URL; throws
+/// Parses a redis://, rediss://, redis-sentinel://, rediss-sentinel://, redis-cluster://,
+/// rediss-cluster:// or unix:// URL; throws
 /// std::invalid_argument saying what is wrong and quoting the wrong part (never a password).
 ///   parse_url("redis://:pw@10.0.0.5/2").db == 2
 inline settings parse_url(std::string_view url) {
   constexpr std::string_view schemes =
       "redis://host[:port][/db], rediss://host[:port][/db], "
-      "redis-sentinel://host[:port][,host[:port]...]/<master-name>[/db] or unix:///path/to/socket";
+      "redis-sentinel://host[:port][,host[:port]...]/<master-name>[/db], "
+      "redis-cluster://host[:port][,host[:port]...] or unix:///path/to/socket";
   settings st;
   std::string_view rest;
-  bool is_unix = false, is_sentinel = false;
+  bool is_unix = false, is_sentinel = false, is_cluster = false;
   if (url.starts_with("redis://")) {
     rest = url.substr(8);
   } else if (url.starts_with("rediss://")) {
@@ -307,6 +337,10 @@ inline settings parse_url(std::string_view url) {
     st.tls.enabled = url.starts_with("rediss-");
     rest = url.substr(st.tls.enabled ? 18 : 17);
     is_sentinel = true;
+  } else if (url.starts_with("redis-cluster://") || url.starts_with("rediss-cluster://")) {
+    st.tls.enabled = url.starts_with("rediss-");
+    rest = url.substr(st.tls.enabled ? 17 : 16);
+    is_cluster = true;
   } else if (url.starts_with("unix://")) {
     rest = url.substr(7);
     is_unix = true;
@@ -315,7 +349,8 @@ inline settings parse_url(std::string_view url) {
   } else if (std::size_t scheme = url.find("://"); scheme == std::string_view::npos) {
     detail::bad_url("the scheme is missing in " + detail::in_quotes(detail::redacted(url)) +
                     ": write redis://" + detail::redacted(url) +
-                    " (or rediss://, redis-sentinel://, rediss-sentinel://, unix://)");
+                    " (or rediss://, redis-sentinel://, rediss-sentinel://, redis-cluster://, "
+                    "rediss-cluster://, unix://)");
   } else {
     detail::bad_url("unknown scheme " + detail::in_quotes(url.substr(0, scheme + 3)) + " in " +
                     detail::in_quotes(detail::redacted(url)) + ": write " + std::string(schemes));
@@ -328,8 +363,11 @@ inline settings parse_url(std::string_view url) {
     detail::parse_unix(st, rest);
   } else {
     rest = detail::take_userinfo(st, rest);
-    path_db =
-        is_sentinel ? detail::parse_sentinel(st, rest, url) : detail::parse_tcp(st, rest, url);
+    if (is_cluster)
+      detail::parse_cluster(st, rest, url);
+    else
+      path_db =
+          is_sentinel ? detail::parse_sentinel(st, rest, url) : detail::parse_tcp(st, rest, url);
   }
   detail::apply_query(st, query, path_db);
   detail::check_options(st);
@@ -349,6 +387,8 @@ inline settings resolve(const options& o) {
   st.reconnect_max = o.reconnect_max;
   if (st.db < 0)
     throw std::invalid_argument("redwire::redis: options.db is negative: " + std::to_string(st.db));
+  if (!st.cluster.seeds.empty() && st.db != 0)
+    throw std::invalid_argument("redwire::redis: options.db: a Redis Cluster serves db 0 only");
   return st;
 }
 
