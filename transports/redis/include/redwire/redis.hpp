@@ -14,6 +14,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <initializer_list>
 #include <memory>
@@ -34,7 +35,9 @@
 #include <redwire/capabilities/write_behind.hpp>
 #include <redwire/transport.hpp>
 
+#include "redis/cluster.hpp"
 #include "redis/command_connection.hpp"
+#include "redis/command_router.hpp"
 #include "redis/connection.hpp"
 #include "redis/inbox.hpp"
 #include "redis/queue_reader.hpp"
@@ -57,7 +60,7 @@ class transport : public detail::registry_connection<transport> {
   explicit transport(const options& o) : transport(resolve(o)) {}
   explicit transport(settings st)
       : st_(with_topology(std::move(st))),
-        commands_(std::make_shared<detail::command_connection>(st_)),
+        commands_(std::make_shared<detail::command_router>(st_)),
         subscriber_(std::make_shared<detail::subscriber>(st_)) {}
 
   transport(const transport&) = delete;
@@ -80,7 +83,7 @@ class transport : public detail::registry_connection<transport> {
   /// without, its TTL is left as it is.
   void push(std::string_view queue, std::string_view bytes,
             std::chrono::milliseconds keep = std::chrono::milliseconds(0)) {
-    commands_->push(queue, bytes, keep);
+    commands_->at(queue).push(queue, bytes, keep);
   }
 
   /// push() within 100 µs rather than now (redwire::write_behind_transport): the pushes made
@@ -88,26 +91,27 @@ class transport : public detail::registry_connection<transport> {
   /// furthest asked for).
   void push_behind(std::string_view queue, std::string_view bytes,
                    std::chrono::milliseconds keep = std::chrono::milliseconds(0)) {
-    commands_->push_behind(queue, bytes, keep);
+    commands_->at(queue).push_behind(queue, bytes, keep);
   }
 
   /// PUBLISH channel bytes; like push, does not wait for Redis's answer.
   void publish(std::string_view channel, std::string_view bytes) {
     std::string_view args[] = {"PUBLISH", channel, bytes};
-    commands_->send(args, "PUBLISH");
+    commands_->first().send(args, "PUBLISH");
   }
 
   /// A PUBLISH that waits in the command connection's buffer until flush() or the next write
   /// (redwire::corking_transport): a service's replies to one batch leave in one write.
   void publish_held(std::string_view channel, std::string_view bytes) {
     std::string_view args[] = {"PUBLISH", channel, bytes};
-    commands_->send(args, "PUBLISH", {}, true);
+    commands_->first().send(args, "PUBLISH", {}, true);
   }
   void flush() { commands_->flush(); }
 
   /// A reader over `queues`, the first served first; it connects at its first pop().
   queue_reader open_reader(std::vector<std::string> queues) {
-    return queue_reader(commands_, std::move(queues));
+    auto commands = queues.empty() ? commands_->shared_first() : commands_->shared_at(queues[0]);
+    return queue_reader(std::move(commands), std::move(queues));
   }
 
   /// SUBSCRIBE: returns once Redis confirmed it. Handlers run on the delivery thread.
@@ -133,18 +137,25 @@ class transport : public detail::registry_connection<transport> {
   reply command(const std::vector<std::string_view>& args) {
     return command(std::span<const std::string_view>(args.data(), args.size()));
   }
+  /// On a cluster, a MOVED or ASK answer is followed (to the node named, a few hops at most):
+  /// the node that answers so did not run the command.
   reply command(std::span<const std::string_view> args) {
     std::lock_guard lk(user_m_);
     if (!user_conn_) user_conn_ = std::make_unique<detail::connection>(st_, "redwire:user");
-    reply r;
-    try {
-      r = user_conn_->execute(args, st_.command_timeout);
-    } catch (const transport_error&) {
-      user_conn_.reset();
-      throw;
+    reply r = user_execute(args, false);
+    for (int hop = 0; hop < 5 && r.is_error() && !st_.cluster.seeds.empty(); ++hop) {
+      auto to = detail::redirection::parse(r.str, user_conn_->server());
+      if (!to) break;
+      user_conn_->on_error(r.str);  // MOVED: the slot map learns it
+      settings at = st_;
+      at.host = to->to.host;
+      at.port = to->to.port;
+      at.slot = settings::this_node;
+      user_conn_ = std::make_unique<detail::connection>(at, "redwire:user");
+      r = user_execute(args, to->ask);
     }
     if (r.is_error()) {
-      if (r.str.starts_with("READONLY")) user_conn_->not_master();  // a replica now: reconnect
+      user_conn_->on_error(r.str);  // READONLY: a replica now, reconnect; MOVED: the map learns
       throw command_error(r.str);
     }
     return r;
@@ -167,7 +178,7 @@ class transport : public detail::registry_connection<transport> {
   /// shared pipelined connection).
   std::string stream_append(std::string_view stream, std::string_view bytes,
                             std::size_t max_length = 0) {
-    return detail::xadd(*commands_, stream, bytes, max_length);
+    return detail::xadd(commands_->at(stream), stream, bytes, max_length);
   }
   /// The same, returning only once `r.replicas` replicas hold the entry (XADD + WAIT on a
   /// connection of their own: redis/streams.hpp); throws transport_error when they do not
@@ -178,11 +189,13 @@ class transport : public detail::registry_connection<transport> {
   }
   /// A consumer of `group` on `stream`, with a connection of its own (opened at first use).
   stream_reader open_stream_reader(std::string stream, std::string group, std::string consumer) {
-    return stream_reader(commands_, std::move(stream), std::move(group), std::move(consumer));
+    auto commands = commands_->shared_at(stream);
+    return stream_reader(std::move(commands), std::move(stream), std::move(group),
+                         std::move(consumer));
   }
   /// XRANGE stream - + COUNT max.
   std::vector<stream_entry> stream_range(std::string_view stream, std::size_t max) {
-    return detail::xrange(*commands_, stream, max);
+    return detail::xrange(commands_->at(stream), stream, max);
   }
 
   /// A channel subscription on a connection of its own, read by the thread that waits (see
@@ -203,10 +216,23 @@ class transport : public detail::registry_connection<transport> {
   const settings& config() const noexcept { return st_; }
 
  private:
+  // Under user_m_: `args` on the user's connection (after ASKING when `asking`); a lost
+  // connection is dropped and throws.
+  reply user_execute(std::span<const std::string_view> args, bool asking) {
+    try {
+      if (asking)
+        user_conn_->execute(std::array<std::string_view, 1>{"ASKING"}, st_.command_timeout);
+      return user_conn_->execute(args, st_.command_timeout);
+    } catch (const transport_error&) {
+      user_conn_.reset();
+      throw;
+    }
+  }
+
   // Every connection of this transport asks one topology where to go (redis/topology.hpp).
   static settings with_topology(settings st) {
     st.topology.reset();
-    st.topology = detail::make_topology(st);  // reads the TLS files: may throw
+    st.topology = detail::make_transport_topology(st);  // reads the TLS files: may throw
     if (st.tls.enabled && !st.tls.verify)
       detail::log(log_level::warning,
                   "TLS without verifying the server's certificate (verify=no): " + st.describe());
@@ -214,7 +240,7 @@ class transport : public detail::registry_connection<transport> {
   }
 
   settings st_;
-  std::shared_ptr<detail::command_connection> commands_;
+  std::shared_ptr<detail::command_router> commands_;  // one connection; on a cluster, per node
   std::shared_ptr<detail::subscriber> subscriber_;
   std::mutex user_m_;
   std::unique_ptr<detail::connection> user_conn_;

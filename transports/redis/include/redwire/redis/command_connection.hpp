@@ -307,9 +307,9 @@ class command_connection {
         replies.clear();
         if (got) {
           while (std::optional<reply> r = conn_->buffered_reply()) replies.push_back(std::move(*r));
-          // A server that says READONLY is a replica now (a failover): reconnect to the master.
+          // READONLY: a replica now (reconnect to the master); MOVED, ASK: the slot map changed.
           for (const reply& r : replies)
-            if (r.is_error() && r.str.starts_with("READONLY")) conn_->not_master();
+            if (r.is_error()) conn_->on_error(r.str);
         }
         slots.clear();
         {

@@ -43,12 +43,13 @@ class connection {
   connection(const settings& st, std::string_view name, bool want_client_id = false) {
     std::shared_ptr<topology> where = st.topology ? st.topology : std::make_shared<topology>(st);
     settings at = st;  // the server itself: the URL's, or the master the sentinels name
-    if (std::optional<endpoint> master = where->master(clock::now() + st.connect_timeout)) {
+    if (std::optional<endpoint> master = where->master(st, clock::now() + st.connect_timeout)) {
       at.host = master->host;
       at.port = master->port;
       at.unix_path.clear();
       at.sentinel = {};
     }
+    at.cluster = {};  // describe() names the node
     const auto deadline = clock::now() + st.connect_timeout;
     sock_ = socket::connect(at);
     if (const tls_context* tls = where->tls())
@@ -64,6 +65,12 @@ class connection {
   /// reconnects to wherever the topology says the master is.
   void not_master() {
     if (enlisted_) enlisted_->owner()->not_master(server_);
+  }
+  /// The server answered `error`: READONLY (as not_master()), or on a cluster MOVED or ASK,
+  /// which tell the topology where a slot is served.
+  void on_error(std::string_view error) {
+    if (error.starts_with("READONLY")) return not_master();
+    if (enlisted_) enlisted_->owner()->redirected(error, server_);
   }
 
   socket& sock() noexcept { return sock_; }

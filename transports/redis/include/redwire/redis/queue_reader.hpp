@@ -23,6 +23,7 @@
 
 #include <redwire/transport.hpp>
 
+#include "cluster_slots.hpp"
 #include "command_connection.hpp"
 #include "connection.hpp"
 
@@ -46,6 +47,13 @@ struct reader_state {
   std::string prefix;  // commands sent ahead of the next blocking pop (publish_then_pop)
   clock::time_point last_unfused{};  // the last reply published through the command connection
 };
+
+// The settings of a reader of `key`: on a cluster, it goes to the master of the key's slot
+// (a reader's keys share one hash tag, so one slot), and follows it when it moves.
+inline settings serving(settings st, std::string_view key) {
+  if (!st.cluster.seeds.empty()) st.slot = hash_slot(key);
+  return st;
+}
 
 // Connects `s.conn` unless it is there (the reader's and the stream reader's own connection),
 // with exponential backoff between failed attempts; never holds the caller much past
@@ -139,7 +147,7 @@ class queue_reader {
   queue_reader(std::shared_ptr<detail::command_connection> commands,
                std::vector<std::string> queues)
       : s_(std::make_shared<detail::reader_state>()) {
-    s_->st = commands->config();
+    s_->st = detail::serving(commands->config(), queues.empty() ? "" : queues[0]);
     s_->commands = std::move(commands);
     s_->queues = std::move(queues);
     s_->backoff = s_->st.reconnect_min;
@@ -237,7 +245,7 @@ class queue_reader {
         s.use_lmpop = false;
         return false;
       }
-      if (r->str.starts_with("READONLY")) s.conn->not_master();  // a replica now: reconnect
+      s.conn->on_error(r->str);  // READONLY: a replica now; MOVED: the slot moved. Reconnect
       throw transport_error("redwire::redis: " + std::string(args[0]) + " failed: " + r->str);
     }
     if (r->is_array() && r->elements.size() == 2) {

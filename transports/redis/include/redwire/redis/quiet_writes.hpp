@@ -187,10 +187,12 @@ inline bool probe_reply_skip(connection& c, const settings& st) {
 }
 
 /// A connection named `name` for quiet writes; `skip_replies` tells whether it may skip them.
+/// On a cluster it may not: a push sent to a node that no longer serves its slot is answered
+/// MOVED, which must be seen (redis/cluster.hpp).
 inline std::unique_ptr<connection> open_quiet(const settings& st, std::string_view name,
                                               bool& skip_replies) {
   auto c = std::make_unique<connection>(st, name);
-  skip_replies = probe_reply_skip(*c, st);
+  skip_replies = st.cluster.seeds.empty() && probe_reply_skip(*c, st);
   return c;
 }
 

@@ -31,6 +31,7 @@
 #include <redwire/transport.hpp>
 
 #include "command_connection.hpp"
+#include "command_router.hpp"
 #include "resp.hpp"
 #include "settings.hpp"
 
@@ -107,12 +108,12 @@ class registry_connection {
   bool refresh_record(std::string_view key, std::chrono::milliseconds ttl) {
     const std::string ms = std::to_string(ttl.count());
     std::string_view args[] = {"PEXPIRE", key, ms};
-    return execute(args, "PEXPIRE").integer == 1;
+    return execute(key, args, "PEXPIRE").integer == 1;
   }
 
   void remove_record(std::string_view key) {
     std::string_view args[] = {"DEL", key};
-    execute(args, "DEL");
+    execute(key, args, "DEL");
   }
 
   std::vector<record_fields> read_records(const std::vector<std::string>& keys) {
@@ -121,7 +122,7 @@ class registry_connection {
     answers.reserve(keys.size());
     for (const auto& k : keys) {
       std::string_view args[] = {"HGETALL", k};
-      answers.push_back(send(args, "HGETALL"));
+      answers.push_back(send(k, args, "HGETALL"));
     }
     std::vector<record_fields> out;
     out.reserve(keys.size());
@@ -170,23 +171,25 @@ class registry_connection {
                                queue,   member,
                                bytes,   channel,
                                refusal, ms};
-    connection().send(args, "EVAL (targeted push)");  // pipelined: no round trip to wait for
+    connection(queue).send(args, "EVAL (targeted push)");  // pipelined: no round trip to wait for
   }
 
  private:
   // The transport's settings (its URL, timeouts); the transport must be fully built.
   const settings& config() { return static_cast<Transport&>(*this).config(); }
 
-  command_connection& connection() {
+  // The connection for `key` (on a cluster, to its slot's master: redis/command_router.hpp).
+  command_connection& connection(std::string_view key) {
     std::lock_guard lock(mutex_);
-    if (!conn_) conn_ = std::make_shared<command_connection>(config());  // throws when down
-    return *conn_;
+    if (!conn_) conn_ = std::make_shared<command_router>(config());  // throws when down
+    return conn_->at(key);
   }
 
-  std::future<reply> send(std::span<const std::string_view> args, const char* what) {
+  std::future<reply> send(std::string_view key, std::span<const std::string_view> args,
+                          const char* what) {
     auto promise = std::make_shared<std::promise<reply>>();
     auto answer = promise->get_future();
-    connection().send(args, what, [promise](reply&& r) { promise->set_value(std::move(r)); });
+    connection(key).send(args, what, [promise](reply&& r) { promise->set_value(std::move(r)); });
     return answer;
   }
 
@@ -202,8 +205,8 @@ class registry_connection {
     return r;
   }
 
-  reply execute(std::span<const std::string_view> args, const char* what) {
-    auto answer = send(args, what);
+  reply execute(std::string_view key, std::span<const std::string_view> args, const char* what) {
+    auto answer = send(key, args, what);
     return wait(answer, what);
   }
 
@@ -213,7 +216,7 @@ class registry_connection {
     std::vector<std::string_view> all{"EVAL", body, numkeys};
     all.insert(all.end(), keys.begin(), keys.end());
     all.insert(all.end(), args.begin(), args.end());
-    return execute(all, "EVAL (registry)");
+    return execute(*keys.begin(), all, "EVAL (registry)");
   }
 
   static std::vector<std::string> strings(reply r) {
@@ -224,7 +227,7 @@ class registry_connection {
   }
 
   std::mutex mutex_;
-  std::shared_ptr<command_connection> conn_;
+  std::shared_ptr<command_router> conn_;
 };
 
 }  // namespace redwire::redis::detail

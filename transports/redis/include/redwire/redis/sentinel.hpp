@@ -61,7 +61,7 @@ class sentinel_topology final : public topology {
 
   /// Where the sentinels say the master is. Throws transport_error, within `deadline`: no
   /// sentinel reachable, or none knows the master's name.
-  std::optional<endpoint> master(clock::time_point deadline) override {
+  std::optional<endpoint> master(const settings&, clock::time_point deadline) override {
     std::lock_guard lk(query_m_);
     const std::size_t n = st_.sentinel.hosts.size();
     std::string why;

@@ -187,7 +187,7 @@ class stream_reader {
         stream_(std::move(stream)),
         group_(std::move(group)),
         consumer_(std::move(consumer)) {
-    s_->st = commands->config();
+    s_->st = detail::serving(commands->config(), stream_);
     s_->commands = std::move(commands);
     s_->backoff = s_->st.reconnect_min;
   }
@@ -305,7 +305,7 @@ class stream_reader {
  private:
   void check(const reply& r, const char* what) {
     if (!r.is_error()) return;
-    if (r.str.starts_with("READONLY") && s_->conn) s_->conn->not_master();  // a replica now
+    if (s_->conn) s_->conn->on_error(r.str);  // READONLY: a replica now; MOVED: moved
     if (r.str.starts_with("NOGROUP"))
       throw no_such_group("redwire::redis: " + std::string(what) + " on " + stream_ + ": " + r.str);
     throw transport_error("redwire::redis: " + std::string(what) + " on " + stream_ +

@@ -2,7 +2,8 @@
 //
 // Every connection is made by detail::connection (connection.hpp), which asks its topology
 // each time it connects: master() says where the server is (nullopt: where the URL says —
-// redis://, rediss://, unix://; Sentinel asks the sentinels: redis/sentinel.hpp), tls() how to
+// redis://, rediss://, unix://; Sentinel asks the sentinels: redis/sentinel.hpp; a cluster's
+// slot map says which master serves the connection's slot: redis/cluster.hpp), tls() how to
 // talk to it, checks_role() whether the server must prove it is the master (ROLE). Once
 // connected, the connection enlists its socket here, and leaves before it closes it.
 //
@@ -21,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -41,11 +43,19 @@ class topology {
   topology& operator=(const topology&) = delete;
   virtual ~topology() = default;
 
-  /// Where the master is now: nullopt for the URL's own address. Throws transport_error, by
-  /// `deadline` at the latest.
-  virtual std::optional<endpoint> master(clock::time_point deadline) {
+  /// Where the master is now for a connection made from `st` (on a cluster, the master of
+  /// st.slot: redis/cluster.hpp): nullopt for the address of `st` itself. Throws
+  /// transport_error, by `deadline` at the latest.
+  virtual std::optional<endpoint> master(const settings& st, clock::time_point deadline) {
+    (void)st;
     (void)deadline;
     return std::nullopt;
+  }
+  /// A server at `from` answered `error`: a cluster learns from MOVED and ASK where a slot is
+  /// (redis/cluster.hpp). Nothing elsewhere.
+  virtual void redirected(std::string_view error, const endpoint& from) {
+    (void)error;
+    (void)from;
   }
   /// Whether a connection must check with ROLE that its server is the master.
   virtual bool checks_role() const noexcept { return false; }

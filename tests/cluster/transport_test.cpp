@@ -1,0 +1,104 @@
+// The Redis transport on a cluster (redis-cluster://, tests/support/redis_cluster.hpp): the
+// slot map asked of the seeds, keys routed to the master of their slot, clear errors for what
+// is not a cluster, and calls between services whose slots sit on different masters, through
+// the same client and service API as on one server.
+#include <redwire/redis.hpp>
+#include <redwire/redwire.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "support/construction_error.hpp"
+#include "support/redis_cluster.hpp"
+
+using namespace std::chrono_literals;
+using redwire::redis::transport;
+using redwire::redis::detail::hash_slot;
+using redwire::test::construction_error;
+using redwire::test::mentions;
+using redwire::test::redis_cluster;
+
+namespace {
+
+// Three services whose hash tags sit in the three thirds of the slots that redis-cli gives
+// the three masters: alpha 865, delta 9053, echo 14438.
+inline constexpr redwire::procedure<"alpha.add", int(int, int)> alpha_add{};
+inline constexpr redwire::procedure<"delta.twice", int(int)> delta_twice{};
+inline constexpr redwire::procedure<"echo.say", std::string(std::string)> echo_say{};
+
+}  // namespace
+
+TEST(cluster_transport, construction_says_what_is_wrong) {
+  redis_cluster::shared();
+  const int a = redwire::test::redis_server::unused_port();
+  const int b = redwire::test::redis_server::unused_port();
+  const std::string none =
+      construction_error<transport>("redis-cluster://:pw1@127.0.0.1:" + std::to_string(a) +
+                                    ",127.0.0.1:" + std::to_string(b) + "?connect_timeout=300ms");
+  EXPECT_TRUE(mentions(none, "no cluster node reachable")) << none;
+  EXPECT_TRUE(mentions(none, "127.0.0.1:" + std::to_string(b))) << none;
+  EXPECT_FALSE(mentions(none, "pw1")) << none;
+
+  redwire::test::redis_server plain;
+  const std::string not_cluster =
+      construction_error<transport>("redis-cluster://127.0.0.1:" + std::to_string(plain.port()));
+  EXPECT_TRUE(mentions(not_cluster, "not a Redis Cluster")) << not_cluster;
+  EXPECT_TRUE(mentions(not_cluster, "not in cluster mode")) << not_cluster;
+}
+
+TEST(cluster_transport, keys_go_to_the_master_of_their_slot) {
+  auto& cluster = redis_cluster::shared();
+  // The first seed listed is down: the next one gives the map.
+  std::string url = cluster.url();
+  url.insert(std::string("redis-cluster://").size(),
+             "127.0.0.1:" + std::to_string(redwire::test::redis_server::unused_port()) + ",");
+  transport bus{url};
+  std::set<int> owners;
+  for (std::string tag : {"alpha", "delta", "echo"}) {
+    owners.insert(cluster.master_of_slot(hash_slot(tag)));
+    const std::string queue = "t:{" + tag + "}:q";
+    bus.push(queue, "to " + tag);
+    auto reader = bus.open_reader({queue});
+    std::vector<std::string> out;
+    reader.pop(out, 4, 2000ms);
+    EXPECT_EQ(out, std::vector<std::string>{"to " + tag});
+    // command() follows MOVED to whichever master serves the key.
+    bus.command({"SET", "k:{" + tag + "}", tag});
+    EXPECT_EQ(bus.command({"GET", "k:{" + tag + "}"}).str, tag);
+    const std::string port = std::to_string(cluster.master_of_slot(hash_slot(tag)));
+    EXPECT_EQ(redis_cluster::cli(std::stoi(port), "GET k:{" + tag + "}"),
+              std::vector<std::string>{tag});
+  }
+  EXPECT_EQ(owners.size(), 3u);  // the three keys are on three masters
+}
+
+TEST(cluster_transport, calls_reach_services_on_every_master) {
+  auto& cluster = redis_cluster::shared();
+  transport service_bus{cluster.url()}, client_bus{cluster.url()};
+  redwire::service alpha{service_bus, "alpha"}, delta{service_bus, "delta"},
+      echo{service_bus, "echo"};
+  alpha.bind(alpha_add, [](int a, int b) { return a + b; });
+  delta.bind(delta_twice, [](int a) { return 2 * a; });
+  echo.bind(echo_say, [](std::string s) { return "echo: " + s; });
+  alpha.start();
+  delta.start();
+  echo.start();
+
+  redwire::client cli{client_bus};
+  EXPECT_EQ(cli.call(alpha_add, 2, 3), 5);
+  EXPECT_EQ(cli.call(delta_twice, 21), 42);
+  EXPECT_EQ(cli.call(echo_say, std::string("hi")), "echo: hi");
+  std::vector<std::future<int>> sums;
+  for (int i = 0; i < 100; ++i) sums.push_back(cli.async_call(alpha_add, i, 1));
+  std::vector<std::future<int>> twices;
+  for (int i = 0; i < 100; ++i) twices.push_back(cli.async_call(delta_twice, i));
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(sums[i].get(), i + 1);
+    EXPECT_EQ(twices[i].get(), 2 * i);
+  }
+}
