@@ -8,8 +8,9 @@
 //   redwire::test::redis_cluster::cli(owner, "CLUSTER INFO");
 //
 // The constructor waits until every node says cluster_state:ok, knows all six nodes and sees
-// all 16384 slots served; it throws std::runtime_error otherwise (with what it last saw): a test
-// that needs the cluster fails loudly, it is never skipped. No redwire header is used.
+// all 16384 slots served, and each master's replica is in sync (else it could not be promoted); it
+// throws std::runtime_error otherwise (with what it last saw): a test that needs the cluster fails
+// loudly, it is never skipped. No redwire header is used.
 #pragma once
 
 #include <chrono>
@@ -138,7 +139,14 @@ class redis_cluster {
       if (field(info, "cluster_known_nodes") != std::to_string(nodes_.size()))
         return (why_ = port + " does not know every node yet"), false;
     }
-    if (master_ports().size() != masters) return (why_ = "not three masters"), false;
+    const std::vector<int> ports = master_ports();
+    if (ports.size() != masters) return (why_ = "not three masters"), false;
+    for (int port : ports) {  // a replica never in sync would not be promoted
+      int online = 0;
+      for (const std::string& l : cli(port, "INFO replication"))
+        online += l.find("state=online") != std::string::npos;
+      if (online != 1) return (why_ = std::to_string(port) + ": its replica not in sync"), false;
+    }
     return true;
   }
 

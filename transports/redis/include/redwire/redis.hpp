@@ -111,7 +111,8 @@ class transport : public detail::registry_connection<transport> {
   /// A reader over `queues`, the first served first; it connects at its first pop().
   queue_reader open_reader(std::vector<std::string> queues) {
     auto commands = queues.empty() ? commands_->shared_first() : commands_->shared_at(queues[0]);
-    return queue_reader(std::move(commands), std::move(queues));
+    const bool cluster = !st_.cluster.seeds.empty();
+    return queue_reader(std::move(commands), std::move(queues), cluster ? commands_ : nullptr);
   }
 
   /// SUBSCRIBE: returns once Redis confirmed it. Handlers run on the delivery thread.

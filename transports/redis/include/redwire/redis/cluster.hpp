@@ -78,6 +78,14 @@ class cluster_topology final : public topology {
     stale_ = true;
   }
 
+  /// A node cannot be reached: the map is asked again at the next route (a failover moves its
+  /// slots to a replica).
+  void unreachable(const endpoint& at) override {
+    (void)at;
+    std::lock_guard lk(m_);
+    stale_ = true;
+  }
+
   /// Asks the known masters, then the seeds, for CLUSTER SLOTS; the first that answers gives
   /// the map. Throws transport_error naming what each node said.
   void refresh(clock::time_point deadline) {

@@ -49,8 +49,11 @@ class command_router {
     if (!cluster_) return first_;
     const endpoint node = cluster_->route(hash_slot(key), clock::now() + st_.connect_timeout);
     std::lock_guard lk(m_);
-    for (const auto& [e, c] : nodes_)
-      if (e == node) return c;
+    for (const auto& [e, c] : nodes_) {
+      if (e != node) continue;
+      if (!c->connected()) cluster_->unreachable(e);  // down: its slots may have moved
+      return c;
+    }
     nodes_.push_back({node, std::make_shared<command_connection>(on_node(node))});
     return nodes_.back().second;
   }

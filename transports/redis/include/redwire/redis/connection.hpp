@@ -51,7 +51,12 @@ class connection {
     }
     at.cluster = {};  // describe() names the node
     const auto deadline = clock::now() + st.connect_timeout;
-    sock_ = socket::connect(at);
+    try {
+      sock_ = socket::connect(at);
+    } catch (const transport_error&) {
+      where->unreachable({at.host, at.port});
+      throw;
+    }
     if (const tls_context* tls = where->tls())
       sock_.start_tls(*tls, st.tls, at.host, at.describe(), deadline);
     server_ = {at.host, at.port};

@@ -25,6 +25,7 @@
 
 #include "cluster_slots.hpp"
 #include "command_connection.hpp"
+#include "command_router.hpp"
 #include "connection.hpp"
 
 namespace redwire::redis {
@@ -33,6 +34,7 @@ namespace detail {
 struct reader_state {
   settings st;
   std::shared_ptr<command_connection> commands;
+  std::shared_ptr<command_router> router;  // on a cluster: commands go to the slot's master now
   std::vector<std::string> queues;
   std::unique_ptr<connection> conn;  // used by the popping thread only
   std::atomic<bool> wake_pending{false};
@@ -53,6 +55,12 @@ struct reader_state {
 inline settings serving(settings st, std::string_view key) {
   if (!st.cluster.seeds.empty()) st.slot = hash_slot(key);
   return st;
+}
+
+// Where the reader's own commands go (CLIENT UNBLOCK, the replies it publishes): on a cluster,
+// the master of its queues' slot now (it may have moved since the reader was opened).
+inline command_connection& commands_of(reader_state& s) {
+  return s.router ? s.router->at(s.queues.empty() ? std::string_view{} : s.queues[0]) : *s.commands;
 }
 
 // Connects `s.conn` unless it is there (the reader's and the stream reader's own connection),
@@ -104,7 +112,7 @@ inline bool redis_answers(reader_state& s) {
   const std::string id = std::to_string(s.client_id.load());
   std::string_view args[] = {"CLIENT", "UNBLOCK", id};
   try {
-    s.commands->send(args, "CLIENT UNBLOCK", [a](reply&& r) {
+    commands_of(s).send(args, "CLIENT UNBLOCK", [a](reply&& r) {
       std::lock_guard lk(a->m);
       a->alive = !(r.is_error() && r.str == command_connection::connection_lost);
       a->cv.notify_all();
@@ -127,7 +135,7 @@ inline void send_unblock(const std::shared_ptr<reader_state>& s, int attempts_le
   std::string_view args[] = {"CLIENT", "UNBLOCK", id_text};
   std::weak_ptr<reader_state> weak = s;
   try {
-    s->commands->send(args, "CLIENT UNBLOCK", [weak, attempts_left](reply&& r) {
+    commands_of(*s).send(args, "CLIENT UNBLOCK", [weak, attempts_left](reply&& r) {
       auto s = weak.lock();
       if (s && r.is_integer() && r.integer == 0 && s->blocking && s->wake_pending) {
         send_unblock(s, attempts_left - 1);
@@ -144,9 +152,12 @@ inline void send_unblock(const std::shared_ptr<reader_state>& s, int attempts_le
 /// wake() from any thread.
 class queue_reader {
  public:
+  /// On a cluster, `router` is the transport's: the reader's commands follow its slot.
   queue_reader(std::shared_ptr<detail::command_connection> commands,
-               std::vector<std::string> queues)
+               std::vector<std::string> queues,
+               std::shared_ptr<detail::command_router> router = nullptr)
       : s_(std::make_shared<detail::reader_state>()) {
+    s_->router = std::move(router);
     s_->st = detail::serving(commands->config(), queues.empty() ? "" : queues[0]);
     s_->commands = std::move(commands);
     s_->queues = std::move(queues);
@@ -184,10 +195,11 @@ class queue_reader {
     detail::reader_state& s = *s_;
     const auto now = detail::clock::now();
     if (!s.conn || !s.use_lmpop || max == 0 || s.queues.empty() || timeout.count() <= 0 ||
-        now - s.last_unfused >= std::chrono::milliseconds(100) || !s.commands->skips_replies()) {
+        now - s.last_unfused >= std::chrono::milliseconds(100) ||
+        !detail::commands_of(s).skips_replies()) {
       s.last_unfused = now;
       std::string_view args[] = {"PUBLISH", channel, bytes};
-      s.commands->send(args, "PUBLISH");
+      detail::commands_of(s).send(args, "PUBLISH");
       pop(out, max, timeout);
       return;
     }

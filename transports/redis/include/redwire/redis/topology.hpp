@@ -57,6 +57,9 @@ class topology {
     (void)error;
     (void)from;
   }
+  /// A connection to `at` could not be made: a cluster asks for its slot map again (a master
+  /// may have died and a replica taken its slots). Nothing elsewhere.
+  virtual void unreachable(const endpoint& at) { (void)at; }
   /// Whether a connection must check with ROLE that its server is the master.
   virtual bool checks_role() const noexcept { return false; }
   /// Stops what the topology runs (Sentinel: its watcher thread). Idempotent.
