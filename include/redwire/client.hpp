@@ -25,6 +25,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "call_options.hpp"
 #include "codec.hpp"
 #include "context.hpp"
 #include "detail/any_transport.hpp"
@@ -32,6 +33,7 @@
 #include "detail/auth.hpp"
 #include "detail/call_api.hpp"
 #include "detail/call_outcome.hpp"
+#include "detail/completion.hpp"
 #include "detail/diagnostics.hpp"
 #include "detail/frame_buffer.hpp"
 #include "detail/inbox_pool.hpp"
@@ -50,30 +52,6 @@
 #include "transport.hpp"
 
 namespace redwire {
-
-/// How one call is made. Designated initializers read well: `{.timeout = 50ms, .key = "k"}`.
-struct call_options {
-  std::chrono::milliseconds timeout{0};  ///< 0: the client's default timeout
-  std::string instance{};                ///< empty: any instance of the service
-  std::string key{};  ///< calls that carry the same key run in the order they were sent
-};
-
-struct client_options {
-  std::chrono::milliseconds default_timeout{std::chrono::seconds(5)};
-  std::string id{};     ///< empty: made unique from host, pid and a random part
-  std::string group{};  ///< calls go to the services of this group only (see service_options)
-  /// Shared secret of the services called (see service_options::secret); empty: none. Calls
-  /// are then MACed with it, and replies that are not MACed with it are dropped.
-  std::string secret{};
-  /// Secrets per service name ("calc"), overriding `secret` for those services.
-  std::map<std::string, std::string, std::less<>> secrets{};
-  /// Sync calls to a service (not to one instance) wait in an inbox of their own when the
-  /// transport has inboxes (redwire::inbox_transport; Redis does): a reply channel on a
-  /// connection that the calling thread reads itself, which saves a thread hop per call. Up to
-  /// this many are opened, on first need, one connection each; sync calls beyond that, and
-  /// async calls, share the client's reply subscription. 0: no inboxes.
-  std::size_t inboxes = 4;
-};
 
 class client;
 
@@ -173,6 +151,24 @@ class client : public detail::call_api<client> {
     detail::async_call* call =
         async_calls_.start<R>(p.name, &detail::complete_async<R>, p.signature);
     auto future = call->promise<R>().get_future();
+    launch<A...>(o, p, call, std::forward<G>(args)...);
+    return future;
+  }
+
+  // An async call that ends in callback(result<R>) (see detail/completion.hpp).
+  template <fixed_string N, class R, class... A, class F, class... G>
+  void async_call_then(const call_options& o, const procedure<N, R(A...)>& p, F&& callback,
+                       G&&... args) const {
+    using stored = std::decay_t<F>;
+    detail::async_call* call = async_calls_.start_with<stored>(
+        p.name, &detail::complete_callback<R, stored>, p.signature, std::forward<F>(callback));
+    launch<A...>(o, p, call, std::forward<G>(args)...);
+  }
+
+  // Frames and sends an async call; a failure before it is sent completes it at once.
+  template <class... A, fixed_string N, class R, class... G>
+  void launch(const call_options& o, const procedure<N, R(A...)>& p, detail::async_call* call,
+              G&&... args) const {
     if (!o.instance.empty()) call->instance = o.instance;  // named by a timeout or a failure
     const std::uint64_t id = next_call_id();
     const auto timeout = effective_timeout(o);
@@ -184,8 +180,8 @@ class client : public detail::call_api<client> {
     } catch (const std::system_error& e) {
       call->error = detail::to_errc(e);
       call->payload = e.what();
-      call->complete();
-      return future;
+      detail::complete_inline(*call);
+      return;
     }
     const std::size_t in_flight = pending_.add_with_timeout(id, call, timeout);
     std::optional<std::string> failure = send(p, o, frame, in_flight > write_behind_above);
@@ -194,10 +190,9 @@ class client : public detail::call_api<client> {
       if (auto* taken = pending_.take(id)) {
         taken->error = errc::unavailable;
         taken->payload = *failure;
-        taken->complete();
+        detail::complete_inline(*taken);
       }
     }
-    return future;
   }
 
   template <fixed_string N, class R, class... A, class... G>

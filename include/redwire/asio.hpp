@@ -1,0 +1,107 @@
+// redwire/asio.hpp — async calls with any Boost.Asio completion token.
+//
+//   #include <redwire/asio.hpp>
+//   int r = co_await cli.async_call(calc::add, 2, 3, boost::asio::use_awaitable);
+//   auto op = cli.async_call(calc::add, 2, 3, boost::asio::deferred);      // starts when invoked
+//   std::future<int> f = cli.async_call(calc::add, 2, 3, boost::asio::use_future);
+//   cli.async_call(calc::add, 2, 3, bind_executor(strand, [](std::exception_ptr e, int r) {}));
+//
+// The completion signature is void(std::exception_ptr, R) (void(std::exception_ptr) for a void
+// procedure): a failure is the same redwire::rpc_error that call() throws, and a coroutine
+// sees it thrown from co_await. As Asio's rules say, the handler runs on its associated
+// executor (dispatched there; posted when the call fails before async_call returns), and that
+// executor counts as busy while the call is in flight (an io_context's run() waits for it).
+// Only this header includes Asio: the rest of redwire does not need it.
+#pragma once
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+
+#include <exception>
+#include <type_traits>
+#include <utility>
+
+#include "detail/completion.hpp"
+#include "errors.hpp"
+
+namespace redwire {
+namespace detail {
+
+template <class R>
+struct asio_signature {
+  using type = void(std::exception_ptr, R);
+};
+template <>
+struct asio_signature<void> {
+  using type = void(std::exception_ptr);
+};
+
+/// Runs an Asio completion handler with a call's outcome.
+template <class R, class Handler>
+void invoke_asio_handler(Handler& handler, result<R>& outcome) {
+  if constexpr (std::is_void_v<R>) {
+    if (outcome)
+      std::move(handler)(std::exception_ptr{});
+    else
+      std::move(handler)(std::make_exception_ptr(outcome.error()));
+  } else {
+    static_assert(std::is_default_constructible_v<R>,
+                  "====> redwire: Asio tokens complete with (std::exception_ptr, R): a failed "
+                  "call passes R{}, so R must be default constructible.");
+    if (outcome)
+      std::move(handler)(std::exception_ptr{}, std::move(*outcome));
+    else
+      std::move(handler)(std::make_exception_ptr(outcome.error()), R{});
+  }
+}
+
+/// The callback (detail/completion.hpp) that completes an Asio handler on its executor.
+template <class R, class Handler>
+class asio_completion {
+ public:
+  explicit asio_completion(Handler handler)
+      : handler_(std::move(handler)),
+        work_(boost::asio::prefer(boost::asio::get_associated_executor(handler_),
+                                  boost::asio::execution::outstanding_work.tracked)) {}
+
+  void operator()(result<R> outcome) {
+    auto run = [handler = std::move(handler_), outcome = std::move(outcome)]() mutable {
+      invoke_asio_handler<R>(handler, outcome);
+    };
+    if (completing_inline())
+      boost::asio::post(work_, std::move(run));
+    else
+      boost::asio::dispatch(work_, std::move(run));
+  }
+
+ private:
+  Handler handler_;
+  std::decay_t<decltype(boost::asio::prefer(
+      std::declval<boost::asio::associated_executor_t<Handler>>(),
+      boost::asio::execution::outstanding_work.tracked))>
+      work_;
+};
+
+}  // namespace detail
+
+/// Every Asio completion token completes redwire's async calls (see the top of this file).
+template <class Token, class R>
+requires boost::asio::completion_token_for<Token, typename detail::asio_signature<R>::type>
+struct completion_token_traits<Token, R> {
+  using known = void;
+
+  template <class T, class Start>
+  static auto initiate(T&& token, Start start) {
+    return boost::asio::async_initiate<T, typename detail::asio_signature<R>::type>(
+        [](auto handler, Start start) {
+          start(detail::asio_completion<R, std::decay_t<decltype(handler)>>(std::move(handler)));
+        },
+        token, std::move(start));
+  }
+};
+
+}  // namespace redwire
