@@ -11,17 +11,23 @@
 // sees it thrown from co_await. As Asio's rules say, the handler runs on its associated
 // executor (dispatched there; posted when the call fails before async_call returns), and that
 // executor counts as busy while the call is in flight (an io_context's run() waits for it).
+// A handler with a connected cancellation slot can cancel its call (`co_await (call || timer)`
+// with boost::asio::experimental::awaitable_operators): as call_options::stop does, the call
+// ends with errc::cancelled, its request is taken out of the queue if it still waits there.
 // Only this header includes Asio: the rest of redwire does not need it.
 #pragma once
 
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 
 #include <exception>
+#include <stop_token>
 #include <type_traits>
 #include <utility>
 
@@ -70,6 +76,8 @@ class asio_completion {
 
   void operator()(result<R> outcome) {
     auto run = [handler = std::move(handler_), outcome = std::move(outcome)]() mutable {
+      auto slot = boost::asio::get_associated_cancellation_slot(handler);
+      if (slot.is_connected()) slot.clear();  // the operation is over
       invoke_asio_handler<R>(handler, outcome);
     };
     if (completing_inline())
@@ -98,7 +106,16 @@ struct completion_token_traits<Token, R> {
   static auto initiate(T&& token, Start start) {
     return boost::asio::async_initiate<T, typename detail::asio_signature<R>::type>(
         [](auto handler, Start start) {
-          start(detail::asio_completion<R, std::decay_t<decltype(handler)>>(std::move(handler)));
+          using completion = detail::asio_completion<R, std::decay_t<decltype(handler)>>;
+          auto slot = boost::asio::get_associated_cancellation_slot(handler);
+          if (!slot.is_connected()) return start(completion(std::move(handler)), std::stop_token{});
+          // Per-operation cancellation: the slot's signal becomes a stop request on the call.
+          std::stop_source source;
+          slot.assign([source](boost::asio::cancellation_type type) {
+            std::stop_source keep = source;  // the slot may be cleared while this runs
+            if (type != boost::asio::cancellation_type::none) keep.request_stop();
+          });
+          start(completion(std::move(handler)), source.get_token());
         },
         token, std::move(start));
   }

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <stop_token>
 #include <string>
 
 namespace redwire {
@@ -15,6 +16,10 @@ struct call_options {
   std::chrono::milliseconds timeout{0};  ///< 0: the client's default timeout
   std::string instance{};                ///< empty: any instance of the service
   std::string key{};  ///< calls that carry the same key run in the order they were sent
+  /// A stop request ends the call at once with errc::cancelled; its request is taken back out
+  /// of the queue if it still waits there (capabilities/withdrawal.hpp), and a reply that
+  /// still comes is dropped. Default: not cancellable.
+  std::stop_token stop{};
 };
 
 struct client_options {

@@ -40,11 +40,12 @@
 #include "detail/names.hpp"
 #include "detail/pending_calls.hpp"
 #include "detail/reply_gate.hpp"
+#include "detail/request_frame.hpp"
 #include "detail/targeted_push.hpp"
 #include "detail/timeout_hint.hpp"
 #include "envelope.hpp"
 #include "errors.hpp"
-#include "events/publishing.hpp"
+#include "events/client_events.hpp"
 #include "log.hpp"
 #include "procedure.hpp"
 #include "stream.hpp"
@@ -70,7 +71,7 @@ class client_view : public detail::call_api<client_view> {
   call_options options_;
 };
 
-class client : public detail::call_api<client> {
+class client : public detail::call_api<client>, public detail::event_api<client> {
  public:
   template <transport T>
   explicit client(T& bus, client_options options = {})
@@ -110,11 +111,14 @@ class client : public detail::call_api<client> {
   template <class>
   friend class detail::call_api;
   const client& caller() const { return *this; }
+  friend class detail::event_api<client>;
+  detail::any_transport& event_bus() { return *bus_; }
   const call_options& options() const { return default_call_; }
 
   template <fixed_string N, class R, class... A, class... G>
   result<R> try_call_with(const call_options& o, const procedure<N, R(A...)>& p,
                           G&&... args) const {
+    if (o.stop.stop_possible()) return wait_for_async<N, R, A...>(o, p, std::forward<G>(args)...);
     const auto timeout = effective_timeout(o);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     const std::uint64_t id = next_call_id();
@@ -155,6 +159,23 @@ class client : public detail::call_api<client> {
     return future;
   }
 
+  // A sync call that may be cancelled: an async call waited for (it always ends: the timer).
+  template <fixed_string N, class R, class... A, class... G>
+  result<R> wait_for_async(const call_options& o, const procedure<N, R(A...)>& p,
+                           G&&... args) const {
+    std::optional<result<R>> outcome;
+    detail::completion_flag done;
+    async_call_then<N, R, A...>(
+        o, p,
+        [&](result<R> r) {
+          outcome.emplace(std::move(r));
+          done.release();
+        },
+        std::forward<G>(args)...);
+    done.acquire();
+    return std::move(*outcome);
+  }
+
   // An async call that ends in callback(result<R>) (see detail/completion.hpp).
   template <fixed_string N, class R, class... A, class F, class... G>
   void async_call_then(const call_options& o, const procedure<N, R(A...)>& p, F&& callback,
@@ -170,6 +191,9 @@ class client : public detail::call_api<client> {
   void launch(const call_options& o, const procedure<N, R(A...)>& p, detail::async_call* call,
               G&&... args) const {
     if (!o.instance.empty()) call->instance = o.instance;  // named by a timeout or a failure
+    const bool cancellable = o.stop.stop_possible();
+    if (cancellable && o.stop.stop_requested())
+      return fail_inline(*call, errc::cancelled, cancelled);
     const std::uint64_t id = next_call_id();
     const auto timeout = effective_timeout(o);
     detail::frame_buffer buffer;
@@ -178,20 +202,50 @@ class client : public detail::call_api<client> {
       make_frame<A...>(frame, message_kind::request, p, o, id, timeout, reply_channel_,
                        std::forward<G>(args)...);
     } catch (const std::system_error& e) {
-      call->error = detail::to_errc(e);
-      call->payload = e.what();
-      detail::complete_inline(*call);
-      return;
+      return fail_inline(*call, detail::to_errc(e), e.what());
+    }
+    if (cancellable) {  // before the call is in the table: from then on, a canceller may end it
+      call->queue = o.instance.empty() ? detail::service_queue(scope_, p.service)
+                                       : detail::instance_queue(scope_, p.service, o.instance);
+      call->frame = frame;
+      call->stop.emplace(o.stop, detail::call_canceller{&cancel_call, this, id});
     }
     const std::size_t in_flight = pending_.add_with_timeout(id, call, timeout);
-    std::optional<std::string> failure = send(p, o, frame, in_flight > write_behind_above);
+    // A cancellable request is pushed at once: a withdrawal must come after it.
+    std::optional<std::string> failure =
+        send(p, o, frame, !cancellable && in_flight > write_behind_above);
     if (!failure && !reply_subscription_->healthy()) failure = replies_interrupted;
     if (failure) {
-      if (auto* taken = pending_.take(id)) {
-        taken->error = errc::unavailable;
-        taken->payload = *failure;
-        detail::complete_inline(*taken);
-      }
+      if (auto* taken = pending_.take(id)) fail_inline(*taken, errc::unavailable, *failure);
+    } else if (cancellable && o.stop.stop_requested()) {
+      cancel(id);  // asked while the call was being sent: its canceller may have found nothing
+    }
+  }
+
+  static constexpr const char* cancelled = "cancelled by the caller";
+
+  static void fail_inline(detail::pending_call& call, errc error, std::string_view message) {
+    call.error = error;
+    call.payload = message;
+    detail::complete_inline(call);
+  }
+
+  // Ends a cancellable async call with errc::cancelled, then takes its request back out of the
+  // queue if it still waits there (capabilities/withdrawal.hpp). Once: whoever takes it.
+  static void cancel_call(const void* owner, std::uint64_t id) noexcept {
+    static_cast<const client*>(owner)->cancel(id);
+  }
+  void cancel(std::uint64_t id) const noexcept {
+    auto* call = static_cast<detail::async_call*>(pending_.take(id));
+    if (!call) return;  // answered, timed out or cancelled already
+    std::string queue = std::move(call->queue), frame = std::move(call->frame);
+    // As a call that ends before async_call returns: Asio handlers are posted, not run inside
+    // the cancellation signal that asked for this.
+    fail_inline(*call, errc::cancelled, cancelled);
+    try {
+      bus_->withdraw(queue, frame);
+    } catch (const transport_error& e) {
+      log(log_level::debug, std::string("redwire: a cancelled request stays queued: ") + e.what());
     }
   }
 
@@ -207,52 +261,6 @@ class client : public detail::call_api<client> {
     }
     if (auto failure = send(p, o, frame))
       throw rpc_error(errc::unavailable, *failure, std::string(p.name));
-  }
-
- public:
-  // ---- events (topic.hpp, stream.hpp) -------------------------------------------------------
-
-  /// Sends `value` to every current subscriber of topic `t` (none: it is lost). Carries the
-  /// trace id of the call or event being handled on this thread. Throws rpc_error(unavailable).
-  ///   cli.publish(order_created, o);
-  template <fixed_string N, class T, class G>
-  void publish(const topic<N, T>& t, G&& value) {
-    (void)t;
-    if constexpr (!detail::published_value_does_not_convert<N, G, T>::value)
-      detail::publish_event<topic<N, T>>(*bus_, options_.id,
-                                         detail::as_declared<T>(std::forward<G>(value)));
-  }
-  template <fixed_string N, class T, class G>
-  void publish(const stream<N, T>&, G&&) {
-    (void)detail::publish_to_a_stream<N>{};
-  }
-
-  /// Appends `value` to stream `s` and returns the entry id ("1712345678901-0"). Throws
-  /// rpc_error(unavailable) (also when the replicas asked for do not confirm the entry in time);
-  /// redwire::unsupported when the transport has no streams, or cannot wait for replicas.
-  ///   std::string id = cli.append(order_log, o, {.max_length = 100000});
-  template <fixed_string N, class T, class G>
-  std::string append(const stream<N, T>& s, G&& value, append_options o = {}) {
-    (void)s;
-    if constexpr (!detail::appended_value_does_not_convert<N, G, T>::value)
-      return detail::append_event<stream<N, T>>(*bus_, options_.id,
-                                                detail::as_declared<T>(std::forward<G>(value)),
-                                                o.max_length, {o.replicas, o.replica_timeout});
-    else
-      return {};
-  }
-  template <fixed_string N, class T, class G>
-  std::string append(const topic<N, T>&, G&&, append_options = {}) {
-    (void)detail::append_to_a_topic<N>{};
-    return {};
-  }
-
-  /// The first `max` entries that consumer group `group` gave up on (oldest first), with the
-  /// bytes as they were appended.
-  template <fixed_string N, class T>
-  std::vector<stream_entry> dead_letters(const stream<N, T>& s, std::string_view group,
-                                         std::size_t max = 100) {
-    return detail::read_dead_letters(*bus_, s.name, group, max);
   }
 
  private:
@@ -304,25 +312,8 @@ class client : public detail::call_api<client> {
   void make_frame(std::string& frame, message_kind kind, const procedure<N, R(A...)>& p,
                   const call_options& o, std::uint64_t id, std::chrono::milliseconds timeout,
                   std::string_view reply_to, G&&... args) const {
-    envelope e;
-    e.kind = kind;
-    e.call_id = id;
-    e.fingerprint = p.fingerprint;
-    e.deadline_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        (std::chrono::system_clock::now() + timeout).time_since_epoch())
-                        .count();
-    e.procedure = p.name;
-    if (kind == message_kind::request) e.reply_to = reply_to;
-    e.caller = options_.id;
-    detail::trace_id_buffer new_trace;
-    e.trace_id = detail::current_or_new_trace_id(new_trace);
-    e.key = o.key;
-    frame.clear();
-    encode_envelope_header(frame, e);
-    const std::size_t header_size = frame.size();
-    redwire::encode_values(frame, detail::as_declared<A>(std::forward<G>(args))...);
-    if (const detail::hmac_key* key = replies_.key_for(p.service))
-      detail::sign_frame(frame, header_size, *key);
+    detail::make_request_frame<A...>(frame, kind, p, o, id, timeout, reply_to, options_.id,
+                                     replies_.key_for(p.service), std::forward<G>(args)...);
   }
 
   /// With more async calls than this in flight, their requests are written behind (see

@@ -7,10 +7,13 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <future>
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,6 +26,15 @@ namespace redwire::detail {
 
 class async_call_pool;
 
+/// What a stop request on a call runs: owner->cancel(id), through a plain function pointer (the
+/// owner being a client, which this file does not know).
+struct call_canceller {
+  void (*cancel)(const void* owner, std::uint64_t id) noexcept;
+  const void* owner;
+  std::uint64_t id;
+  void operator()() const noexcept { cancel(owner, id); }
+};
+
 /// An async call in flight: the pending_call, the procedure's name and signature, and what
 /// completes it: the promise of the caller's future (a std::promise<R>, whose size does not
 /// depend on R) or the caller's callback (in place when small enough, else on the heap), built
@@ -33,6 +45,10 @@ struct async_call : pending_call {
   std::string_view procedure;
   std::string_view signature;  ///< the caller's, for a signature_mismatch message
   async_call_pool* pool = nullptr;
+  // A cancellable call (call_options::stop): its stop callback, and where its request waits,
+  // to take it back out (capabilities/withdrawal.hpp).
+  std::optional<std::stop_callback<call_canceller>> stop;
+  std::string queue, frame;
 
   template <class R>
   std::promise<R>& promise() noexcept {
@@ -116,7 +132,10 @@ class async_call_pool {
 
   /// Keeps a call whose object is destroyed already for a next one.
   void recycle(async_call* c) noexcept {
+    c->stop.reset();  // waits for a stop callback that runs on another thread right now
     c->error = {};
+    reset(c->queue);
+    reset(c->frame);
     reset(c->payload);
     reset(c->instance);
     {

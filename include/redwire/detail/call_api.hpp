@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <future>
+#include <stop_token>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -97,7 +98,8 @@ class call_api {
       // The token may start the call later (a deferred operation): `start` owns what it needs.
       auto start = [caller = &self().caller(), o = self().options(), p,
                     values = std::tuple<wire_type_t<A>...>(as_declared<A>(std::get<I>(refs))...)](
-                       auto&& callback) mutable {
+                       auto&& callback, std::stop_token stop) mutable {
+        if (stop.stop_possible()) o.stop = std::move(stop);  // the token's own cancellation
         caller->template async_call_then<N, R, A...>(
             o, p, std::forward<decltype(callback)>(callback), std::get<I>(std::move(values))...);
       };

@@ -91,6 +91,13 @@ class transport : public detail::registry_connection<transport> {
     commands_->push_behind(queue, bytes, keep);
   }
 
+  /// LREM queue 1 bytes, on the connection that pushed (so after the push it undoes): true if
+  /// the request was still there (redwire::withdrawing_transport). One round trip.
+  bool withdraw(std::string_view queue, std::string_view bytes) {
+    std::string_view args[] = {"LREM", queue, "1", bytes};
+    return detail::round_trip(*commands_, args, "LREM").integer > 0;
+  }
+
   /// PUBLISH channel bytes; like push, does not wait for Redis's answer.
   void publish(std::string_view channel, std::string_view bytes) {
     std::string_view args[] = {"PUBLISH", channel, bytes};
