@@ -8,6 +8,7 @@ packages=(
   libhiredis-dev libboost1.81-dev libcereal-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server  # with --tls-port and --sentinel, used by the TLS and Sentinel tests
+  faketime      # a service process 30 s ahead of or behind its callers (tests/async)
   clang libclang-rt-14-dev clang-format
 )
 

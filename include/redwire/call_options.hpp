@@ -20,6 +20,9 @@ struct call_options {
   /// of the queue if it still waits there (capabilities/withdrawal.hpp), and a reply that
   /// still comes is dropped. Default: not cancellable.
   std::stop_token stop{};
+  /// Made inside a handler: the call ends by the deadline of the call being handled, if that
+  /// comes first, and carries its trace id. false: its own timeout and a new trace.
+  bool inherit = true;
 };
 
 struct client_options {

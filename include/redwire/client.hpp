@@ -119,7 +119,8 @@ class client : public detail::call_api<client>, public detail::event_api<client>
   result<R> try_call_with(const call_options& o, const procedure<N, R(A...)>& p,
                           G&&... args) const {
     if (o.stop.stop_possible()) return wait_for_async<N, R, A...>(o, p, std::forward<G>(args)...);
-    const auto timeout = effective_timeout(o);
+    const detail::call_budget budget = budget_of(o);
+    const auto timeout = budget.timeout;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     const std::uint64_t id = next_call_id();
     detail::inbox_pool::lease box =
@@ -127,7 +128,7 @@ class client : public detail::call_api<client>, public detail::event_api<client>
     detail::frame_buffer buffer;
     std::string& frame = buffer.bytes();
     try {
-      make_frame<A...>(frame, message_kind::request, p, o, id, timeout,
+      make_frame<A...>(frame, message_kind::request, p, o, id, budget.deadline_ms,
                        box ? std::string_view(box->channel) : reply_channel_,
                        std::forward<G>(args)...);
     } catch (const std::system_error& e) {
@@ -195,11 +196,12 @@ class client : public detail::call_api<client>, public detail::event_api<client>
     if (cancellable && o.stop.stop_requested())
       return fail_inline(*call, errc::cancelled, cancelled);
     const std::uint64_t id = next_call_id();
-    const auto timeout = effective_timeout(o);
+    const detail::call_budget budget = budget_of(o);
+    const auto timeout = budget.timeout;
     detail::frame_buffer buffer;
     std::string& frame = buffer.bytes();
     try {
-      make_frame<A...>(frame, message_kind::request, p, o, id, timeout, reply_channel_,
+      make_frame<A...>(frame, message_kind::request, p, o, id, budget.deadline_ms, reply_channel_,
                        std::forward<G>(args)...);
     } catch (const std::system_error& e) {
       return fail_inline(*call, detail::to_errc(e), e.what());
@@ -254,7 +256,7 @@ class client : public detail::call_api<client>, public detail::event_api<client>
     detail::frame_buffer buffer;
     std::string& frame = buffer.bytes();
     try {
-      make_frame<A...>(frame, message_kind::notification, p, o, 0, effective_timeout(o), {},
+      make_frame<A...>(frame, message_kind::notification, p, o, 0, budget_of(o).deadline_ms, {},
                        std::forward<G>(args)...);
     } catch (const std::system_error& e) {
       throw rpc_error(detail::to_errc(e), e.what(), std::string(p.name));
@@ -306,13 +308,18 @@ class client : public detail::call_api<client>, public detail::event_api<client>
     return o.timeout.count() > 0 ? o.timeout : options_.default_timeout;
   }
 
+  // The call's timeout and deadline, bounded by those of the call handled on this thread.
+  detail::call_budget budget_of(const call_options& o) const {
+    return detail::budget_of(o, effective_timeout(o), bus_->deadline_clock());
+  }
+
   std::uint64_t next_call_id() const { return next_id_.fetch_add(1, std::memory_order_relaxed); }
 
   template <class... A, fixed_string N, class R, class... G>
   void make_frame(std::string& frame, message_kind kind, const procedure<N, R(A...)>& p,
-                  const call_options& o, std::uint64_t id, std::chrono::milliseconds timeout,
+                  const call_options& o, std::uint64_t id, std::int64_t deadline_ms,
                   std::string_view reply_to, G&&... args) const {
-    detail::make_request_frame<A...>(frame, kind, p, o, id, timeout, reply_to, options_.id,
+    detail::make_request_frame<A...>(frame, kind, p, o, id, deadline_ms, reply_to, options_.id,
                                      replies_.key_for(p.service), std::forward<G>(args)...);
   }
 

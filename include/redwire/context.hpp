@@ -9,6 +9,7 @@
 // services.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include "detail/bytes.hpp"
@@ -21,6 +22,9 @@ struct call_context {
   std::string_view caller;     ///< id of the calling client
   std::string_view instance;   ///< id of the instance running the handler
   std::string_view key;        ///< ordering key, if the call carries one
+  /// The call's deadline, ms since the Unix epoch on the deadline clock (the broker's:
+  /// capabilities/broker_clock.hpp); 0: none. Calls made from the handler end by it too.
+  std::int64_t deadline_ms = 0;
 };
 
 namespace detail {

@@ -175,7 +175,7 @@ class dispatcher final : public request_runner {
       }
     }
     auto found = handlers_.find(std::string(e.procedure));  // immutable once requests run
-    if (e.expired()) {
+    if (e.expired(bus_.deadline_clock())) {
       counters_.expired.fetch_add(1, std::memory_order_relaxed);
       if (found != handlers_.end())
         found->second.metrics->timeouts.fetch_add(1, std::memory_order_relaxed);
@@ -199,7 +199,8 @@ class dispatcher final : public request_runner {
 
   /// Runs the handler in the call's context; the result is appended to `reply`.
   outcome invoke(const bound_procedure& target, const envelope& e, std::string& reply) {
-    const call_context context{e.procedure, e.trace_id, e.caller, id_.instance_id, e.key};
+    const call_context context{e.procedure,     e.trace_id, e.caller,
+                               id_.instance_id, e.key,      e.deadline_ms};
     call_scope scope(context);
     outcome r;
     const auto started = std::chrono::steady_clock::now();
@@ -234,7 +235,7 @@ class dispatcher final : public request_runner {
   void record(const bound_procedure& target, const envelope& e,
               std::chrono::steady_clock::duration elapsed, bool failed) {
     target.metrics->record(elapsed, failed);
-    const bool late = e.expired();
+    const bool late = e.expired(bus_.deadline_clock());
     if (late) target.metrics->timeouts.fetch_add(1, std::memory_order_relaxed);
     if (!id_.log_calls) return;
     log(log_level::debug,
