@@ -9,7 +9,10 @@
 #include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -108,6 +111,18 @@ INSTANTIATE_TEST_SUITE_P(transports, deadlines,
 using test_api::calc::add;
 using test_api::calc::sleep_ms;
 
+// Whether every thread of process `pid` is stopped (state T in /proc).
+bool all_threads_stopped(pid_t pid) {
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto after_name = stat.rfind(") ");
+    if (after_name == std::string::npos || stat.compare(after_name + 2, 1, "T") != 0) return false;
+  }
+  return true;
+}
+
 // A replica (tests/programs/test_replica.cpp) whose clock is `skew` off, under libfaketime
 // (Debian package faketime; the monotonic clock left alone). Its calls succeed; requests that
 // expire while it is paused (SIGSTOP) are dropped, not run (it records each calc.sleep that begins:
@@ -127,7 +142,8 @@ void check_skew(const std::string& skew) {
   for (int i = 0; i < 20; ++i)
     EXPECT_EQ(cli.with({.timeout = 2s}).call(add, i, 1), i + 1) << "clock " << skew;
 
-  replica.signal(SIGSTOP);
+  replica.signal(SIGSTOP);  // it stops a little later: wait until every thread has
+  ASSERT_TRUE(eventually([&] { return all_threads_stopped(replica.pid()); }));
   std::vector<std::future<int>> expiring;
   for (int i = 0; i < 5; ++i)
     expiring.push_back(cli.with({.timeout = 300ms, .key = "k"}).async_call(sleep_ms, 1));
@@ -139,6 +155,10 @@ void check_skew(const std::string& skew) {
       EXPECT_EQ(e.error(), errc::timeout);
     }
   }
+  // Their deadlines are past on every clock, by more than the error of a learnt offset (half a
+  // round trip to Redis, which a loaded machine can stretch to many milliseconds).
+  const auto past = bus.broker_time() + 1s;
+  EXPECT_TRUE(eventually([&] { return bus.broker_time() > past; }));
   replica.signal(SIGCONT);
   // Same key: it runs after the five are decided (dropped, or run).
   EXPECT_EQ(cli.with({.timeout = patience, .key = "k"}).call(sleep_ms, 2), 2);
