@@ -122,11 +122,11 @@ struct callback_round {
 void callbacks_vs_futures(benchmark::State& state) {
   auto& cli = env::get().cli;
   double futures_s = 0, callbacks_s = 0;
-  std::vector<std::unique_ptr<callback_round>> rounds;  // kept: their last callbacks may still run
+  std::vector<std::unique_ptr<callback_round>> kept;  // their last callbacks may still run
   for (auto _ : state) {
     futures_s += futures_round(cli);
-    rounds.push_back(std::make_unique<callback_round>(cli));
-    callbacks_s += rounds.back()->run();
+    kept.push_back(std::make_unique<callback_round>(cli));
+    callbacks_s += kept.back()->run();
   }
   const double rounds = static_cast<double>(state.iterations());
   state.counters["futures_calls_per_s"] = round_calls * rounds / futures_s;
