@@ -96,8 +96,9 @@ TEST_P(deadlines, a_nested_call_inherits_the_smaller_deadline_and_the_trace) {
 
 TEST_P(deadlines, a_nested_call_ends_by_the_deadline_of_the_call_handled) {
   constexpr auto timeout = 400ms;
-  redwire::result<void> r = cli_->with({.timeout = timeout}).try_call(stuck);
-  EXPECT_EQ(r.error().error(), errc::timeout);
+  // The outer call times out at its deadline, or (its timer and the nested one racing) gets the
+  // handler's reply just before: what is checked is the nested call's end.
+  (void)cli_->with({.timeout = timeout}).try_call(stuck);
   ASSERT_TRUE(eventually([&] { return stuck_done_.load(); }));
   EXPECT_EQ(stuck_error_, errc::timeout);
   EXPECT_LE(stuck_took_, timeout + timing_slack) << "the nested call waited its own 60 s";
