@@ -32,6 +32,7 @@
 #include "detail/async_calls.hpp"
 #include "detail/auth.hpp"
 #include "detail/call_api.hpp"
+#include "detail/call_cancel.hpp"
 #include "detail/call_outcome.hpp"
 #include "detail/completion.hpp"
 #include "detail/diagnostics.hpp"
@@ -233,7 +234,8 @@ class client : public detail::call_api<client>, public detail::event_api<client>
   }
 
   // Ends a cancellable async call with errc::cancelled, then takes its request back out of the
-  // queue if it still waits there (capabilities/withdrawal.hpp). Once: whoever takes it.
+  // queue if it still waits there, else stops its handler (detail/call_cancel.hpp). Once:
+  // whoever takes it.
   static void cancel_call(const void* owner, std::uint64_t id) noexcept {
     static_cast<const client*>(owner)->cancel(id);
   }
@@ -241,14 +243,11 @@ class client : public detail::call_api<client>, public detail::event_api<client>
     auto* call = static_cast<detail::async_call*>(pending_.take(id));
     if (!call) return;  // answered, timed out or cancelled already
     std::string queue = std::move(call->queue), frame = std::move(call->frame);
+    const detail::hmac_key* key = replies_.key_for(detail::service_of(call->procedure));
     // As a call that ends before async_call returns: Asio handlers are posted, not run inside
     // the cancellation signal that asked for this.
     fail_inline(*call, errc::cancelled, cancelled);
-    try {
-      bus_->withdraw(queue, frame);
-    } catch (const transport_error& e) {
-      log(log_level::debug, std::string("redwire: a cancelled request stays queued: ") + e.what());
-    }
+    detail::withdraw_or_stop(*bus_, scope_, queue, frame, key);
   }
 
   template <fixed_string N, class R, class... A, class... G>

@@ -2,6 +2,7 @@
 //
 //   svc.bind(calc::add, [](int a, int b) {
 //     if (auto* c = redwire::current_call()) log(c->trace_id);   // set while a handler runs
+//     if (c && c->stop.stop_requested()) throw give_up{};        // the caller cancelled
 //     return a + b;
 //   });
 //
@@ -10,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stop_token>
 #include <string_view>
 
 #include "detail/bytes.hpp"
@@ -25,6 +27,10 @@ struct call_context {
   /// The call's deadline, ms since the Unix epoch on the deadline clock (the broker's:
   /// capabilities/broker_clock.hpp); 0: none. Calls made from the handler end by it too.
   std::int64_t deadline_ms = 0;
+  /// Requested when the caller cancels the call (call_options::stop, an Asio cancellation)
+  /// while the handler runs: a long handler may look at it, or register a std::stop_callback,
+  /// and give up early. How the stop travels: detail/running_calls.hpp.
+  std::stop_token stop{};
 };
 
 namespace detail {

@@ -35,6 +35,7 @@
 #include "events/stream_consumer.hpp"
 #include "events/topic_subscription.hpp"
 #include "instance_info.hpp"
+#include "log.hpp"
 #include "metrics.hpp"
 #include "procedure.hpp"
 #include "stream.hpp"
@@ -195,6 +196,7 @@ class service {
     joining_ = false;
     workers_.reset();
     reader_.reset();
+    cancels_.reset();
     started_ = false;
     state_changed_.notify_all();
   }
@@ -238,6 +240,7 @@ class service {
       reader_ =
           bus_->open_reader({detail::instance_queue(instance_->scope, name_, options_.instance_id),
                              detail::service_queue(instance_->scope, name_)});
+      cancels_ = listen_for_cancels();
       if (options_.registration.enabled && !registered_) {  // last: it starts after the rest
         components_.push_back(std::make_unique<detail::heartbeat>(options_.registration));
         registered_ = true;
@@ -251,6 +254,20 @@ class service {
     }
     for (detail::component* c : components) c->start(*instance_);
     return true;
+  }
+
+  // Callers that give up on a call this instance has taken say so on the service's cancel
+  // channel (detail/running_calls.hpp). Without it handlers are not stopped; calls still work.
+  std::unique_ptr<detail::any_subscription> listen_for_cancels() {
+    try {
+      return bus_->subscribe(
+          detail::cancel_channel(instance_->scope, name_),
+          [this](std::string_view, std::string_view bytes) { dispatch_->cancel(bytes); }, [] {});
+    } catch (const transport_error& e) {
+      log(log_level::warning, "service " + options_.instance_id +
+                                  ": cancelled calls will run to their end: " + e.what());
+      return nullptr;
+    }
   }
 
   void add(std::unique_ptr<detail::component> component) {
@@ -273,7 +290,8 @@ class service {
   bool joining_ = false;     // a stop() is joining the workers
   bool registered_ = false;  // the heartbeat component was added
   std::unique_ptr<detail::any_reader> reader_;
-  std::optional<detail::worker_pool> workers_;  // after reader_: it reads from it
+  std::unique_ptr<detail::any_subscription> cancels_;  // cancel frames for dispatch_
+  std::optional<detail::worker_pool> workers_;         // after reader_: it reads from it
 };
 
 }  // namespace redwire

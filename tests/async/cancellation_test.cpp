@@ -47,6 +47,14 @@ class cancellation : public ::testing::TestWithParam<std::string> {
       if (!gate_.pass()) throw std::runtime_error("the test never opened the gate");
       return n;
     });
+    // Waits for its call to be stopped (call_context::stop), and says whether it was.
+    svc_->bind(calc::sleep_ms, [this](int n) {
+      const redwire::call_context* call = redwire::current_call();
+      if (!call || call->stop.stop_requested()) return -1;  // stopped before it ran: wrong
+      std::stop_callback on_stop(call->stop, [this] { stops_seen_.release(); });
+      running_.release();
+      return stops_seen_.wait_for(patience) ? n : 0;
+    });
     cli_ = bus_->make_client({.default_timeout = 10s});
   }
   void TearDown() override {
@@ -81,6 +89,7 @@ class cancellation : public ::testing::TestWithParam<std::string> {
   std::atomic<int> adds_{0};
   int drained_adds_ = -1;
   redwire::test::gate gate_;
+  redwire::test::signal running_, stops_seen_;
 };
 
 TEST_P(cancellation, a_queued_call_is_cancelled_at_once_and_never_runs) {
@@ -129,6 +138,30 @@ TEST_P(cancellation, a_sync_call_returns_at_the_stop_and_its_late_reply_is_dropp
   gate_.open();  // the handler ends; its reply finds no call and is dropped
   EXPECT_TRUE(eventually([&] { return gate_.passed() == 1; }));
   EXPECT_EQ(cli_->call(calc::hold, 8), 8);  // the late reply is not taken for this call
+}
+
+TEST_P(cancellation, a_running_handler_sees_the_stop) {
+  svc_->start();
+  std::stop_source stop;
+  std::promise<redwire::result<int>> outcome;
+  cli_->with({.stop = stop.get_token()}).async_call(calc::sleep_ms, 5, [&](redwire::result<int> r) {
+    outcome.set_value(r);
+  });
+  ASSERT_TRUE(running_.wait_for(patience));  // the handler runs it
+  EXPECT_EQ(stops_seen_.count(), 0);
+  stop.request_stop();
+  redwire::result<int> r = outcome.get_future().get();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error(), errc::cancelled);
+  EXPECT_TRUE(eventually([&] { return stops_seen_.count() == 1; })) << "the handler never saw it";
+  // A call that nobody cancels is not stopped: it ends with the handler's own result.
+  std::promise<redwire::result<int>> second;
+  cli_->with({.stop = std::stop_source().get_token()})
+      .async_call(calc::sleep_ms, 6, [&](redwire::result<int> r2) { second.set_value(r2); });
+  ASSERT_TRUE(running_.wait_for(patience));
+  EXPECT_EQ(stops_seen_.count(), 1);
+  stops_seen_.release();  // what a stop would do, from the test: the handler returns 6
+  EXPECT_EQ(second.get_future().get().value(), 6);
 }
 
 TEST_P(cancellation, call_or_timer_in_a_coroutine) {

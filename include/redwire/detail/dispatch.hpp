@@ -34,6 +34,7 @@
 #include "../transport.hpp"
 #include "any_transport.hpp"
 #include "auth.hpp"
+#include "running_calls.hpp"
 #include "worker_pool.hpp"
 
 namespace redwire::detail {
@@ -83,6 +84,22 @@ class dispatcher final : public request_runner {
   }
 
   const dispatch_counters& counters() const noexcept { return counters_; }
+
+  /// A cancel frame from the service's cancel channel (running_calls.hpp): stops the handler
+  /// of that call if it runs here. Anything else, or a forgery where there is a secret, is
+  /// ignored.
+  void cancel(std::string_view bytes) {
+    envelope e;
+    try {
+      e = decode_envelope(bytes);
+    } catch (const std::system_error&) {
+      return;
+    }
+    if (e.kind != message_kind::cancel || (key_ && check_frame(bytes, e, *key_))) return;
+    const auto now = bus_.deadline_clock().time_since_epoch();
+    running_.cancel(e.caller, e.call_id, e.deadline_ms,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+  }
 
   // ---- request_runner ------------------------------------------------------------------------
 
@@ -199,8 +216,9 @@ class dispatcher final : public request_runner {
 
   /// Runs the handler in the call's context; the result is appended to `reply`.
   outcome invoke(const bound_procedure& target, const envelope& e, std::string& reply) {
-    const call_context context{e.procedure,     e.trace_id, e.caller,
-                               id_.instance_id, e.key,      e.deadline_ms};
+    running_calls::entry running(running_, e.caller, e.call_id);
+    const call_context context{e.procedure, e.trace_id,    e.caller,       id_.instance_id,
+                               e.key,       e.deadline_ms, running.token()};
     call_scope scope(context);
     outcome r;
     const auto started = std::chrono::steady_clock::now();
@@ -290,6 +308,7 @@ class dispatcher final : public request_runner {
   metrics_registry& metrics_;
   std::unordered_map<std::string, bound_procedure> handlers_;
   dispatch_counters counters_;
+  running_calls running_;
 };
 
 }  // namespace redwire::detail

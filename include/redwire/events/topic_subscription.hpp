@@ -52,7 +52,7 @@ struct handler_run {
 inline handler_run run_event_handler(const event_dispatch& dispatch, const event_frame& f,
                                      std::string_view instance) {
   handler_run r;
-  const call_context context{f.name, f.trace_id, f.source, instance, {}, 0};
+  const call_context context{f.name, f.trace_id, f.source, instance, {}, 0, {}};
   call_scope scope(context);
   const auto started = std::chrono::steady_clock::now();
   try {
