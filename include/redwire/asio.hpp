@@ -14,7 +14,9 @@
 // A handler with a connected cancellation slot can cancel its call (`co_await (call || timer)`
 // with boost::asio::experimental::awaitable_operators): as call_options::stop does, the call
 // ends with errc::cancelled, its request is taken out of the queue if it still waits there.
-// Only this header includes Asio: the rest of redwire does not need it.
+// Handlers may be coroutines returning boost::asio::awaitable<R> (service_options::executor):
+// see detail/asio_handlers.hpp. Only this header (and what it includes) includes Asio: the
+// rest of redwire does not need it.
 #pragma once
 
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -31,6 +33,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "detail/asio_handlers.hpp"
 #include "detail/completion.hpp"
 #include "errors.hpp"
 

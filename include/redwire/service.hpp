@@ -27,6 +27,7 @@
 #include "detail/any_transport.hpp"
 #include "detail/auth.hpp"
 #include "detail/component.hpp"
+#include "detail/coroutine_handler.hpp"
 #include "detail/diagnostics.hpp"
 #include "detail/dispatch.hpp"
 #include "detail/heartbeat.hpp"
@@ -62,6 +63,13 @@ struct service_options {
   /// Shared secret: non-empty, only calls authenticated with it (HMAC-SHA256, see
   /// client_options::secret) run; others get errc::unauthorized. Never sent, never stored.
   std::string secret{};
+  /// Where handlers that are coroutines run: an Asio executor (`io.get_executor()`, a strand),
+  /// with #include <redwire/asio.hpp>. A handler returning boost::asio::awaitable<R> needs it
+  /// (bind() throws std::logic_error otherwise); while it awaits, it holds no worker.
+  handler_executor executor{};
+  /// Most calls in progress at once (taken and not answered: waiting, running, or awaiting in
+  /// a coroutine handler); the instance stops popping while that many are.
+  std::size_t max_in_flight = 1024;
 };
 
 /// Counters since start; read them with service::stats().
@@ -89,7 +97,8 @@ class service {
       options_.secret.clear();  // kept as a key only
     }
     dispatch_.emplace(*bus_,
-                      detail::dispatch_identity{name_, options_.instance_id, options_.log_calls},
+                      detail::dispatch_identity{name_, options_.instance_id, options_.log_calls,
+                                                options_.executor},
                       std::move(key), metrics_);
   }
 
@@ -248,7 +257,8 @@ class service {
       workers_.emplace(
           *dispatch_, *reader_,
           detail::pool_settings{options_.workers, options_.batch_size, options_.poll_interval,
-                                bus_->corking() != nullptr, "service " + options_.instance_id});
+                                bus_->corking() != nullptr, options_.max_in_flight,
+                                "service " + options_.instance_id});
       workers_->start();
       for (auto& c : components_) components.push_back(c.get());
     }

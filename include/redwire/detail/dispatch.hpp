@@ -5,14 +5,18 @@
 // anything else reads it: it may be forged); its deadline must not have passed (the caller has
 // given up: running it now would break "at most once, in time"); the procedure must be served,
 // with the caller's signature. Then the handler runs inside the call's context, and what it
-// returns or throws goes back to the reply address.
+// returns or throws goes back to the reply address. A handler that is a coroutine
+// (coroutine_handler.hpp) is spawned on the service's executor instead: the worker goes back to
+// the queue, and the reply leaves when the coroutine ends (coroutine_request).
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -34,6 +38,8 @@
 #include "../transport.hpp"
 #include "any_transport.hpp"
 #include "auth.hpp"
+#include "coroutine_handler.hpp"
+#include "handler_outcome.hpp"
 #include "running_calls.hpp"
 #include "worker_pool.hpp"
 
@@ -50,6 +56,7 @@ struct dispatch_identity {
   std::string service;
   std::string instance_id;
   bool log_calls = false;
+  handler_executor executor{};  ///< where coroutine handlers run (service_options::executor)
 };
 
 class dispatcher final : public request_runner {
@@ -62,19 +69,44 @@ class dispatcher final : public request_runner {
   /// Serves `p` with `handler`, whose signature the caller has checked. Not once requests run.
   template <fixed_string N, class R, class... A, class F>
   void bind(const procedure<N, R(A...)>& p, F&& handler) {
+    using returned = std::invoke_result_t<std::remove_cvref_t<F>&, wire_type_t<A>&&...>;
+    if constexpr (awaitable_result<returned>) {
+      bind_coroutine<R, A...>(
+          p, std::forward<F>(handler),
+          &awaitable_traits<std::remove_cvref_t<returned>>::template spawn<std::remove_cvref_t<F>,
+                                                                           R, A...>);
+    } else {
+      handlers_[std::string(p.name)] = bound_procedure{
+          p.fingerprint,
+          std::string(p.signature),
+          [h = std::forward<F>(handler)](std::string_view args, std::string& out) mutable {
+            auto values = redwire::decode_values<wire_type_t<A>...>(args);
+            if constexpr (std::is_void_v<R>) {
+              std::apply([&](auto&... v) { h(std::move(v)...); }, values);
+            } else {
+              const R result =
+                  std::apply([&](auto&... v) -> R { return h(std::move(v)...); }, values);
+              redwire::encode_values(out, result);
+            }
+          },
+          &metrics_.add(p.name, operation_kind::procedure),
+          {}};
+    }
+  }
+
+  /// A handler that is a coroutine: `spawn` starts it on the executor (coroutine_handler.hpp).
+  template <class R, class... A, fixed_string N, class F, class Spawn>
+  void bind_coroutine(const procedure<N, R(A...)>& p, F&& handler, Spawn spawn) {
+    if (id_.executor.empty())
+      throw std::logic_error("redwire: the handler of '" + std::string(p.name) +
+                             "' is a coroutine: set service_options::executor (redwire/asio.hpp)");
     handlers_[std::string(p.name)] = bound_procedure{
-        p.fingerprint, std::string(p.signature),
-        [h = std::forward<F>(handler)](std::string_view args, std::string& out) mutable {
-          auto values = redwire::decode_values<wire_type_t<A>...>(args);
-          if constexpr (std::is_void_v<R>) {
-            std::apply([&](auto&... v) { h(std::move(v)...); }, values);
-          } else {
-            const R result =
-                std::apply([&](auto&... v) -> R { return h(std::move(v)...); }, values);
-            redwire::encode_values(out, result);
-          }
-        },
-        &metrics_.add(p.name, operation_kind::procedure)};
+        p.fingerprint,
+        std::string(p.signature),
+        {},
+        &metrics_.add(p.name, operation_kind::procedure),
+        [h = std::forward<F>(handler), spawn, executor = id_.executor.held()](
+            std::shared_ptr<coroutine_call> call) mutable { spawn(h, executor, std::move(call)); }};
   }
 
   std::vector<procedure_info> procedures() const {
@@ -115,19 +147,91 @@ class dispatcher final : public request_runner {
     }
   }
 
-  void run(const std::string& bytes, std::string& reply, std::string* defer_to,
-           bool hold) override {
+  bool run(const std::string& bytes, std::string& reply, std::string* defer_to, bool hold,
+           async_ends& ends) override {
     envelope e;
     try {
       e = decode_envelope(bytes);
     } catch (const std::system_error&) {
-      return;  // admit() refused it already
+      return false;  // admit() refused it already
     }
     const bound_procedure* target = check(bytes, e, reply);
-    if (!target) return;
+    if (!target) return false;
+    if (target->spawn) {
+      target->spawn(std::make_shared<coroutine_request>(*this, *target, bytes, ends));
+      return true;
+    }
     reply.clear();
     const std::size_t header_size = begin_reply(e, reply, message_kind::reply, errc{});
+    const auto started = std::chrono::steady_clock::now();
     const outcome result = invoke(*target, e, reply);
+    account(*target, e, result, std::chrono::steady_clock::now() - started);
+    answer(e, reply, header_size, result, defer_to, hold);
+    return false;
+  }
+
+ private:
+  struct bound_procedure {
+    std::uint64_t fingerprint = 0;
+    std::string signature;
+    std::function<void(std::string_view, std::string&)> invoke;
+    operation_metrics* metrics = nullptr;
+    std::function<void(std::shared_ptr<coroutine_call>)> spawn;  ///< set: a coroutine handler
+  };
+
+  /// A request whose handler is a coroutine, from its spawn to its reply (on the executor).
+  class coroutine_request final : public coroutine_call {
+   public:
+    coroutine_request(dispatcher& owner, const bound_procedure& target, const std::string& bytes,
+                      async_ends& ends)
+        : owner_(owner),
+          target_(target),
+          ends_(ends),
+          bytes_(bytes),
+          request_(decode_envelope(bytes_)),
+          running_(std::in_place, owner.running_, request_.caller, request_.call_id),
+          context_{request_.procedure,    request_.trace_id, request_.caller,
+                   owner.id_.instance_id, request_.key,      request_.deadline_ms,
+                   running_->token()},
+          header_size_(owner.begin_reply(request_, reply_, message_kind::reply, errc{})) {}
+
+    std::string_view arguments() const noexcept override { return request_.payload; }
+    const call_context& context() const noexcept override { return context_; }
+    std::string& result() noexcept override { return reply_; }
+    void finish(std::exception_ptr failure) noexcept override {
+      running_.reset();
+      owner_.finished(*this, failure);
+      ends_.ended(std::string(request_.key));  // last: the service may stop once it returns
+    }
+
+   private:
+    friend class dispatcher;
+    dispatcher& owner_;
+    const bound_procedure& target_;
+    async_ends& ends_;
+    std::string bytes_;
+    envelope request_;  // views into bytes_
+    std::optional<running_calls::entry> running_;
+    call_context context_;
+    std::string reply_;
+    std::size_t header_size_;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  };
+
+  void finished(coroutine_request& r, std::exception_ptr failure) noexcept {
+    try {
+      const outcome result = failure ? failure_of(failure) : outcome{};
+      account(r.target_, r.request_, result, std::chrono::steady_clock::now() - r.started_);
+      answer(r.request_, r.reply_, r.header_size_, result, nullptr, false);
+    } catch (const std::exception& e) {
+      log(log_level::warning, "service " + id_.instance_id + ": a reply was lost: " + e.what());
+    }
+  }
+
+  /// Sends what a handler that ran gave (its reply is in `reply`, after a header of
+  /// `header_size` bytes), or its failure; nothing for a notification.
+  void answer(const envelope& e, std::string& reply, std::size_t header_size, const outcome& result,
+              std::string* defer_to, bool hold) {
     const bool wants_reply = e.kind == message_kind::request && !e.reply_to.empty();
     if (!wants_reply) {
       if (result.failure != errc{})
@@ -148,6 +252,7 @@ class dispatcher final : public request_runner {
       send(e.reply_to, reply);
   }
 
+ public:
   void send(std::string_view channel, const std::string& reply) override {
     try {
       bus_.publish(channel, reply);
@@ -165,18 +270,6 @@ class dispatcher final : public request_runner {
   }
 
  private:
-  struct bound_procedure {
-    std::uint64_t fingerprint = 0;
-    std::string signature;
-    std::function<void(std::string_view, std::string&)> invoke;
-    operation_metrics* metrics = nullptr;
-  };
-
-  struct outcome {
-    errc failure{};  ///< errc{}: the handler returned
-    std::string message;
-  };
-
   /// The handler that may run `e`, or nullptr after counting (and answering) the refusal.
   const bound_procedure* check(std::string_view bytes, const envelope& e, std::string& reply) {
     if (e.kind != message_kind::request && e.kind != message_kind::notification) {
@@ -220,33 +313,24 @@ class dispatcher final : public request_runner {
     const call_context context{e.procedure, e.trace_id,    e.caller,       id_.instance_id,
                                e.key,       e.deadline_ms, running.token()};
     call_scope scope(context);
-    outcome r;
-    const auto started = std::chrono::steady_clock::now();
     try {
       target.invoke(e.payload, reply);
-      counters_.calls.fetch_add(1, std::memory_order_relaxed);
-    } catch (const rpc_error& error) {
-      r = {errc::remote_exception, error.what()};
-    } catch (const std::system_error& error) {
-      if (error.code().category() == error_category()) {
-        r = {static_cast<errc>(error.code().value()),
-             std::string("arguments do not decode: ") + error.what()};
-        counters_.rejected.fetch_add(1, std::memory_order_relaxed);
-      } else {
-        r = {errc::remote_exception, error.what()};
-      }
-    } catch (const std::exception& error) {
-      r = {errc::remote_exception, error.what()};
+      return {};
     } catch (...) {
-      r = {errc::remote_exception, "the handler threw something that is not a std::exception"};
+      return failure_of(std::current_exception());
     }
-    if (r.failure == errc::remote_exception) {
-      counters_.calls.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  /// Counts a handler's outcome; metrics for those that ran (arguments decoded).
+  void account(const bound_procedure& target, const envelope& e, const outcome& r,
+               std::chrono::steady_clock::duration elapsed) {
+    const bool ran = r.failure == errc{} || r.failure == errc::remote_exception;
+    if (ran) counters_.calls.fetch_add(1, std::memory_order_relaxed);
+    if (r.failure == errc::remote_exception)
       counters_.failures.fetch_add(1, std::memory_order_relaxed);
-    }
-    if (r.failure == errc{} || r.failure == errc::remote_exception)
-      record(target, e, std::chrono::steady_clock::now() - started, r.failure != errc{});
-    return r;
+    else if (!ran)
+      counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+    if (ran) record(target, e, elapsed, r.failure != errc{});
   }
 
   /// Metrics and, with log_calls, a debug line: for every handler that ran.
