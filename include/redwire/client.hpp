@@ -42,6 +42,7 @@
 #include "detail/pending_calls.hpp"
 #include "detail/reply_gate.hpp"
 #include "detail/request_frame.hpp"
+#include "detail/retry.hpp"
 #include "detail/targeted_push.hpp"
 #include "detail/timeout_hint.hpp"
 #include "envelope.hpp"
@@ -140,9 +141,12 @@ class client : public detail::call_api<client>, public detail::event_api<client>
     detail::pending_call slot;
     pending_.add(id, &slot);
     std::optional<std::string> failure = send(p, o, frame);
-    if (!failure && !reply_subscription_->healthy()) failure = replies_interrupted;
+    const bool sent = !failure;  // else it never ran (detail/retry.hpp)
+    if (sent && !reply_subscription_->healthy()) failure = replies_interrupted;
     if (failure) {
-      if (pending_.take(id)) return rpc_error(errc::unavailable, *failure, std::string(p.name));
+      if (pending_.take(id))
+        return sent ? rpc_error(errc::unavailable, *failure, std::string(p.name))
+                    : detail::unsent(*failure, p.name);
       slot.done.acquire();  // a reply raced the failure: it wins
     } else if (!slot.done.try_acquire_for(timeout)) {
       if (pending_.take(id)) return timed_out(p.name, o, timeout);
@@ -281,8 +285,7 @@ class client : public detail::call_api<client>, public detail::event_api<client>
                           std::uint64_t id, std::chrono::milliseconds timeout,
                           std::chrono::steady_clock::time_point deadline,
                           const std::string& frame) const {
-    if (auto failure = send(p, o, frame))
-      return rpc_error(errc::unavailable, *failure, std::string(p.name));
+    if (auto failure = send(p, o, frame)) return detail::unsent(*failure, p.name);
     for (;;) {
       switch (box->box->receive(box->bytes, deadline)) {
         case inbox_status::timeout:

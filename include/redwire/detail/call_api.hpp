@@ -14,6 +14,7 @@
 #include "../procedure.hpp"
 #include "completion.hpp"
 #include "diagnostics.hpp"
+#include "retry.hpp"
 
 namespace redwire::detail {
 
@@ -38,10 +39,7 @@ class call_api {
     if constexpr (!check_call_arguments<N, std::tuple<A...>, G...>()) {
       std::abort();  // unreachable: the check above does not compile
     } else {
-      return self()
-          .caller()
-          .template try_call_with<N, R, A...>(self().options(), p, std::forward<G>(args)...)
-          .value();
+      return try_call(p, std::forward<G>(args)...).value();
     }
   }
 
@@ -51,8 +49,13 @@ class call_api {
     if constexpr (!check_call_arguments<N, std::tuple<A...>, G...>()) {
       std::abort();
     } else {
-      return self().caller().template try_call_with<N, R, A...>(self().options(), p,
-                                                                std::forward<G>(args)...);
+      const call_options& o = self().options();
+      if (o.retry.attempts <= 1)
+        return self().caller().template try_call_with<N, R, A...>(o, p, std::forward<G>(args)...);
+      // Sent again: the arguments are read, never moved from.
+      return with_retries<R>(o, [&](const call_options& next) {
+        return self().caller().template try_call_with<N, R, A...>(next, p, std::as_const(args)...);
+      });
     }
   }
 
