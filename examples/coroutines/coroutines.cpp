@@ -1,5 +1,7 @@
-// examples/coroutines — a gateway that fans out to two services and awaits both, in a C++20
-// coroutine (Boost.Asio, through <redwire/asio.hpp>); a call raced against a timer, and cancelled.
+// examples/coroutines — a gateway service whose handler is a C++20 coroutine (Boost.Asio, through
+// <redwire/asio.hpp>): it fans out to two services and awaits both, holding no worker meanwhile.
+// A caller's coroutine gets a failure as rpc_error, and races a slow call against a timer: the
+// call is cancelled, and the slow handler sees the stop.
 // Built and run by the test command (in-memory transport: one process).
 #include <redwire/asio.hpp>
 #include <redwire/memory.hpp>
@@ -14,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -26,21 +29,29 @@ inline constexpr redwire::procedure<"pricing.slow_quote", double(std::string)> s
 namespace stock {
 inline constexpr redwire::procedure<"stock.count", int(std::string)> count{};
 }
+namespace gateway {
+inline constexpr redwire::procedure<"gateway.quote", std::string(std::string)> quote{};
+}
 
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 using namespace std::chrono_literals;
 
-// The gateway's work: both calls in flight at once, awaited together.
-asio::awaitable<void> quote(const redwire::client& cli, std::string item) {
+// The gateway's handler: both calls in flight at once, awaited together. The calls inherit the
+// deadline and trace of the call the gateway serves.
+asio::awaitable<std::string> quote(const redwire::client& cli, std::string item) {
   auto [price, left] = co_await (cli.async_call(pricing::price, item, asio::use_awaitable) &&
                                  cli.async_call(stock::count, item, asio::use_awaitable));
-  std::printf("%s: %.2f, %d left\n", item.c_str(), price, left);
+  char line[96];
+  std::snprintf(line, sizeof line, "%s: %.2f, %d left", item.c_str(), price, left);
+  co_return line;
 }
 
-asio::awaitable<void> gateway(const redwire::client& cli) {
-  co_await quote(cli, "tea");
-  co_await quote(cli, "coffee");
+// A caller of the gateway.
+asio::awaitable<void> shop(const redwire::client& cli) {
+  for (const char* item : {"tea", "coffee"})
+    std::printf("%s\n",
+                (co_await cli.async_call(gateway::quote, item, asio::use_awaitable)).c_str());
   try {  // a failure is the rpc_error that call() throws
     co_await cli.async_call(stock::count, "", asio::use_awaitable);
   } catch (const redwire::rpc_error& e) {
@@ -58,7 +69,10 @@ int main() {
   redwire::service prices{bus, "pricing"};
   prices.bind(pricing::price, [](const std::string& item) { return item == "tea" ? 3.5 : 4.25; });
   prices.bind(pricing::slow_quote, [](const std::string&) {
-    std::this_thread::sleep_for(500ms);
+    // Gives up when its caller does: current_call()->stop is requested then.
+    const std::stop_token stop = redwire::current_call()->stop;
+    for (int i = 0; i < 50 && !stop.stop_requested(); ++i) std::this_thread::sleep_for(10ms);
+    if (stop.stop_requested()) std::printf("slow quote: the handler saw the stop\n");
     return 99.0;
   });
   redwire::service counts{bus, "stock"};
@@ -71,9 +85,14 @@ int main() {
 
   redwire::client cli{bus};
   asio::io_context io;
+  // The gateway's coroutine handlers run on io; its 2 workers only take requests.
+  redwire::service gate{bus, "gateway", {.workers = 2, .executor = io.get_executor()}};
+  gate.bind(gateway::quote, [&](std::string item) { return quote(cli, std::move(item)); });
+  gate.start();
   std::exception_ptr failure;
-  asio::co_spawn(io, gateway(cli), [&](std::exception_ptr e) { failure = e; });
-  io.run();
+  asio::co_spawn(io, shop(cli), [&](std::exception_ptr e) { failure = e; });
+  io.run();  // until shop() has ended
+  gate.stop();
   if (failure) std::rethrow_exception(failure);
   return 0;
 }
