@@ -45,7 +45,8 @@ std::vector<fs::path> includes_of(const fs::path& header) {
     if (line[9] == '"') {
       resolved = header.parent_path() / target;
     } else if (target.starts_with("redwire/")) {
-      for (const char* root : {"include", "transports/memory/include", "transports/redis/include"})
+      for (const char* root : {"include", "transports/memory/include", "transports/redis/include",
+                               "transports/inventa/include"})
         if (fs::exists(source_root / root / target)) resolved = source_root / root / target;
     }
     if (!resolved.empty() && fs::exists(resolved)) out.push_back(fs::weakly_canonical(resolved));
