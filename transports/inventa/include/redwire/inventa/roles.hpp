@@ -14,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -170,13 +171,23 @@ class roles {
     return std::nullopt;
   }
 
+  // A command on the transport's own connection; once more if that connection was lost (the
+  // second try connects anew: after Redis came back, the first finds the old one closed).
+  redis::reply command(std::initializer_list<std::string_view> args) {
+    try {
+      return core_.bus().command(args);
+    } catch (const transport_error&) {
+      return core_.bus().command(args);
+    }
+  }
+
   // SCAN svc:* and admit every instance not yet known, telling each that we are alive.
   void discover() {
     std::vector<std::string> keys;
     try {
       std::string cursor = "0";
       do {
-        redis::reply r = core_.bus().command({"SCAN", cursor, "MATCH", "svc:*"});
+        redis::reply r = command({"SCAN", cursor, "MATCH", "svc:*"});
         if (!r.is_array() || r.elements.size() != 2) break;
         cursor = r.elements[0].str;
         for (const auto& k : r.elements[1].elements) keys.push_back(k.str);
@@ -236,19 +247,28 @@ class roles {
     }
   }
 
+  // After a lost connection (Redis restarted, maybe empty), an orchestrator waits one TTL
+  // before it sweeps again, so that the services have beaten since; then it discovers anew.
   void run_liveness() {
+    using clock = std::chrono::steady_clock;
     std::unique_lock lk(m_);
+    clock::time_point grace_until{};
+    bool rediscover = false;
     while (!stopping_) {
       cv_.wait_for(lk, core_.options().liveness_interval, [&] { return stopping_ || restored_; });
       if (stopping_) break;
-      const bool again = restored_;
+      if (restored_) {
+        grace_until = clock::now() + core_.options().ttl;
+        rediscover = true;
+      }
       restored_ = false;
       lk.unlock();
-      if (orchestrator()) {
-        if (again && core_.options().discover) discover();
-        sweep();
-      } else {
+      if (!orchestrator()) {
         check_orchestrator();
+      } else if (clock::now() >= grace_until) {
+        if (rediscover && core_.options().discover) discover();
+        rediscover = false;
+        sweep();
       }
       lk.lock();
     }
@@ -259,7 +279,7 @@ class roles {
     std::vector<instance> gone;
     for (const instance& i : instances({})) {
       try {
-        if (core_.bus().command({"GET", i.full_id}).is_nil()) gone.push_back(i);
+        if (command({"GET", i.full_id}).is_nil()) gone.push_back(i);
       } catch (const std::exception& e) {  // Redis down: nobody is declared dead for it
         note(log_level::warning, std::string("liveness check failed: ") + e.what());
         return;
@@ -283,7 +303,7 @@ class roles {
     }
     if (orc.empty()) return;
     try {
-      const bool alive = !core_.bus().command({"GET", orc}).is_nil();
+      const bool alive = !command({"GET", orc}).is_nil();
       if (alive != orchestrator_alive_.exchange(alive))
         note(log_level::info, "orchestrator " + orc + (alive ? " is alive again" : " is gone"));
     } catch (const std::exception&) {
