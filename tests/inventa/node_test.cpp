@@ -207,6 +207,14 @@ TEST(inventa_node, bad_full_ids_and_unstarted_nodes_are_refused) {
   auto r = idle.try_call("svc:calc:x", calc::sum, 1, 2);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().error(), redwire::errc::unavailable);
+  EXPECT_THROW(idle.register_with("svc:orc:"), std::logic_error);
+  idle.start();
+  EXPECT_THROW(idle.start(), std::logic_error);
+  idle.stop();
+  idle.start();  // a stopped node starts again
+  idle.bind_raw("echo", [](std::vector<std::string> v) { return v; });
+  EXPECT_EQ(idle.call_raw(idle.self().full_id, "echo", {"a", "b"}),
+            (std::vector<std::string>{"a", "b"}));
 }
 
 }  // namespace

@@ -105,10 +105,12 @@ class core {
   /// flight with errc::cancelled.
   void stop() {
     std::lock_guard lk(life_m_);
+    redis::subscription s;
     {
       std::lock_guard sl(sub_m_);
-      sub_.unsubscribe();
+      s = std::move(sub_);
     }
+    s.unsubscribe();  // outside sub_m_: it waits for a handler that may be taking sub_m_
     stop_workers();
     started_ = false;
     pending_.fail_all(errc::cancelled, "the node stopped");

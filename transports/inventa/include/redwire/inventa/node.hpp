@@ -122,6 +122,10 @@ class node : private detail::node_parts, public calls {
   void register_with(std::string_view orc, register_options o = {}) {
     if (engine->node_role() != role::service)
       throw std::logic_error("redwire::inventa: register_with() is for the service role");
+    if (!engine->started())
+      throw std::logic_error(
+          "redwire::inventa: register_with() before start(): the answer "
+          "would arrive on a channel nobody reads yet");
     duties->register_with(orc, o);
   }
   bool registered() const { return duties->registered(); }
