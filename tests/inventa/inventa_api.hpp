@@ -36,7 +36,7 @@ using namespace std::chrono_literals;
 inline inv::node_options fast() {
   inv::node_options o;
   o.heartbeat_interval = 200ms;
-  o.ttl = std::chrono::seconds(1);
+  o.ttl = std::chrono::seconds(2);
   o.liveness_interval = 250ms;
   o.default_timeout = 10s;
   return o;

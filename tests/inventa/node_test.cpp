@@ -140,8 +140,8 @@ TEST_F(inventa_nodes, a_stopped_service_is_unregistered_within_the_liveness_peri
 
 TEST_F(inventa_nodes, a_slow_handler_never_lets_its_service_expire) {
   svc.register_with(orc.self().full_id);
-  // Longer than the TTL (1 s here): heartbeats run on a thread of their own.
-  EXPECT_EQ(orc.with({.timeout = 10s}).call(svc.self().full_id, calc::sleep_ms, 1500), 1500);
+  // Longer than the TTL (2 s here): heartbeats run on a thread of their own.
+  EXPECT_EQ(orc.with({.timeout = 10s}).call(svc.self().full_id, calc::sleep_ms, 3000), 3000);
   EXPECT_EQ(unregistered.load(), 0);
   EXPECT_EQ(orc.instances("calc").size(), 1u);
 }

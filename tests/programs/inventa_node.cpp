@@ -2,7 +2,7 @@
 //   inventa_node URL FULL_ID orchestrator       admits every instance; serves "instances" and
 //                                               "unregistered" (full ids, raw lists)
 //   inventa_node URL FULL_ID service ORC_ID     serves calc.sum and "whoami"; registers with ORC_ID
-// Short timers (1 s TTL, 250 ms sweeps): every peer of these tests is redwire. Prints "ready"
+// Short timers (2 s TTL, 250 ms sweeps): every peer of these tests is redwire. Prints "ready"
 // once started (a service: once registered); stops cleanly on SIGTERM.
 #include <redwire/inventa.hpp>
 

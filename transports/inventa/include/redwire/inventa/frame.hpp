@@ -10,6 +10,7 @@
 // such as the text "%pipe%" cannot round-trip (escape_is_lossless tells which).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -55,27 +56,41 @@ inline constexpr std::string_view exc_escape = "%exc%";
 
 /// Appends `item` escaped as the libraries do.
 inline void append_escaped(std::string& out, std::string_view item) {
-  for (char c : item) {
-    if (c == '|')
-      out += pipe_escape;
-    else if (c == '!')
-      out += exc_escape;
-    else
-      out += c;
+  std::size_t specials = 0;
+  for (char c : item) specials += c == '|' || c == '!';
+  if (specials == 0) {
+    out.append(item);
+    return;
   }
+  std::size_t at = out.size();
+  out.resize(at + item.size() + specials * (pipe_escape.size() - 1));
+  char* o = out.data() + at;
+  for (char c : item) {
+    if (c == '|') {
+      o = std::copy(pipe_escape.begin(), pipe_escape.end(), o);
+    } else if (c == '!') {
+      o = std::copy(exc_escape.begin(), exc_escape.end(), o);
+    } else {
+      *o++ = c;
+    }
+  }
+  out.resize(static_cast<std::size_t>(o - out.data()));
 }
 
-// Replaces every `from` in `s` by the one character `to`, left to right.
+// Replaces every `from` (which starts with '%') in `s` by the one character `to`, left to right.
 inline std::string replace_all(std::string_view s, std::string_view from, char to) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t at = 0;;) {
-    const std::size_t hit = s.find(from, at);
-    out.append(s.substr(at, hit - at));
-    if (hit == std::string_view::npos) return out;
-    out += to;
-    at = hit + from.size();
+  std::string out(s.size(), '\0');
+  char* o = out.data();
+  for (std::size_t i = 0; i < s.size();) {
+    if (s[i] == '%' && s.compare(i, from.size(), from) == 0) {
+      *o++ = to;
+      i += from.size();
+    } else {
+      *o++ = s[i++];
+    }
   }
+  out.resize(static_cast<std::size_t>(o - out.data()));
+  return out;
 }
 
 /// Undoes append_escaped as py-inventa does: every "%pipe%" first, then every "%exc%" (go-inventa
