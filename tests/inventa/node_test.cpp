@@ -3,11 +3,14 @@
 
 #include <atomic>
 #include <future>
+#include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "inventa/inventa_api.hpp"
+#include "inventa/scripted_peer.hpp"
 #include "support/eventually.hpp"
 
 namespace {
@@ -215,6 +218,82 @@ TEST(inventa_node, bad_full_ids_and_unstarted_nodes_are_refused) {
   idle.bind_raw("echo", [](std::vector<std::string> v) { return v; });
   EXPECT_EQ(idle.call_raw(idle.self().full_id, "echo", {"a", "b"}),
             (std::vector<std::string>{"a", "b"}));
+}
+
+}  // namespace
+
+namespace {
+
+inline constexpr redwire::procedure<"calc.whoami", std::string()> whoami{};
+
+struct inventa_selection : ::testing::Test {
+  std::vector<std::unique_ptr<inv::node>> services;
+  std::unique_ptr<inv::node> orc;
+
+  void start(redwire::selection policy) {
+    auto o = fast();
+    o.policy = policy;
+    orc = std::make_unique<inv::node>(shared_redis().url(), "svc:" + unique("orc") + ":",
+                                      inv::role::orchestrator, o);
+    orc->start();
+    for (int i = 0; i < 2; ++i) {
+      auto& s = services.emplace_back(std::make_unique<inv::node>(
+          shared_redis().url(), "svc:calc:" + unique("sel"), inv::role::service, fast()));
+      inv::node* self = s.get();
+      s->bind(whoami, [self] { return self->self().full_id; });
+      bind_calc(*s);
+      s->start();
+      s->register_with(orc->self().full_id);
+    }
+  }
+  std::map<std::string, int> tally(int calls, const inv::call_options& o = {}) {
+    std::map<std::string, int> seen;
+    for (int i = 0; i < calls; ++i) ++seen[orc->with(o).call(whoami)];
+    return seen;
+  }
+};
+
+TEST_F(inventa_selection, round_robin_takes_each_instance_in_turn) {
+  start(redwire::selection::round_robin);
+  auto seen = tally(10);
+  ASSERT_EQ(seen.size(), 2u);
+  for (auto& [id, n] : seen) EXPECT_EQ(n, 5) << id;
+}
+
+TEST_F(inventa_selection, random_reaches_every_instance) {
+  start(redwire::selection::random);
+  EXPECT_EQ(tally(64).size(), 2u);
+}
+
+TEST_F(inventa_selection, the_same_key_goes_to_the_same_instance) {
+  start(redwire::selection::round_robin);
+  EXPECT_EQ(tally(10, {.key = "user-42"}).size(), 1u);
+}
+
+TEST_F(inventa_selection, least_outstanding_avoids_the_busy_instance) {
+  start(redwire::selection::least_outstanding);
+  auto busy = orc->async_call(calc::sleep_ms, 1500);  // one instance has a call in flight
+  std::this_thread::sleep_for(100ms);
+  auto seen = tally(6);
+  EXPECT_EQ(seen.size(), 1u);
+  EXPECT_EQ(busy.get(), 1500);
+}
+
+TEST(inventa_node, a_response_that_does_not_parse_is_bad_message) {
+  inv::node caller{shared_redis().url(), "svc:calc:" + unique("caller"), inv::role::service};
+  caller.start();
+  const std::string peer = "svc:peer:" + unique("p");
+  inventa_test::raw_subscriber inbox(shared_redis().url(), "ch:" + peer);
+  inventa_test::raw_commands raw(shared_redis().url());
+  auto call =
+      std::async(std::launch::async, [&] { return caller.try_call(peer, calc::sum, 1, 2); });
+  auto req = inbox.next();
+  ASSERT_TRUE(req);
+  const std::string id = req->substr(4, req->find('|', 4) - 4);
+  raw.run({"PUBLISH", "ch:" + caller.self().full_id, "resp|" + id + "|bad-sender|3"});
+  auto r = call.get();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error(), redwire::errc::bad_message);
 }
 
 }  // namespace

@@ -191,6 +191,11 @@ class core {
     std::optional<frame> f = parse(payload);
     if (!f) {
       ++malformed_;
+      // A response whose call id is ours but whose rest does not parse ends that call.
+      const std::optional<std::string_view> kind = field(payload, 0), id = field(payload, 1);
+      if (kind == "resp" && id)
+        pending_.complete(std::string(*id),
+                          rpc_error(errc::bad_message, "a response that is not an Inventa frame"));
       note(log_level::debug, "dropped a payload that is not an Inventa frame");
       return;
     }
