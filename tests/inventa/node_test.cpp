@@ -52,6 +52,14 @@ TEST_F(inventa_nodes, a_service_registers_and_is_called_by_id_and_by_type) {
   EXPECT_FALSE(svc.bus().command({"GET", svc.self().full_id}).is_nil());  // heartbeating
 }
 
+TEST_F(inventa_nodes, a_method_may_be_named_explicitly) {
+  svc.bind("add-them", calc::sum, [](std::int64_t a, std::int64_t b) { return a + b + 1000; });
+  EXPECT_EQ(orc.call(svc.self().full_id, "add-them", calc::sum, 1, 2), 1003);
+  EXPECT_EQ(orc.try_call(svc.self().full_id, "add-them", calc::sum, 2, 2).value(), 1004);
+  EXPECT_EQ(orc.call(svc.self().full_id, calc::sum, 1, 2), 3);  // "sum" is still there
+  EXPECT_EQ(inv::method_of(calc::divmod), "divmod");
+}
+
 TEST_F(inventa_nodes, errors_are_told_by_code) {
   const std::string to = svc.self().full_id;
   auto thrown = orc.try_call(to, calc::divmod, 1, 0);

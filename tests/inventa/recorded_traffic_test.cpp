@@ -162,4 +162,27 @@ TEST(inventa_recorded, a_redwire_service_registers_with_a_python_orchestrator_an
   EXPECT_EQ(orc_replies.next(), "resp|AbCdE-1661027061123456789|svc:calc:one|ok");
 }
 
+TEST(inventa_recorded, an_orchestrator_discovers_as_go_inventa_does) {
+  redwire::test::redis_server server;
+  // A service that is already running and heartbeating (here: raw commands, like a Go one).
+  raw_subscriber inbox(server.url(), "ch:svc:calc:go1");
+  raw_commands go(server.url());
+  go.run({"SETEX", "svc:calc:go1", "5", "1"});
+  monitor mon(server.url());
+  inv::node orc{server.url(), "svc:orc:", inv::role::orchestrator};
+  orc.start();
+  EXPECT_EQ(orc.instances("calc"),
+            (std::vector<inv::instance>{*inv::instance::parse("svc:calc:go1")}));
+  const auto hello = inbox.next();
+  ASSERT_TRUE(hello);
+  const std::regex form(
+      R"re(req\|[A-Za-z]{5}-[0-9]{19}\|svc:orc:\|orchestrator-alive\|svc:orc:)re");
+  EXPECT_TRUE(std::regex_match(*hello, form)) << *hello;
+  ASSERT_TRUE(eventually([&] {
+    for (const std::string& line : mon.lines())
+      if (normalized(line) == R"("SCAN" "0" "MATCH" "svc:*")") return true;
+    return false;
+  }));
+}
+
 }  // namespace
