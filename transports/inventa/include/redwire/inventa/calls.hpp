@@ -130,18 +130,18 @@ class calls {
   // ---- raw: Inventa's list of strings, both ways ----------------------------------------
 
   /// An `error!<message>` reply is errc::remote_exception with the message.
-  redwire::result<std::vector<std::string>> try_call_raw(std::string_view target,
-                                                         std::string_view method,
-                                                         const std::vector<std::string>& items) {
+  redwire::result<std::vector<std::string>> try_call_raw(
+      std::string_view target, std::string_view method,
+      const std::vector<std::string>& items) const {
     return detail::finish<std::vector<std::string>>(
         method, core_->call(target, method, items, options_.timeout));
   }
   std::vector<std::string> call_raw(std::string_view target, std::string_view method,
-                                    const std::vector<std::string>& items) {
+                                    const std::vector<std::string>& items) const {
     return try_call_raw(target, method, items).value();
   }
 
-  /// The same calls with other options.
+  /// The same calls with other options (it refers to the node: do not keep it past the node).
   calls with(call_options o) const { return calls(*core_, *roles_, std::move(o)); }
 
  private:
