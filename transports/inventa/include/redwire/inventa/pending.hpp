@@ -39,9 +39,9 @@ class pending_calls {
   /// `deadline` (async calls); otherwise its waiter does (sync calls: see take()).
   void add(const std::string& id, clock::time_point deadline, completion done, bool timed) {
     std::unique_lock lk(m_);
-    calls_.emplace(id, std::move(done));
-    if (!timed) return;
-    deadlines_.emplace(deadline, id);
+    auto [it, fresh] = calls_.try_emplace(id, entry{std::move(done), deadlines_.end()});
+    if (!fresh || !timed) return;
+    it->second.timer = deadlines_.emplace(deadline, id);
     if (!timer_.joinable() && !stopping_) timer_ = std::thread([this] { run_timer(); });
     if (deadlines_.begin()->first == deadline) cv_.notify_all();
   }
@@ -51,7 +51,8 @@ class pending_calls {
     std::lock_guard lk(m_);
     auto it = calls_.find(id);
     if (it == calls_.end()) return std::nullopt;
-    completion done = std::move(it->second);
+    completion done = std::move(it->second.done);
+    if (it->second.timer != deadlines_.end()) deadlines_.erase(it->second.timer);
     calls_.erase(it);
     return done;
   }
@@ -68,15 +69,21 @@ class pending_calls {
     std::lock_guard lk(m_);
     return calls_.size();
   }
+  /// Deadlines the timer watches (those of async calls still in flight).
+  std::size_t timers() const {
+    std::lock_guard lk(m_);
+    return deadlines_.size();
+  }
 
   /// Completes every call in flight with `code` (a lost connection, a stop).
   void fail_all(errc code, const std::string& why) {
-    std::unordered_map<std::string, completion> all;
+    std::unordered_map<std::string, entry> all;
     {
       std::lock_guard lk(m_);
       all.swap(calls_);
+      deadlines_.clear();
     }
-    for (auto& [id, done] : all) done(rpc_error(code, why));
+    for (auto& [id, e] : all) e.done(rpc_error(code, why));
   }
 
   void stop() {
@@ -106,7 +113,7 @@ class pending_calls {
       while (!deadlines_.empty() && deadlines_.begin()->first <= clock::now()) {
         auto it = calls_.find(deadlines_.begin()->second);
         if (it != calls_.end()) {
-          expired.emplace_back(it->first, std::move(it->second));
+          expired.emplace_back(it->first, std::move(it->second.done));
           calls_.erase(it);
         }
         deadlines_.erase(deadlines_.begin());
@@ -117,10 +124,16 @@ class pending_calls {
     }
   }
 
+  using deadline_map = std::multimap<clock::time_point, std::string>;
+  struct entry {
+    completion done;
+    deadline_map::iterator timer;  // deadlines_.end() for calls whose waiter keeps the time
+  };
+
   mutable std::mutex m_;
   std::condition_variable cv_;
-  std::unordered_map<std::string, completion> calls_;
-  std::multimap<clock::time_point, std::string> deadlines_;
+  std::unordered_map<std::string, entry> calls_;
+  deadline_map deadlines_;  // async calls only; an entry leaves with its call
   bool stopping_ = false;
   std::thread timer_;
 };
