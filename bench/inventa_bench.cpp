@@ -18,7 +18,13 @@
 #include <memory>
 
 #include "bench_support.hpp"
+#if __has_include("private_redis.hpp")  // the benchmarks' own redis-server, where there is one
+#include "private_redis.hpp"
+using private_server = bench::private_redis;
+#else
 #include "support/redis_server.hpp"
+using private_server = redwire::test::redis_server;
+#endif
 
 namespace {
 
@@ -34,7 +40,7 @@ struct env {
     static env e;
     return e;
   }
-  redwire::test::redis_server server;
+  private_server server;
   redwire::redis::transport bus{server.url()};
   redwire::service svc{bus, "bench", {.workers = 1}};
   redwire::client cli{bus};
