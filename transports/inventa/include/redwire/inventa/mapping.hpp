@@ -163,6 +163,26 @@ item_list arguments_to_items(G&&... args) {
   }
 }
 
+/// Reads the first tuple_size<Tuple> items into `out`, each as its element's type; false and
+/// `why` ("<label> 2: ...: <the item>") at the first that does not read. `items` holds enough.
+template <class Tuple>
+bool items_to_tuple(const item_list& items, Tuple& out, std::string_view label, std::string& why) {
+  bool ok = true;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((ok = ok &&
+           [&] {
+             std::string what;
+             if (from_item(items[I], std::get<I>(out), what)) return true;
+             why = std::string(label) + " " + std::to_string(I + 1) + ": " + what + ": " +
+                   shown(items[I]);
+             return false;
+           }()),
+     ...);
+  }
+  (std::make_index_sequence<std::tuple_size_v<Tuple>>{});
+  return ok;
+}
+
 /// The handler's arguments from the request's items. Items past the declared ones are ignored
 /// (as the libraries do); fewer, or one that does not read as its type, gives nullopt and `why`.
 template <class... A>
@@ -179,19 +199,7 @@ std::optional<std::tuple<wire_type_t<A>...>> items_to_arguments(const item_list&
             std::to_string(items.size());
       return std::nullopt;
     }
-    bool ok = true;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((ok = ok &&
-             [&] {
-               std::string what;
-               if (from_item(items[I], std::get<I>(values), what)) return true;
-               why = "argument " + std::to_string(I + 1) + ": " + what + ": " + shown(items[I]);
-               return false;
-             }()),
-       ...);
-    }
-    (std::index_sequence_for<A...>{});
-    if (!ok) return std::nullopt;
+    if (!items_to_tuple(items, values, "argument", why)) return std::nullopt;
     return values;
   }
 }
@@ -221,19 +229,7 @@ std::optional<R> items_to_result(const item_list& items, std::string& why) {
             std::to_string(items.size());
       return std::nullopt;
     }
-    bool ok = true;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((ok = ok &&
-             [&] {
-               std::string what;
-               if (from_item(items[I], std::get<I>(out), what)) return true;
-               why = "result item " + std::to_string(I + 1) + ": " + what + ": " + shown(items[I]);
-               return false;
-             }()),
-       ...);
-    }
-    (std::make_index_sequence<std::tuple_size_v<R>>{});
-    if (!ok) return std::nullopt;
+    if (!items_to_tuple(items, out, "result item", why)) return std::nullopt;
     return out;
   } else {
     R out{};
