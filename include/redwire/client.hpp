@@ -11,6 +11,7 @@
 // call is checked against the procedure's declaration at compile time.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -119,8 +120,13 @@ class client : public detail::call_api<client> {
         o.instance.empty() ? inboxes_->acquire(timeout) : detail::inbox_pool::lease{};
     detail::frame_buffer buffer;
     std::string& frame = buffer.bytes();
+    // The request's deadline is the moment this caller gives up, not `timeout` from now: waiting
+    // for an inbox may have used some of it, and a service must not run what nobody awaits.
+    const auto remaining = std::max(std::chrono::milliseconds(0),
+                                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        deadline - std::chrono::steady_clock::now()));
     try {
-      make_frame<A...>(frame, message_kind::request, p, o, id, timeout,
+      make_frame<A...>(frame, message_kind::request, p, o, id, remaining,
                        box ? std::string_view(box->channel) : reply_channel_,
                        std::forward<G>(args)...);
     } catch (const std::system_error& e) {
