@@ -7,15 +7,13 @@
 #include <redwire/inventa.hpp>
 
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include <pthread.h>
-
 #include "inventa/inventa_api.hpp"
+#include "support/stop_signal.hpp"
 
 int main(int argc, char** argv) {
   const bool orchestrator = argc >= 4 && std::string(argv[3]) == "orchestrator";
@@ -23,11 +21,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: inventa_node URL FULL_ID orchestrator | service ORC_ID\n");
     return 2;
   }
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  const sigset_t stop = redwire::test::block_stop_signals();
 
   namespace inv = redwire::inventa;
   inv::node n{argv[1], argv[2], orchestrator ? inv::role::orchestrator : inv::role::service,
@@ -58,8 +52,7 @@ int main(int argc, char** argv) {
   if (!orchestrator) n.register_with(argv[4], {.tries = 30, .timeout = std::chrono::seconds(1)});
   std::printf("ready\n");
   std::fflush(stdout);
-  int sig = 0;
-  sigwait(&stop, &sig);
+  redwire::test::wait_for_stop_signal(stop);
   n.stop();
   return 0;
 }
