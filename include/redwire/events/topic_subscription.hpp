@@ -281,7 +281,7 @@ std::unique_ptr<component> make_topic_subscription(const Declaration& declaratio
     s.fingerprint = Declaration::fingerprint;
   }
   s.options = options;
-  operation_metrics& counted = metrics.add(s.name, operation_kind::topic);
+  operation_metrics& counted = metrics.add(s.name, operation_kind::topic, Declaration::description);
   return std::make_unique<topic_subscription>(
       std::move(s), make_event_dispatch<T>(std::forward<F>(handler)), counted);
 }
