@@ -75,7 +75,9 @@ class prometheus_family {
       out_.push_back('"');
     }
     char number[32];
-    std::snprintf(number, sizeof number, "%.17g", value);
+    const bool whole = value > -1e15 && value < 1e15 &&
+                       value == static_cast<double>(static_cast<std::int64_t>(value));
+    std::snprintf(number, sizeof number, whole ? "%.0f" : "%.9g", value);
     out_.append("} ").append(number).append("\n");
   }
 

@@ -1,6 +1,7 @@
 // tools/redwire/inspect.cpp — ls, describe, ping and stats: what the registry and the
 // built-in procedures of every instance ($describe, $ping, $stats) tell.
 #include <algorithm>
+#include <cstdio>
 #include <iostream>
 #include <set>
 
@@ -34,6 +35,12 @@ std::map<std::string, long long> expiries(session& s, const std::string& service
   for (std::size_t i = 0; i + 1 < members.elements.size(); i += 2)
     out[members.elements[i].str] = std::stoll(members.elements[i + 1].str) - now_ms;
   return out;
+}
+
+std::string seconds_text(long long ms) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1fs", static_cast<double>(ms) / 1000);
+  return text;
 }
 
 int list_services(session& s, const command_line& cl) {
@@ -76,8 +83,8 @@ int list_instances(session& s, const std::string& service, const command_line& c
                    {"age_ms", age.count()},
                    {"expires_in_ms", expires},
                    {"procedures", procedure_names(i)}});
-    rows.push_back({i.id, i.host, std::to_string(i.pid), i.version, age_text(age),
-                    milliseconds_text(static_cast<double>(expires))});
+    rows.push_back(
+        {i.id, i.host, std::to_string(i.pid), i.version, age_text(age), seconds_text(expires)});
   }
   if (cl.json_output())
     std::cout << to_text(out) << '\n';
