@@ -47,6 +47,7 @@
 #include "procedure.hpp"
 #include "stream.hpp"
 #include "topic.hpp"
+#include "trace.hpp"
 #include "transport.hpp"
 
 namespace redwire {
@@ -56,6 +57,9 @@ struct call_options {
   std::chrono::milliseconds timeout{0};  ///< 0: the client's default timeout
   std::string instance{};                ///< empty: any instance of the service
   std::string key{};  ///< calls that carry the same key run in the order they were sent
+  /// A W3C traceparent to continue (e.g. an HTTP request's); empty or invalid: the call being
+  /// handled on this thread is the parent, or a new trace starts (trace.hpp).
+  std::string traceparent{};
 };
 
 struct client_options {
@@ -73,6 +77,9 @@ struct client_options {
   /// this many are opened, on first need, one connection each; sync calls beyond that, and
   /// async calls, share the client's reply subscription. 0: no inboxes.
   std::size_t inboxes = 4;
+  /// Called around every call, call and try_call (trace.hpp): procedure, trace, outcome,
+  /// duration. A hook that throws is logged; the call goes on.
+  call_hooks hooks{};
 };
 
 class client;
@@ -137,6 +144,16 @@ class client : public detail::call_api<client> {
   template <fixed_string N, class R, class... A, class... G>
   result<R> try_call_with(const call_options& o, const procedure<N, R(A...)>& p,
                           G&&... args) const {
+    if (!options_.hooks.on_call_start && !options_.hooks.on_call_end)
+      return try_call_unhooked<N, R, A...>(o, p, std::forward<G>(args)...);
+    return detail::with_hooks(options_.hooks, o, p.name, [&](const call_options& traced) {
+      return try_call_unhooked<N, R, A...>(traced, p, std::forward<G>(args)...);
+    });
+  }
+
+  template <fixed_string N, class R, class... A, class... G>
+  result<R> try_call_unhooked(const call_options& o, const procedure<N, R(A...)>& p,
+                              G&&... args) const {
     const auto timeout = effective_timeout(o);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     const std::uint64_t id = next_call_id();
@@ -320,7 +337,7 @@ class client : public detail::call_api<client> {
     if (kind == message_kind::request) e.reply_to = reply_to;
     e.caller = options_.id;
     detail::trace_id_buffer new_trace;
-    e.trace_id = detail::current_or_new_trace_id(new_trace);
+    e.trace_id = detail::outgoing_traceparent(o.traceparent, new_trace);
     e.key = o.key;
     frame.clear();
     encode_envelope_header(frame, e);

@@ -41,6 +41,7 @@
 #include "procedure.hpp"
 #include "stream.hpp"
 #include "topic.hpp"
+#include "trace.hpp"
 #include "transport.hpp"
 
 namespace redwire {
@@ -63,6 +64,9 @@ struct service_options {
   /// Shared secret: non-empty, only calls authenticated with it (HMAC-SHA256, see
   /// client_options::secret) run; others get errc::unauthorized. Never sent, never stored.
   std::string secret{};
+  /// Called around every handler run of a procedure, with the call's trace context, outcome
+  /// and duration (trace.hpp); a hook that throws is logged, the call goes on.
+  call_hooks hooks{};
 };
 
 /// Counters since start; read them with service::stats().
@@ -89,9 +93,10 @@ class service {
       key = std::make_unique<detail::hmac_key>(options_.secret);
       options_.secret.clear();  // kept as a key only
     }
-    dispatch_.emplace(*bus_,
-                      detail::dispatch_identity{name_, options_.instance_id, options_.log_calls},
-                      std::move(key), metrics_);
+    dispatch_.emplace(
+        *bus_,
+        detail::dispatch_identity{name_, options_.instance_id, options_.log_calls, options_.hooks},
+        std::move(key), metrics_);
     introspection_.service = name_;
     introspection_.instance = options_.instance_id;
     introspection_.workers = static_cast<std::uint32_t>(options_.workers);

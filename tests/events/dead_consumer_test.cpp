@@ -16,6 +16,7 @@
 #include "events/event_api.hpp"
 #include "support/buses.hpp"
 #include "support/child_process.hpp"
+#include "support/eventually.hpp"
 
 using namespace std::chrono_literals;
 using namespace events_test;

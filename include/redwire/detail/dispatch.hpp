@@ -32,6 +32,7 @@
 #include "../log.hpp"
 #include "../metrics.hpp"
 #include "../procedure.hpp"
+#include "../trace.hpp"
 #include "../transport.hpp"
 #include "any_transport.hpp"
 #include "auth.hpp"
@@ -50,6 +51,7 @@ struct dispatch_identity {
   std::string service;
   std::string instance_id;
   bool log_calls = false;
+  call_hooks hooks{};  ///< service_options::hooks
 };
 
 class dispatcher final : public request_runner {
@@ -238,12 +240,16 @@ class dispatcher final : public request_runner {
 
   /// Runs the handler in the call's context; the result is appended to `reply`.
   outcome invoke(const bound_procedure& target, const envelope& e, std::string& reply) {
-    const call_context context{e.procedure, e.trace_id, e.caller, id_.instance_id, e.key};
-    call_scope scope(context);
-    outcome r;
-    const auto started = std::chrono::steady_clock::now();
     operation_metrics* counted = target.metrics;
     if (!counted) return invoke_builtin(target, e, reply);
+    const handler_span span(e.trace_id);  // this run: a child of the caller's span
+    const call_context context{e.procedure,           span.trace_id(), e.caller,
+                               id_.instance_id,       e.key,           span.span_id(),
+                               span.parent_span_id(), span.flags()};
+    call_scope scope(context);
+    outcome r;
+    if (id_.hooks.on_call_start) run_hook(id_.hooks.on_call_start, hook_event(context));
+    const auto started = std::chrono::steady_clock::now();
     counted->in_flight.fetch_add(1, std::memory_order_relaxed);
     try {
       target.invoke(e.payload, reply);
@@ -269,9 +275,20 @@ class dispatcher final : public request_runner {
       counters_.failures.fetch_add(1, std::memory_order_relaxed);
     }
     counted->in_flight.fetch_sub(1, std::memory_order_relaxed);
+    const auto elapsed = std::chrono::steady_clock::now() - started;
     if (r.failure == errc{} || r.failure == errc::remote_exception)
-      record(target, e, std::chrono::steady_clock::now() - started, r.failure != errc{});
+      record(target, e, context.trace_id, elapsed, r.failure != errc{});
+    if (id_.hooks.on_call_end) {
+      call_event ended = hook_event(context);
+      ended.outcome = r.failure;
+      ended.duration = elapsed;
+      run_hook(id_.hooks.on_call_end, ended);
+    }
     return r;
+  }
+
+  static call_event hook_event(const call_context& c) {
+    return {c.procedure, c.instance, c.trace_id, c.span_id, c.parent_span_id};
   }
 
   /// A built-in ($ping, $stats, $describe): not counted among the calls of user procedures.
@@ -288,14 +305,14 @@ class dispatcher final : public request_runner {
   }
 
   /// Metrics and, with log_calls, a debug line: for every handler that ran.
-  void record(const bound_procedure& target, const envelope& e,
+  void record(const bound_procedure& target, const envelope& e, std::string_view trace_id,
               std::chrono::steady_clock::duration elapsed, bool failed) {
     target.metrics->record(elapsed, failed);
     const bool late = e.expired();
     if (late) target.metrics->timeouts.fetch_add(1, std::memory_order_relaxed);
     if (!id_.log_calls) return;
     log(log_level::debug,
-        "call " + std::string(e.procedure) + " trace " + std::string(e.trace_id) + " from " +
+        "call " + std::string(e.procedure) + " trace " + std::string(trace_id) + " from " +
             std::string(e.caller) + (failed ? " failed" : " ok") +
             (late ? " past its deadline" : "") + " in " +
             std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()) +

@@ -27,6 +27,7 @@
 #include "../envelope.hpp"
 #include "../errors.hpp"
 #include "../introspection.hpp"
+#include "../trace.hpp"
 #include "../transport.hpp"
 #include "any_transport.hpp"
 #include "bytes.hpp"
@@ -44,7 +45,7 @@ struct raw_call_options {
   std::chrono::milliseconds timeout{std::chrono::seconds(5)};
   std::string instance{};  ///< empty: any instance of the service
   std::string key{};
-  std::string trace_id{};  ///< empty: a new one
+  std::string traceparent{};  ///< empty: a child of the current call's, or a new trace
 };
 
 /// The answer to a raw call: errc{} and the encoded result, or an error and its message.
@@ -135,7 +136,7 @@ class raw_caller {
     e.reply_to = channel_;
     e.caller = options_.id;
     trace_id_buffer fresh;
-    e.trace_id = o.trace_id.empty() ? new_trace_id(fresh) : std::string_view(o.trace_id);
+    e.trace_id = outgoing_traceparent(o.traceparent, fresh);
     e.key = o.key;
     encode_envelope_header(frame, e);
     frame.append(arguments);
