@@ -56,7 +56,9 @@ TEST(tool_commands, ls_lists_services_and_one_services_instances) {
   for (auto& i : listed) {
     EXPECT_EQ(i["version"], redwire::version);
     EXPECT_GT(i["pid"].get<long>(), 0);
-    EXPECT_GT(i["expires_in_ms"].get<long>(), 0);  // it beats
+    EXPECT_GT(i["expires_in_ms"].get<long>(), 0);  // it beats: every ttl / 3 (5 s by default)
+    EXPECT_GE(i["last_beat_ms_ago"].get<long>(), 0);
+    EXPECT_LE(i["last_beat_ms_ago"].get<long>(), 5000);
     pids.insert(std::to_string(i["pid"].get<long>()));
   }
   EXPECT_EQ(pids.size(), 2u);

@@ -76,20 +76,27 @@ int list_instances(session& s, const std::string& service, const command_line& c
   for (const auto& i : instances) {
     const auto age = since(i.start_time);
     const long long expires = expiry.count(i.id) ? expiry[i.id] : 0;
+    // Each beat sets the liveness entry to expire in ttl and the record in 3 × ttl
+    // (detail/membership.hpp): their difference tells the ttl, and so when it last beat.
+    const long long record =
+        s.bus().command({"PTTL", detail::instance_record(s.scope(), service, i.id)}).integer;
+    const long long beat_ago =
+        record > expires ? std::max(0LL, (record - expires) / 2 - expires) : -1;
     out.push_back({{"instance", i.id},
                    {"host", i.host},
                    {"pid", i.pid},
                    {"version", i.version},
                    {"age_ms", age.count()},
+                   {"last_beat_ms_ago", beat_ago},
                    {"expires_in_ms", expires},
                    {"procedures", procedure_names(i)}});
-    rows.push_back(
-        {i.id, i.host, std::to_string(i.pid), i.version, age_text(age), seconds_text(expires)});
+    rows.push_back({i.id, i.host, std::to_string(i.pid), i.version, age_text(age),
+                    beat_ago < 0 ? "?" : seconds_text(beat_ago) + " ago", seconds_text(expires)});
   }
   if (cl.json_output())
     std::cout << to_text(out) << '\n';
   else
-    print_table({"INSTANCE", "HOST", "PID", "VERSION", "AGE", "EXPIRES IN"}, rows, cl);
+    print_table({"INSTANCE", "HOST", "PID", "VERSION", "AGE", "LAST BEAT", "EXPIRES IN"}, rows, cl);
   return ok;
 }
 

@@ -60,8 +60,8 @@ const std::vector<command_spec>& commands() {
        {},
        "usage: redwire ls [service]\n\n"
        "Without a service: each service with live instances, how many, and its procedures.\n"
-       "With one: its instances with host, pid, redwire version, age and when their record\n"
-       "expires unless they beat again.\n"},
+       "With one: its instances with host, pid, redwire version, age, last heartbeat and when\n"
+       "their record expires unless they beat again.\n"},
       {"describe",
        run_describe,
        {"--instance"},
