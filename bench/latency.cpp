@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "bench_support.hpp"
-#include "support/redis_server.hpp"
+#include "private_redis.hpp"
 
 namespace {
 
@@ -49,8 +49,10 @@ where:
                        redis-sentinel://host:26379,host:26379/master-name (Sentinel),
                        rediss-sentinel://... (both); with TLS or Sentinel the PING baseline
                        is measured on one redwire connection (TLS included), not hiredis
-  --private            start a private redis-server (no persistence, free port) and use it
-                       instead of --url; needs redis-server in /usr/bin or $REDWIRE_REDIS_SERVER
+  --private[=KIND]     start a private redis-server (no persistence, free port) and use it
+                       instead of --url, over KIND: tcp (the default), unix (its socket) or
+                       tls (a TLS port, certificates made with the openssl tool); needs
+                       redis-server in /usr/bin or $REDWIRE_REDIS_SERVER
   --payload SIZE       request (and reply) payload in bytes; k and m suffixes (1k, 64k, 1m);
                        default 16
   --concurrency N      calls in flight at any time (default 1)
@@ -68,6 +70,7 @@ where:
 
 examples:
   redwire-latency --private                                 sync calls, private redis-server
+  redwire-latency --private=tls --concurrency 256           the same over TLS, 256 in flight
   redwire-latency --url redis://10.0.0.5:6379 --duration 10
   redwire-latency --concurrency 256 --payload 1k --replicas 2 --json out.json
 
@@ -78,6 +81,7 @@ The PING baseline is measured first, for a second, on an otherwise idle connecti
 struct config {
   std::string url = "redis://127.0.0.1:6379";
   bool private_server = false;
+  std::string private_kind = "tcp";
   std::size_t payload = 16;
   std::size_t concurrency = 1;
   std::size_t threads = 0;
@@ -136,9 +140,12 @@ config parse(int argc, char** argv) {
       std::exit(0);
     } else if (a == "--url")
       c.url = next();
-    else if (a == "--private")
+    else if (a == "--private") {
       c.private_server = true;
-    else if (a == "--payload")
+      if (!value.empty()) c.private_kind = value;
+      if (c.private_kind != "tcp" && c.private_kind != "unix" && c.private_kind != "tls")
+        fail("--private takes tcp, unix or tls: " + value);
+    } else if (a == "--payload")
       c.payload = parse_size(next(), "--payload");
     else if (a == "--concurrency")
       c.concurrency = parse_size(next(), "--concurrency");
@@ -239,10 +246,12 @@ double measure_ping(const redwire::redis::settings& st, double seconds, bench::s
 
 int main(int argc, char** argv) try {
   config c = parse(argc, argv);
-  std::optional<redwire::test::redis_server> server;
+  std::optional<bench::private_redis> server;
   if (c.private_server) {
-    server.emplace();
-    c.url = server->url();
+    server.emplace(bench::private_redis_options{.tls = c.private_kind == "tls"});
+    c.url = c.private_kind == "tls"    ? server->tls_url()
+            : c.private_kind == "unix" ? server->unix_url()
+                                       : server->url();
   }
   redwire::redis::options o{.url = c.url, .prefix = c.prefix};
   const redwire::redis::settings st = redwire::redis::resolve(o);

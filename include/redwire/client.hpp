@@ -14,9 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
 #include <future>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +23,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "client_options.hpp"
 #include "codec.hpp"
 #include "context.hpp"
 #include "detail/any_transport.hpp"
@@ -51,36 +50,6 @@
 #include "transport.hpp"
 
 namespace redwire {
-
-/// How one call is made. Designated initializers read well: `{.timeout = 50ms, .key = "k"}`.
-struct call_options {
-  std::chrono::milliseconds timeout{0};  ///< 0: the client's default timeout
-  std::string instance{};                ///< empty: any instance of the service
-  std::string key{};  ///< calls that carry the same key run in the order they were sent
-  /// A W3C traceparent to continue (e.g. an HTTP request's); empty or invalid: the call being
-  /// handled on this thread is the parent, or a new trace starts (trace.hpp).
-  std::string traceparent{};
-};
-
-struct client_options {
-  std::chrono::milliseconds default_timeout{std::chrono::seconds(5)};
-  std::string id{};     ///< empty: made unique from host, pid and a random part
-  std::string group{};  ///< calls go to the services of this group only (see service_options)
-  /// Shared secret of the services called (see service_options::secret); empty: none. Calls
-  /// are then MACed with it, and replies that are not MACed with it are dropped.
-  std::string secret{};
-  /// Secrets per service name ("calc"), overriding `secret` for those services.
-  std::map<std::string, std::string, std::less<>> secrets{};
-  /// Sync calls to a service (not to one instance) wait in an inbox of their own when the
-  /// transport has inboxes (redwire::inbox_transport; Redis does): a reply channel on a
-  /// connection that the calling thread reads itself, which saves a thread hop per call. Up to
-  /// this many are opened, on first need, one connection each; sync calls beyond that, and
-  /// async calls, share the client's reply subscription. 0: no inboxes.
-  std::size_t inboxes = 4;
-  /// Called around every call, call and try_call (trace.hpp): procedure, trace, outcome,
-  /// duration. A hook that throws is logged; the call goes on.
-  call_hooks hooks{};
-};
 
 class client;
 

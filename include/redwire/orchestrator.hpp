@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "admission.hpp"
 #include "client.hpp"
 #include "detail/membership.hpp"
 #include "detail/selection.hpp"
@@ -40,19 +41,6 @@
 #include "selection.hpp"
 
 namespace redwire {
-
-/// on_registering's answer. A bool converts: `return i.cpus >= 4;`
-struct admission {
-  admission(bool accepted = true) : accepted(accepted) {}  // NOLINT: implicit on purpose
-  static admission accept() { return admission(true); }
-  static admission reject(std::string reason) {
-    admission a(false);
-    a.reason = std::move(reason);
-    return a;
-  }
-  bool accepted = true;
-  std::string reason{};  ///< told to the rejected instance, which logs it
-};
 
 struct orchestrator_options {
   std::string group{};                        ///< the group it orchestrates

@@ -8,6 +8,7 @@ trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix/usr" >/dev/null
 test -f "$prefix/usr/include/redwire/redwire.hpp"
 test -f "$prefix/usr/include/redwire/memory.hpp"
+test -f "$prefix/usr/include/redwire/inventa.hpp"
 if [ -d "$build/tools/redwire" ]; then  # the tool is installed with the package
   "$prefix/usr/bin/redwire" --help | grep -q "usage: redwire <command>"
 fi
