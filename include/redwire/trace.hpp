@@ -144,30 +144,5 @@ inline std::string_view outgoing_traceparent(std::string_view given, trace_id_bu
   return current_or_new_trace_id(buffer);
 }
 
-/// Runs `call(options)` between the client's hooks, with the traceparent fixed beforehand so
-/// that the hooks see the trace the call carries. Only called when a hook is set.
-template <class Options, class Call>
-auto with_hooks(const call_hooks& hooks, const Options& o, std::string_view procedure,
-                Call&& call) {
-  Options traced = o;
-  trace_id_buffer buffer;
-  traced.traceparent = std::string(outgoing_traceparent(o.traceparent, buffer));
-  call_event e{procedure, o.instance};
-  std::string_view flags;
-  parse_traceparent(traced.traceparent, e.trace_id, e.span_id, flags);
-  if (hooks.on_call_start) run_hook(hooks.on_call_start, e);
-  const auto started = std::chrono::steady_clock::now();
-  auto r = call(traced);
-  if (hooks.on_call_end) {
-    if (!r.has_value()) {
-      e.outcome = r.error().error();
-      if (!r.error().instance().empty()) e.instance = r.error().instance();
-    }
-    e.duration = std::chrono::steady_clock::now() - started;
-    run_hook(hooks.on_call_end, e);
-  }
-  return r;
-}
-
 }  // namespace detail
 }  // namespace redwire

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <mutex>
 #include <set>
 #include <string>
@@ -158,6 +159,71 @@ TEST(call_hooks, client_and_service_hooks_see_each_call_and_a_throwing_hook_brea
   EXPECT_EQ(service_side.lines[3], "end h.bad " + trace + " remote_exception timed");
   // The built-ins are not hooked: they are not user calls.
   EXPECT_EQ(svc.stats().calls, 2u);
+}
+
+inline constexpr redwire::procedure<"h.note", void(int)> note{};
+inline constexpr redwire::procedure<"nobody.add", int(int)> unserved{};
+
+TEST(call_hooks, async_calls_and_notifications_are_hooked_too_and_a_throwing_hook_breaks_nothing) {
+  redwire::memory::transport bus;
+  hook_log service_side, client_side;
+  std::atomic<int> noted{0};
+  redwire::service svc{bus, "h", {.hooks = {.on_call_end = [&](const redwire::call_event& e) {
+                                    service_side.add("end", e);
+                                    throw std::runtime_error("a broken hook");
+                                  }}}};
+  svc.bind(ok, [](int x) { return x; });
+  svc.bind(bad, [](int) -> int { throw std::runtime_error("no"); });
+  svc.bind(note, [&](int x) { noted += x; });
+  svc.start();
+  redwire::client cli{bus,
+                      {.hooks = {.on_call_start =
+                                     [&](const redwire::call_event& e) {
+                                       client_side.add("start", e);
+                                       throw std::logic_error("a broken start hook");
+                                     },
+                                 .on_call_end =
+                                     [&](const redwire::call_event& e) {
+                                       client_side.add("end", e);
+                                       throw 42;  // not even a std::exception
+                                     }}}};
+  const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  auto traced = cli.with({.traceparent = "00-" + trace + "-00f067aa0ba902b7-01"});
+  // on_call_end runs before the future is ready, so each line is there once get() returns.
+  EXPECT_EQ(traced.async_call(ok, 5).get(), 5);
+  EXPECT_EQ(client_side.lines.back(), "end h.ok " + trace + " ok timed");
+  EXPECT_THROW(traced.async_call(bad, 1).get(), redwire::rpc_error);
+  EXPECT_EQ(client_side.lines.back(), "end h.bad " + trace + " remote_exception timed");
+  EXPECT_THROW(cli.with({.timeout = 30ms, .traceparent = "00-" + trace + "-00f067aa0ba902b7-01"})
+                   .async_call(unserved, 1)
+                   .get(),
+               redwire::rpc_error);
+  EXPECT_EQ(client_side.lines.back(), "end nobody.add " + trace + " timeout timed");
+  traced.notify(note, 3);
+  const std::vector<std::string> expected_client = {
+      "start h.ok " + trace + " ok",       "end h.ok " + trace + " ok timed",
+      "start h.bad " + trace + " ok",      "end h.bad " + trace + " remote_exception timed",
+      "start nobody.add " + trace + " ok", "end nobody.add " + trace + " timeout timed",
+      "start h.note " + trace + " ok",     "end h.note " + trace + " ok timed"};
+  EXPECT_EQ(client_side.lines, expected_client);
+  // The notification ran, in the caller's trace, and the service's hook saw it.
+  ASSERT_TRUE(redwire::test::eventually([&] {
+    std::lock_guard lock(service_side.m);
+    return noted == 3 && service_side.lines.size() == 3;
+  }));
+  EXPECT_EQ(service_side.lines[2], "end h.note " + trace + " ok timed");
+  // A new trace for a call that names none: the hooks see the one the call carries.
+  client_side.lines.clear();
+  EXPECT_EQ(cli.async_call(ok, 9).get(), 9);
+  ASSERT_EQ(client_side.lines.size(), 2u);
+  auto trace_of = [](const std::string& line) {  // "<what> <procedure> <trace> ..."
+    return line.substr(line.find(' ', line.find(' ') + 1) + 1, 32);
+  };
+  EXPECT_TRUE(client_side.lines[0].starts_with("start h.ok ")) << client_side.lines[0];
+  EXPECT_EQ(trace_of(client_side.lines[0]), trace_of(client_side.lines[1]));
+  EXPECT_NE(trace_of(client_side.lines[0]), trace);
+  EXPECT_EQ(trace_of(client_side.lines[0]).find_first_not_of("0123456789abcdef"),
+            std::string::npos);
 }
 
 }  // namespace
