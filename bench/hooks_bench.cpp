@@ -30,10 +30,17 @@ redwire::call_hooks empty_hooks() {
           .on_call_end = [](const redwire::call_event&) {}};
 }
 
+redwire::service_options one_worker(const redwire::call_hooks& hooks) {
+  redwire::service_options o;  // not a designated initializer: g++ 12 warns of its temporary
+  o.workers = 1;
+  o.hooks = hooks;
+  return o;
+}
+
 /// A service with one worker and a client, both with the hooks given, on a bus of their own.
 struct hooked_env {
   explicit hooked_env(const redwire::call_hooks& hooks)
-      : svc(bus, "hooked", {.workers = 1, .hooks = hooks}), cli(bus, {.hooks = hooks}) {
+      : svc(bus, "hooked", one_worker(hooks)), cli(bus, {.hooks = hooks}) {
     svc.bind(add, [](int a, int b) { return a + b; });
     svc.bind(note, [](int) {});
     svc.start();
