@@ -6,7 +6,10 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <redwire/events/names.hpp>
 
 #include "tool/tool_fixture.hpp"
 
@@ -186,6 +189,85 @@ TEST(tool_commands, tail_decodes_topic_events_and_stream_entries) {
   auto entries = stream->all_lines(patience);
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(entries[1], id + " orders.log {\"id\":8,\"item\":\"pen\"}");
+}
+
+/// The last entry id handed to consumer group `group` of orders.log, and how many it has not
+/// acknowledged.
+std::pair<std::string, long long> group_state(redwire::redis::transport& bus,
+                                              const std::string& group) {
+  const std::string key = redwire::detail::stream_key(bus.prefix(), "orders.log");
+  std::pair<std::string, long long> state{"", -1};
+  for (const auto& g : bus.command({"XINFO", "GROUPS", key}).elements) {
+    std::map<std::string, const redwire::redis::reply*> field;
+    for (std::size_t i = 0; i + 1 < g.elements.size(); i += 2)
+      field[g.elements[i].str] = &g.elements[i + 1];
+    if (field.count("name") && field["name"]->str == group)
+      state = {field["last-delivered-id"]->str, field["pending"]->integer};
+  }
+  return state;
+}
+
+TEST(tool_commands, tail_with_a_consumer_group_starts_where_the_group_stands_and_leaves_it_there) {
+  redwire::redis::transport bus{shared().server.url()};
+  redwire::client cli{bus};
+  const std::string key = redwire::detail::stream_key(bus.prefix(), "orders.log");
+  // A group that nobody reads: what it has still to get is what tail shows first.
+  ASSERT_FALSE(bus.command({"XGROUP", "CREATE", key, "audit", "$", "MKSTREAM"}).is_error());
+  const auto before = group_state(bus, "audit");
+  ASSERT_EQ(before.second, 0);
+  const std::string first = cli.append(log_stream, order{21, "ink"});
+  const std::string second = cli.append(log_stream, order{22, "nib"});
+
+  tool_run backlog = tool({"tail", "orders.log", "audit", "--count", "2"});
+  EXPECT_EQ(backlog.exit, 0) << backlog.err;
+  EXPECT_EQ(backlog.out, first + " orders.log {\"id\":21,\"item\":\"ink\"}\n" + second +
+                             " orders.log {\"id\":22,\"item\":\"nib\"}\n");
+  EXPECT_NE(backlog.err.find("redwire: tailing stream 'orders.log' from where group 'audit' "
+                             "stands (last handed " +
+                             before.first + ", 0 unacknowledged"),
+            std::string::npos)
+      << backlog.err;
+  // Read beside the group, not in it: nothing claimed, nothing handed.
+  EXPECT_EQ(group_state(bus, "audit"), before);
+
+  tool_run typo = tool({"tail", "orders.log", "audti"});
+  EXPECT_EQ(typo.exit, 3);
+  EXPECT_EQ(typo.err,
+            "redwire: stream 'orders.log' has no consumer group 'audti' (did you mean 'audit'?)\n");
+  tool_run topic = tool({"tail", "orders.created", "audit"});
+  EXPECT_EQ(topic.exit, 3);
+  EXPECT_EQ(topic.err, "redwire: no stream 'orders.created': a consumer group is a stream's\n");
+}
+
+TEST(tool_commands, bench_is_the_latency_tool_with_its_options) {
+  tool_run run = tool({"bench", "--duration", "0.2", "--warmup", "0", "--concurrency", "2"});
+  EXPECT_EQ(run.exit, 0) << run.err;
+  EXPECT_TRUE(has_line(run.out, "redwire bench  " + shared().server.url() +
+                                    "/0, payload 16 B, "
+                                    "2 in flight (2 threads)"))
+      << run.out;
+  EXPECT_TRUE(std::regex_search(run.out, std::regex(R"(\n  calls     [1-9][0-9]* \(0 errors\))")))
+      << run.out;
+  EXPECT_TRUE(has_line(run.out, "  latency   p50 ")) << run.out;
+  EXPECT_TRUE(has_line(run.out, "  PING      p50 ")) << run.out;
+
+  // The URL from the environment, as for every command.
+  tool_run from_env = run_program(REDWIRE_TOOL, {"bench", "--duration", "0.1", "--warmup", "0"},
+                                  {"REDWIRE_REDIS_URL=" + shared().server.url()});
+  EXPECT_EQ(from_env.exit, 0) << from_env.err;
+  EXPECT_TRUE(has_line(from_env.out, "redwire bench  " + shared().server.url() + "/0,"))
+      << from_env.out;
+
+  tool_run help = tool({"bench", "--help"});
+  EXPECT_EQ(help.exit, 0);
+  EXPECT_TRUE(has_line(help.out, "usage: redwire bench [options]")) << help.out;
+  tool_run bad = tool({"bench", "--concurrency", "0"});
+  EXPECT_EQ(bad.exit, 2);
+  EXPECT_EQ(bad.err, "redwire bench: --concurrency must be at least 1 (see --help)\n");
+  tool_run misplaced = run_program(REDWIRE_TOOL, {"--json", "bench"});
+  EXPECT_EQ(misplaced.exit, 2);
+  EXPECT_EQ(misplaced.err,
+            "redwire: bench comes first, its options after it: redwire bench --url ...\n");
 }
 
 /// The dead letters of orders.log/billing, as `dlq --json` lists them.

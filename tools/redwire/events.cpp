@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <iostream>
+#include <map>
 #include <mutex>
 
 #include <redwire/events/frame.hpp>
@@ -83,13 +84,46 @@ std::string event_line(const json& e, const command_line& cl) {
          to_text(e.contains("value") ? e["value"] : e["value_hex"]);
 }
 
-void tail_stream(session& s, const std::string& name, const std::string& type, printer& out,
-                 const command_line& cl) {
+/// The last entry id that consumer group `group` of stream `key` was handed, and the line that
+/// says where it stands; not_found (with the groups there are) when the stream has no such group.
+std::string group_position(session& s, const std::string& key, const std::string& name,
+                           const std::string& group, std::string& said) {
+  auto groups = s.bus().command({"XINFO", "GROUPS", key});
+  std::vector<std::string> names;
+  for (const auto& g : groups.elements) {
+    std::map<std::string, std::string> field;  // name, consumers, pending, last-delivered-id, lag
+    for (std::size_t i = 0; i + 1 < g.elements.size(); i += 2)
+      field[g.elements[i].str] = g.elements[i + 1].is_integer()
+                                     ? std::to_string(g.elements[i + 1].integer)
+                                     : g.elements[i + 1].str;
+    names.push_back(field["name"]);
+    if (field["name"] != group) continue;
+    said = " from where group '" + group + "' stands (last handed " + field["last-delivered-id"] +
+           ", " + field["pending"] + " unacknowledged" +
+           (field["lag"].empty() ? "" : ", " + field["lag"] + " not handed yet") + ")";
+    return field["last-delivered-id"];
+  }
+  const std::string hint = closest(group, names);
+  throw tool_error(not_found, "stream '" + name + "' has no consumer group '" + group + "'" +
+                                  (hint.empty() ? "" : " (" + hint + ")"));
+}
+
+/// Entries appended to the stream from now on or, with a consumer group, from the group's last
+/// handed entry on: what the group has still to get, then what comes. Read with XREAD, not as a
+/// member of the group: its consumers are not disturbed, nothing is claimed or acknowledged.
+void tail_stream(session& s, const std::string& name, const std::string& group,
+                 const std::string& type, printer& out, const command_line& cl) {
   const std::string key = detail::stream_key(s.bus().prefix(), name);
-  // From the newest entry now (not "$" at each read: what comes between two reads counts).
-  auto newest = s.bus().command({"XREVRANGE", key, "+", "-", "COUNT", "1"});
-  std::string last = newest.elements.empty() ? "0-0" : newest.elements[0].elements.at(0).str;
-  std::cerr << "redwire: tailing stream '" << name << "' (Ctrl-C to stop)" << std::endl;
+  std::string last, said;
+  if (!group.empty()) {
+    last = group_position(s, key, name, group, said);
+  } else {
+    // From the newest entry now (not "$" at each read: what comes between two reads counts).
+    auto newest = s.bus().command({"XREVRANGE", key, "+", "-", "COUNT", "1"});
+    last = newest.elements.empty() ? "0-0" : newest.elements[0].elements.at(0).str;
+  }
+  std::cerr << "redwire: tailing stream '" << name << "'" << said << " (Ctrl-C to stop)"
+            << std::endl;
   while (!interrupted && (out.limit == 0 || out.printed < out.limit)) {
     auto r = s.bus().command({"XREAD", "COUNT", "100", "BLOCK", "200", "STREAMS", key, last});
     if (!r.is_array()) continue;
@@ -130,8 +164,10 @@ int run_watch(const command_line& cl) {
 }
 
 int run_tail(const command_line& cl) {
-  if (cl.words.size() != 1) throw tool_error(bad_usage, "tail takes a topic or a stream");
+  if (cl.words.empty() || cl.words.size() > 2)
+    throw tool_error(bad_usage, "tail takes a topic, or a stream and optionally a consumer group");
   const std::string& name = cl.words[0];
+  const std::string group = cl.words.size() == 2 ? cl.words[1] : std::string();
   session s(cl);
   printer out;
   out.limit = cl.number("--count", 0);
@@ -142,9 +178,11 @@ int run_tail(const command_line& cl) {
   const bool stream =
       s.bus().command({"EXISTS", detail::stream_key(s.bus().prefix(), name)}).integer == 1;
   if (stream) {
-    tail_stream(s, name, type, out, cl);
+    tail_stream(s, name, group, type, out, cl);
     return ok;
   }
+  if (!group.empty())
+    throw tool_error(not_found, "no stream '" + name + "': a consumer group is a stream's");
   auto sub = s.bus().subscribe(
       detail::topic_channel(s.bus().prefix(), name),
       [&](std::string_view, std::string_view bytes) {

@@ -1,9 +1,11 @@
 // tools/redwire/main.cpp — the `redwire` command-line tool: see and poke a running deployment
 // (docs/operations.md). The command line, the help texts, and the exit codes.
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <set>
 
+#include "latency.hpp"
 #include "tool.hpp"
 
 namespace {
@@ -21,9 +23,13 @@ commands:
   stats <service>                   the counters of every instance, and their sum
   call <service.procedure> [args]   call it: arguments as JSON (plain words for strings)
   watch                             membership events (joined, left, expired) as they happen
-  tail <topic|stream>               events as they are published, decoded to JSON
+  tail <topic|stream> [group]       events as they are published, decoded to JSON; with a
+                                    consumer group, from where that group stands
   dlq <stream> <group>              dead letters: list, --replay ID|--all, --drop ID
   metrics --listen HOST:PORT        serve /metrics over HTTP in the Prometheus text format
+  bench [options]                   the latency tool (redwire-latency): calls through your Redis,
+                                    p50/p90/p99, calls/s, against a PING; its own options
+                                    (`redwire bench --help`), --url from $REDWIRE_REDIS_URL too
 
 options (every command):
   --url URL        Redis (default $REDWIRE_REDIS_URL, else redis://127.0.0.1:6379); every URL
@@ -104,9 +110,12 @@ const std::vector<command_spec>& commands() {
        run_tail,
        {"--count"},
        {},
-       "usage: redwire tail <topic|stream> [--count N]\n\n"
+       "usage: redwire tail <topic|stream> [group] [--count N]\n\n"
        "Prints each event published to the topic, or appended to the stream from now on,\n"
-       "decoded to JSON by the type that the services handling it describe.\n"},
+       "decoded to JSON by the type that the services handling it describe. With a consumer\n"
+       "group of the stream (a word, as for dlq: --group stays the services' group), starts\n"
+       "from the last entry handed to that group: what the group has still to get, then what\n"
+       "comes. It reads beside the group, not in it: nothing is claimed or acknowledged.\n"},
       {"dlq",
        run_dlq,
        {"--replay", "--drop", "--count"},
@@ -167,8 +176,11 @@ command_line parse(int argc, char** argv, const command_spec*& spec, bool& help)
       cl.command = arg;
       for (const auto& c : commands())
         if (cl.command == c.name) spec = &c;
+      if (!spec && !help && arg == "bench")
+        throw tool_error(bad_usage,
+                         "bench comes first, its options after it: redwire bench --url ...");
       if (!spec && !help) {
-        std::vector<std::string> names;
+        std::vector<std::string> names = {"bench"};
         for (const auto& c : commands()) names.emplace_back(c.name);
         const std::string hint = closest(arg, names);
         throw tool_error(bad_usage, "unknown command '" + arg + "'" +
@@ -182,9 +194,27 @@ command_line parse(int argc, char** argv, const command_spec*& spec, bool& help)
   return cl;
 }
 
+/// `redwire bench ...`: the latency tool on the same words, which are its options, not ours
+/// (its --json names a file). The URL defaults to $REDWIRE_REDIS_URL, as for every command.
+int run_bench(int argc, char** argv) {
+  std::vector<char*> args(argv + 1, argv + argc);  // "bench" stands where the program name was
+  bool has_server = false;
+  for (char* a : args)
+    if (std::strncmp(a, "--url", 5) == 0 || std::strncmp(a, "--private", 9) == 0) has_server = true;
+  const char* env = std::getenv("REDWIRE_REDIS_URL");
+  std::string url_option = "--url", url = env ? env : "";
+  if (!has_server && !url.empty()) {
+    args.push_back(url_option.data());
+    args.push_back(url.data());
+  }
+  args.push_back(nullptr);
+  return redwire::latency::run(static_cast<int>(args.size()) - 1, args.data(), "redwire bench");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "bench") == 0) return run_bench(argc, argv);
   try {
     const command_spec* spec = nullptr;
     bool help = false;
