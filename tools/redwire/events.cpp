@@ -131,9 +131,14 @@ void tail_stream(session& s, const std::string& name, const std::string& group,
       for (auto& entry : stream.elements.at(1).elements) {
         last = entry.elements.at(0).str;
         auto& fields = entry.elements.at(1).elements;
-        for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
-          if (fields[i].str == "rw")
+        for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+          if (fields[i].str != "rw") continue;
+          try {
             out.line(event_line(event_json(fields[i + 1].str, type, last), cl));
+          } catch (const std::exception& e) {  // one bad entry does not end the tail
+            std::cerr << "redwire: entry " << last << " does not decode: " << e.what() << std::endl;
+          }
+        }
       }
   }
 }
