@@ -31,7 +31,7 @@ commands:
                                     p50/p90/p99, calls/s, against a PING; its own options
                                     (`redwire bench --help`), --url from $REDWIRE_REDIS_URL too
 
-options (every command):
+options (every command but bench, whose options are its own):
   --url URL        Redis (default $REDWIRE_REDIS_URL, else redis://127.0.0.1:6379); every URL
                    form of the transport: redis://, rediss://, unix://, redis-sentinel://
   --group G        the services' group (service_options::group)
