@@ -5,6 +5,7 @@
 //   redwire::result<int> r = cli.try_call(calc::add, 2, 3);   // never throws
 //   std::future<int> f = cli.async_call(calc::add, 2, 3);
 //   cli.notify(calc::reset);                                  // no reply, no wait
+//   cli.publish(order_created, o);                            // events (events/event_api.hpp)
 //   cli.with({.timeout = 50ms, .instance = id, .key = "user-42"}).call(calc::add, 2, 3);
 //
 // One client may be shared by any number of threads, and used from inside handlers. Every
@@ -34,6 +35,7 @@
 #include "detail/call_outcome.hpp"
 #include "detail/diagnostics.hpp"
 #include "detail/frame_buffer.hpp"
+#include "detail/hooked_calls.hpp"
 #include "detail/inbox_pool.hpp"
 #include "detail/names.hpp"
 #include "detail/pending_calls.hpp"
@@ -42,11 +44,12 @@
 #include "detail/timeout_hint.hpp"
 #include "envelope.hpp"
 #include "errors.hpp"
-#include "events/publishing.hpp"
+#include "events/event_api.hpp"
 #include "log.hpp"
 #include "procedure.hpp"
 #include "stream.hpp"
 #include "topic.hpp"
+#include "trace.hpp"
 #include "transport.hpp"
 
 namespace redwire {
@@ -68,7 +71,7 @@ class client_view : public detail::call_api<client_view> {
   call_options options_;
 };
 
-class client : public detail::call_api<client> {
+class client : public detail::call_api<client>, public detail::event_api<client> {
  public:
   template <transport T>
   explicit client(T& bus, client_options options = {})
@@ -113,6 +116,16 @@ class client : public detail::call_api<client> {
   template <fixed_string N, class R, class... A, class... G>
   result<R> try_call_with(const call_options& o, const procedure<N, R(A...)>& p,
                           G&&... args) const {
+    if (!detail::has_hooks(options_.hooks))
+      return try_call_unhooked<N, R, A...>(o, p, std::forward<G>(args)...);
+    return detail::with_hooks(options_.hooks, o, p.name, [&](const call_options& traced) {
+      return try_call_unhooked<N, R, A...>(traced, p, std::forward<G>(args)...);
+    });
+  }
+
+  template <fixed_string N, class R, class... A, class... G>
+  result<R> try_call_unhooked(const call_options& o, const procedure<N, R(A...)>& p,
+                              G&&... args) const {
     const auto timeout = effective_timeout(o);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     const std::uint64_t id = next_call_id();
@@ -151,10 +164,21 @@ class client : public detail::call_api<client> {
   template <fixed_string N, class R, class... A, class... G>
   std::future<R> async_call_with(const call_options& o, const procedure<N, R(A...)>& p,
                                  G&&... args) const {
+    if (!detail::has_hooks(options_.hooks))
+      return start_async_call<N, R, A...>(o, p, nullptr, std::forward<G>(args)...);
+    call_options traced = o;  // on_call_end runs when the call completes (hooked_calls.hpp)
+    detail::start_hooked_call(options_.hooks, traced, p.name);
+    return start_async_call<N, R, A...>(traced, p, &options_.hooks, std::forward<G>(args)...);
+  }
+
+  template <fixed_string N, class R, class... A, class... G>
+  std::future<R> start_async_call(const call_options& o, const procedure<N, R(A...)>& p,
+                                  const call_hooks* hooks, G&&... args) const {
     detail::async_call* call =
         async_calls_.start<R>(p.name, &detail::complete_async<R>, p.signature);
     auto future = call->promise<R>().get_future();
     if (!o.instance.empty()) call->instance = o.instance;  // named by a timeout or a failure
+    if (hooks) detail::remember_hooks(*call, *hooks, o.traceparent);
     const std::uint64_t id = next_call_id();
     const auto timeout = effective_timeout(o);
     detail::frame_buffer buffer;
@@ -183,65 +207,38 @@ class client : public detail::call_api<client> {
 
   template <fixed_string N, class R, class... A, class... G>
   void notify_with(const call_options& o, const procedure<N, R(A...)>& p, G&&... args) const {
+    result<void> sent =
+        !detail::has_hooks(options_.hooks)
+            ? notify_unhooked<N, R, A...>(o, p, std::forward<G>(args)...)
+            : detail::with_hooks(options_.hooks, o, p.name, [&](const call_options& traced) {
+                return notify_unhooked<N, R, A...>(traced, p, std::forward<G>(args)...);
+              });
+    if (!sent) throw sent.error();
+  }
+
+  /// A notification handed to the transport, or why it could not be.
+  template <fixed_string N, class R, class... A, class... G>
+  result<void> notify_unhooked(const call_options& o, const procedure<N, R(A...)>& p,
+                               G&&... args) const {
     detail::frame_buffer buffer;
     std::string& frame = buffer.bytes();
     try {
       make_frame<A...>(frame, message_kind::notification, p, o, 0, effective_timeout(o), {},
                        std::forward<G>(args)...);
     } catch (const std::system_error& e) {
-      throw rpc_error(detail::to_errc(e), e.what(), std::string(p.name));
+      return rpc_error(detail::to_errc(e), e.what(), std::string(p.name));
     }
     if (auto failure = send(p, o, frame))
-      throw rpc_error(errc::unavailable, *failure, std::string(p.name));
-  }
-
- public:
-  // ---- events (topic.hpp, stream.hpp) -------------------------------------------------------
-
-  /// Sends `value` to every current subscriber of topic `t` (none: it is lost). Carries the
-  /// trace id of the call or event being handled on this thread. Throws rpc_error(unavailable).
-  ///   cli.publish(order_created, o);
-  template <fixed_string N, class T, class G>
-  void publish(const topic<N, T>& t, G&& value) {
-    (void)t;
-    if constexpr (!detail::published_value_does_not_convert<N, G, T>::value)
-      detail::publish_event<topic<N, T>>(*bus_, options_.id,
-                                         detail::as_declared<T>(std::forward<G>(value)));
-  }
-  template <fixed_string N, class T, class G>
-  void publish(const stream<N, T>&, G&&) {
-    (void)detail::publish_to_a_stream<N>{};
-  }
-
-  /// Appends `value` to stream `s` and returns the entry id ("1712345678901-0"). Throws
-  /// rpc_error(unavailable) (also when the replicas asked for do not confirm the entry in time);
-  /// redwire::unsupported when the transport has no streams, or cannot wait for replicas.
-  ///   std::string id = cli.append(order_log, o, {.max_length = 100000});
-  template <fixed_string N, class T, class G>
-  std::string append(const stream<N, T>& s, G&& value, append_options o = {}) {
-    (void)s;
-    if constexpr (!detail::appended_value_does_not_convert<N, G, T>::value)
-      return detail::append_event<stream<N, T>>(*bus_, options_.id,
-                                                detail::as_declared<T>(std::forward<G>(value)),
-                                                o.max_length, {o.replicas, o.replica_timeout});
-    else
-      return {};
-  }
-  template <fixed_string N, class T, class G>
-  std::string append(const topic<N, T>&, G&&, append_options = {}) {
-    (void)detail::append_to_a_topic<N>{};
+      return rpc_error(errc::unavailable, *failure, std::string(p.name));
     return {};
   }
 
-  /// The first `max` entries that consumer group `group` gave up on (oldest first), with the
-  /// bytes as they were appended.
-  template <fixed_string N, class T>
-  std::vector<stream_entry> dead_letters(const stream<N, T>& s, std::string_view group,
-                                         std::size_t max = 100) {
-    return detail::read_dead_letters(*bus_, s.name, group, max);
-  }
-
  private:
+  // publish, append and dead_letters (events/event_api.hpp) come here.
+  friend class detail::event_api<client>;
+  detail::any_transport& event_transport() { return *bus_; }
+  std::string_view event_source() const { return options_.id; }
+
   // "no reply within N ms", and what the registry knows (detail/timeout_hint.hpp).
   rpc_error timed_out(std::string_view procedure, const call_options& o,
                       std::chrono::milliseconds timeout) const {
@@ -301,7 +298,7 @@ class client : public detail::call_api<client> {
     if (kind == message_kind::request) e.reply_to = reply_to;
     e.caller = options_.id;
     detail::trace_id_buffer new_trace;
-    e.trace_id = detail::current_or_new_trace_id(new_trace);
+    e.trace_id = detail::outgoing_traceparent(o.traceparent, new_trace);
     e.key = o.key;
     frame.clear();
     encode_envelope_header(frame, e);

@@ -8,6 +8,8 @@
 #include <map>
 #include <string>
 
+#include "trace.hpp"
+
 namespace redwire {
 
 /// How one call is made. Designated initializers read well: `{.timeout = 50ms, .key = "k"}`.
@@ -15,6 +17,9 @@ struct call_options {
   std::chrono::milliseconds timeout{0};  ///< 0: the client's default timeout
   std::string instance{};                ///< empty: any instance of the service
   std::string key{};  ///< calls that carry the same key run in the order they were sent
+  /// A W3C traceparent to continue (e.g. an HTTP request's); empty or invalid: the call being
+  /// handled on this thread is the parent, or a new trace starts (trace.hpp).
+  std::string traceparent{};
 };
 
 struct client_options {
@@ -32,6 +37,9 @@ struct client_options {
   /// this many are opened, on first need, one connection each; sync calls beyond that, and
   /// async calls, share the client's reply subscription. 0: no inboxes.
   std::size_t inboxes = 4;
+  /// Called around every call, call and try_call (trace.hpp): procedure, trace, outcome,
+  /// duration. A hook that throws is logged; the call goes on.
+  call_hooks hooks{};
 };
 
 }  // namespace redwire

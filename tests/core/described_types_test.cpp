@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 #include <boost/describe/class.hpp>
+#include <boost/describe/enum.hpp>
 
 #include <cstdint>
 #include <map>
@@ -193,4 +194,20 @@ TEST(described_types, travel_exactly_like_plain_aggregates) {
   EXPECT_EQ(p.y, -2.0);
   EXPECT_EQ(l.id, 7u);
   EXPECT_EQ(l.label, "seven");
+}
+
+// Enums described with BOOST_DESCRIBE_ENUM carry their enumerators (names and values, negative
+// ones too), so that a tool can show and read them by name; others only their underlying type.
+namespace paint {
+enum class shade : std::int8_t { dark = -2, plain = 0, light = 3 };
+BOOST_DESCRIBE_ENUM(shade, dark, plain, light)
+enum class bare : std::uint16_t { a, b };
+}  // namespace paint
+
+TEST(described_types, described_enums_carry_their_enumerators) {
+  EXPECT_EQ(redwire::detail::type_description_v<paint::shade>.view(),
+            "enum<i8>{dark=-2, plain=0, light=3}");
+  EXPECT_EQ(redwire::detail::type_description_v<paint::bare>.view(), "enum<u16>");
+  EXPECT_EQ((redwire::detail::type_description_v<std::vector<paint::shade>>.view()),
+            "vec<enum<i8>{dark=-2, plain=0, light=3}>");
 }

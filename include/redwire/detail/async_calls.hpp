@@ -6,6 +6,8 @@
 // block_recycler. Nothing is allocated per call once a client has warmed up (docs/performance.md).
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -14,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../trace.hpp"
 #include "pending_calls.hpp"
 #include "recycler.hpp"
 
@@ -28,6 +31,12 @@ struct async_call : pending_call {
   std::string_view procedure;
   std::string_view signature;  ///< the caller's, for a signature_mismatch message
   async_call_pool* pool = nullptr;
+  /// The client's hooks, when it has any: on_call_end runs as the call completes, with the
+  /// trace the call carried and the time since it started (detail/hooked_calls.hpp).
+  const call_hooks* hooks = nullptr;
+  char traceparent[55];
+  std::size_t traceparent_size = 0;
+  std::chrono::steady_clock::time_point started{};
 
   template <class R>
   std::promise<R>& promise() noexcept {
@@ -70,6 +79,7 @@ class async_call_pool {
   template <class R>
   void finish(async_call* c) noexcept {
     c->promise<R>().~promise();
+    c->hooks = nullptr;
     c->error = {};
     reset(c->payload);
     reset(c->instance);

@@ -28,9 +28,11 @@
 #include "../envelope.hpp"
 #include "../errors.hpp"
 #include "../instance_info.hpp"
+#include "../introspection.hpp"
 #include "../log.hpp"
 #include "../metrics.hpp"
 #include "../procedure.hpp"
+#include "../trace.hpp"
 #include "../transport.hpp"
 #include "any_transport.hpp"
 #include "auth.hpp"
@@ -49,6 +51,7 @@ struct dispatch_identity {
   std::string service;
   std::string instance_id;
   bool log_calls = false;
+  call_hooks hooks{};  ///< service_options::hooks
 };
 
 class dispatcher final : public request_runner {
@@ -62,7 +65,8 @@ class dispatcher final : public request_runner {
   template <fixed_string N, class R, class... A, class F>
   void bind(const procedure<N, R(A...)>& p, F&& handler) {
     handlers_[std::string(p.name)] = bound_procedure{
-        p.fingerprint, std::string(p.signature),
+        p.fingerprint,
+        std::string(p.signature),
         [h = std::forward<F>(handler)](std::string_view args, std::string& out) mutable {
           auto values = redwire::decode_values<wire_type_t<A>...>(args);
           if constexpr (std::is_void_v<R>) {
@@ -73,7 +77,34 @@ class dispatcher final : public request_runner {
             redwire::encode_values(out, result);
           }
         },
-        &metrics_.add(p.name, operation_kind::procedure)};
+        &metrics_.add(p.name, operation_kind::procedure),
+        {std::string(description_or_placeholder<A>().view())...},
+        std::string(description_or_placeholder<R>().view())};
+  }
+
+  /// Serves "<service>.<name>" (a builtin_procedure of introspection.hpp: "$ping") with
+  /// `invoke`, which takes no argument and appends its result. Not counted, not registered.
+  void bind_builtin(std::string_view name, std::uint64_t fingerprint,
+                    std::function<void(std::string&)> invoke) {
+    builtins_[std::string(name)] =
+        bound_procedure{fingerprint,
+                        std::string(name),
+                        [f = std::move(invoke)](std::string_view args, std::string& out) {
+                          if (!args.empty())
+                            throw_bad_message("a built-in procedure takes no argument");
+                          f(out);
+                        },
+                        nullptr,
+                        {},
+                        {}};
+  }
+
+  /// Every procedure bound, with its types' descriptions (what "$describe" answers).
+  std::vector<procedure_description> descriptions() const {
+    std::vector<procedure_description> out;
+    for (const auto& [name, b] : handlers_)
+      out.push_back({name, b.signature, b.fingerprint, b.arguments, b.result});
+    return out;
   }
 
   std::vector<procedure_info> procedures() const {
@@ -152,8 +183,19 @@ class dispatcher final : public request_runner {
     std::uint64_t fingerprint = 0;
     std::string signature;
     std::function<void(std::string_view, std::string&)> invoke;
-    operation_metrics* metrics = nullptr;
+    operation_metrics* metrics = nullptr;  ///< null for built-ins
+    std::vector<std::string> arguments;    ///< their type descriptions
+    std::string result;
   };
+
+  /// The handler table that serves `procedure`: built-ins for "<service>.$name".
+  const bound_procedure* find(std::string_view procedure) const {
+    const std::size_t dollar = procedure.find(".$");
+    const auto& table = dollar == std::string_view::npos ? handlers_ : builtins_;
+    auto found = table.find(
+        std::string(dollar == std::string_view::npos ? procedure : procedure.substr(dollar + 1)));
+    return found == table.end() ? nullptr : &found->second;
+  }
 
   struct outcome {
     errc failure{};  ///< errc{}: the handler returned
@@ -174,35 +216,41 @@ class dispatcher final : public request_runner {
         return nullptr;
       }
     }
-    auto found = handlers_.find(std::string(e.procedure));  // immutable once requests run
+    const bound_procedure* found = find(e.procedure);  // immutable once requests run
     if (e.expired()) {
       counters_.expired.fetch_add(1, std::memory_order_relaxed);
-      if (found != handlers_.end())
-        found->second.metrics->timeouts.fetch_add(1, std::memory_order_relaxed);
+      if (found && found->metrics) found->metrics->timeouts.fetch_add(1, std::memory_order_relaxed);
       return nullptr;
     }
-    if (found == handlers_.end()) {
+    if (!found) {
       counters_.rejected.fetch_add(1, std::memory_order_relaxed);
       refuse(e, reply, errc::unknown_procedure,
              "instance " + id_.instance_id + " of service " + id_.service +
                  " serves no procedure '" + std::string(e.procedure) + "'");
       return nullptr;
     }
-    if (e.fingerprint != found->second.fingerprint) {
+    if (e.fingerprint != found->fingerprint) {
       counters_.rejected.fetch_add(1, std::memory_order_relaxed);
       // The service's signature alone: the caller puts its own beside it (call_outcome.hpp).
-      refuse(e, reply, errc::signature_mismatch, found->second.signature);
+      refuse(e, reply, errc::signature_mismatch, found->signature);
       return nullptr;
     }
-    return &found->second;
+    return found;
   }
 
   /// Runs the handler in the call's context; the result is appended to `reply`.
   outcome invoke(const bound_procedure& target, const envelope& e, std::string& reply) {
-    const call_context context{e.procedure, e.trace_id, e.caller, id_.instance_id, e.key};
+    operation_metrics* counted = target.metrics;
+    if (!counted) return invoke_builtin(target, e, reply);
+    const handler_span span(e.trace_id);  // this run: a child of the caller's span
+    const call_context context{e.procedure,           span.trace_id(), e.caller,
+                               id_.instance_id,       e.key,           span.span_id(),
+                               span.parent_span_id(), span.flags()};
     call_scope scope(context);
     outcome r;
+    if (id_.hooks.on_call_start) run_hook(id_.hooks.on_call_start, hook_event(context));
     const auto started = std::chrono::steady_clock::now();
+    counted->in_flight.fetch_add(1, std::memory_order_relaxed);
     try {
       target.invoke(e.payload, reply);
       counters_.calls.fetch_add(1, std::memory_order_relaxed);
@@ -213,6 +261,7 @@ class dispatcher final : public request_runner {
         r = {static_cast<errc>(error.code().value()),
              std::string("arguments do not decode: ") + error.what()};
         counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+        counted->bad_messages.fetch_add(1, std::memory_order_relaxed);
       } else {
         r = {errc::remote_exception, error.what()};
       }
@@ -225,20 +274,45 @@ class dispatcher final : public request_runner {
       counters_.calls.fetch_add(1, std::memory_order_relaxed);
       counters_.failures.fetch_add(1, std::memory_order_relaxed);
     }
+    counted->in_flight.fetch_sub(1, std::memory_order_relaxed);
+    const auto elapsed = std::chrono::steady_clock::now() - started;
     if (r.failure == errc{} || r.failure == errc::remote_exception)
-      record(target, e, std::chrono::steady_clock::now() - started, r.failure != errc{});
+      record(target, e, context.trace_id, elapsed, r.failure != errc{});
+    if (id_.hooks.on_call_end) {
+      call_event ended = hook_event(context);
+      ended.outcome = r.failure;
+      ended.duration = elapsed;
+      run_hook(id_.hooks.on_call_end, ended);
+    }
     return r;
   }
 
+  static call_event hook_event(const call_context& c) {
+    return {c.procedure, c.instance, c.trace_id, c.span_id, c.parent_span_id};
+  }
+
+  /// A built-in ($ping, $stats, $describe): not counted among the calls of user procedures.
+  static outcome invoke_builtin(const bound_procedure& target, const envelope& e,
+                                std::string& reply) {
+    try {
+      target.invoke(e.payload, reply);
+      return {};
+    } catch (const std::system_error& error) {
+      return {errc::bad_message, error.what()};
+    } catch (const std::exception& error) {
+      return {errc::remote_exception, error.what()};
+    }
+  }
+
   /// Metrics and, with log_calls, a debug line: for every handler that ran.
-  void record(const bound_procedure& target, const envelope& e,
+  void record(const bound_procedure& target, const envelope& e, std::string_view trace_id,
               std::chrono::steady_clock::duration elapsed, bool failed) {
     target.metrics->record(elapsed, failed);
     const bool late = e.expired();
     if (late) target.metrics->timeouts.fetch_add(1, std::memory_order_relaxed);
     if (!id_.log_calls) return;
     log(log_level::debug,
-        "call " + std::string(e.procedure) + " trace " + std::string(e.trace_id) + " from " +
+        "call " + std::string(e.procedure) + " trace " + std::string(trace_id) + " from " +
             std::string(e.caller) + (failed ? " failed" : " ok") +
             (late ? " past its deadline" : "") + " in " +
             std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()) +
@@ -288,6 +362,7 @@ class dispatcher final : public request_runner {
   std::unique_ptr<hmac_key> key_;
   metrics_registry& metrics_;
   std::unordered_map<std::string, bound_procedure> handlers_;
+  std::unordered_map<std::string, bound_procedure> builtins_;  // "$ping": bind_builtin
   dispatch_counters counters_;
 };
 
