@@ -26,7 +26,7 @@ struct point {
   double y;
 };
 
-inline constexpr redwire::procedure<"calc.add", int(int, int)> add{};
+inline constexpr redwire::procedure<"calc.add", int(int, int)> calc_add{};
 inline constexpr redwire::procedure<"calc.centroid", point(std::vector<point>)> centroid{};
 inline constexpr redwire::procedure<"calc.fail", void(std::string)> fail{};
 inline constexpr redwire::procedure<"calc.block", int()> block{};
@@ -38,7 +38,7 @@ struct calc_fixture : ::testing::Test {
   std::latch entered{1}, release{1};
 
   void SetUp() override {
-    svc.bind(add, [](int a, int b) { return a + b; });
+    svc.bind(calc_add, [](int a, int b) { return a + b; });
     svc.bind(centroid, [](const std::vector<point>&) { return point{1, 2}; });
     svc.bind(fail, [](const std::string& why) { throw std::runtime_error(why); });
     svc.bind(block, [this] {
@@ -89,7 +89,7 @@ TEST_F(calc_fixture, describe_gives_every_procedure_and_event_with_its_types) {
 
 TEST_F(calc_fixture, stats_count_calls_failures_and_handlers_in_flight) {
   redwire::client cli{bus};
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(cli.call(add, i, 1), i + 1);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(cli.call(calc_add, i, 1), i + 1);
   EXPECT_FALSE(cli.try_call(fail, std::string("no")).has_value());
   auto blocked = cli.async_call(block);
   entered.wait();
@@ -136,10 +136,10 @@ TEST_F(calc_fixture, a_raw_call_of_a_user_procedure_round_trips) {
   raw_caller caller{bus};
   std::string args;
   redwire::encode_values(args, 2, 40);
-  auto r = caller.call("calc.add", add.fingerprint, args);
+  auto r = caller.call("calc.add", calc_add.fingerprint, args);
   ASSERT_EQ(r.error, redwire::errc{}) << r.payload;
   EXPECT_EQ(std::get<0>(redwire::decode_values<int>(r.payload)), 42);
-  auto late = caller.call("other.add", add.fingerprint, args, {.timeout = 50ms});
+  auto late = caller.call("other.add", calc_add.fingerprint, args, {.timeout = 50ms});
   EXPECT_EQ(late.error, redwire::errc::timeout);
 }
 
@@ -160,7 +160,7 @@ std::map<std::string, double> samples(const std::string& text) {
 
 TEST_F(calc_fixture, prometheus_text_holds_the_counters) {
   redwire::client cli{bus};
-  for (int i = 0; i < 3; ++i) cli.call(add, 1, 1);
+  for (int i = 0; i < 3; ++i) cli.call(calc_add, 1, 1);
   EXPECT_FALSE(cli.try_call(fail, std::string("x")).has_value());
   const std::string text = redwire::prometheus_text(svc);
   auto s = samples(text);
