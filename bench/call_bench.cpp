@@ -1,7 +1,7 @@
 // bench/call_bench.cpp — calls through the in-memory transport and through Redis.
 //
-// Every Redis case runs against one private redis-server that this program starts (the test
-// fixture's), over TCP on 127.0.0.1. The speed goals are ratios within one run:
+// Every Redis case runs against one private redis-server that this program starts
+// (private_redis.hpp), over TCP on 127.0.0.1. The speed goals are ratios within one run:
 //   memory/call_vs_handoff   bare thread hand-offs (there and back) and calls over the
 //                        in-memory transport in alternating blocks; ratio of the p50s
 //   redis/sync_vs_ping   bare hiredis PINGs and redwire sync calls in alternating blocks, so
@@ -11,8 +11,9 @@
 //   redis/payload/bytes:N    sync echo of N bytes, p50 and p99
 //   redis/replicas:R         calls/s with 256 in flight and R service instances in-process
 //   redis/tls/sync_vs_plain  on one server with a plaintext and a TLS port (certificates made
-//                        with the openssl tool): plaintext and TLS sync calls in alternating
-//                        blocks; ratio of the p50s (goal: <= 1.3)
+//                        with the openssl tool): plaintext and TLS PINGs and sync calls in
+//                        turn, blocks of 64; ratio of the calls' p50s (goal: <= 1.3), and
+//                        ping_ratio, the same of the PINGs (what TLS costs the server)
 //   redis/tls/async_vs_plain/inflight:N   calls/s with N in flight, plaintext and TLS in
 //                        alternating blocks of 8192 calls; ratio TLS / plaintext (goal: >= 0.7)
 // Services run on transports of their own (as in another process); the caller has its own.
@@ -23,14 +24,14 @@
 #include <redwire/redis.hpp>
 #include <redwire/redwire.hpp>
 
+#include <functional>
 #include <future>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "bench_support.hpp"
-#include "support/redis_server.hpp"
-#include "support/tls_redis.hpp"
+#include "private_redis.hpp"
 
 namespace {
 
@@ -107,7 +108,7 @@ void memory_call_vs_handoff(benchmark::State& state) {
 /// One redis-server for the whole run, the caller's transport and client, and the service
 /// replicas (each on its own transport, with its own connections, as separate processes would be).
 struct redis_env {
-  redwire::test::redis_server server;
+  bench::private_redis server;
   std::unique_ptr<redwire::redis::transport> caller_bus;
   std::unique_ptr<redwire::client> cli;
   std::vector<std::unique_ptr<redwire::redis::transport>> replica_buses;
@@ -234,7 +235,7 @@ struct tls_env {
     redwire::service svc;
     redwire::client cli;
   };
-  redwire::test::tls_redis server;
+  bench::private_redis server{{.tls = true}};
   side plain{server.url() + "?prefix=plain"};
   side tls{server.tls_url() + "&prefix=tls"};
 
@@ -244,11 +245,34 @@ struct tls_env {
   }
 };
 
+// Plaintext and TLS PINGs (the server's own cost of TLS) and calls in turn, blocks of 64.
 void tls_sync_vs_plain(benchmark::State& state) {
   auto& env = tls_env::get();
-  alternate(
-      state, "plain", [&] { benchmark::DoNotOptimize(env.plain.cli.call(bench::add, 1, 2)); },
-      [&] { benchmark::DoNotOptimize(env.tls.cli.call(bench::add, 1, 2)); }, 64, 4);
+  bench::bare_redis plain_ping(env.plain.caller_bus.config()),
+      tls_ping(env.tls.caller_bus.config());
+  const std::function<void()> turns[4] = {
+      [&] { plain_ping.ping(); }, [&] { tls_ping.ping(); },
+      [&] { benchmark::DoNotOptimize(env.plain.cli.call(bench::add, 1, 2)); },
+      [&] { benchmark::DoNotOptimize(env.tls.cli.call(bench::add, 1, 2)); }};
+  constexpr std::size_t block = 64, settle = 4;
+  bench::samples s[4];
+  std::size_t n = 0;
+  for (auto _ : state) {
+    const std::size_t turn = n / block % 4;
+    const bool counted = n % block >= settle;
+    ++n;
+    const auto t0 = clock::now();
+    turns[turn]();
+    if (counted) s[turn].add(clock::now() - t0);
+  }
+  const char* names[4] = {"plain_ping", "tls_ping", "plain", "call"};
+  for (int i = 0; i < 4; ++i)
+    state.counters[std::string(names[i]) + "_p50_us"] = s[i].quantile(0.5) / 1e3;
+  auto ratio = [&](int a, int b) {
+    return s[b].quantile(0.5) > 0 ? s[a].quantile(0.5) / s[b].quantile(0.5) : 0;
+  };
+  state.counters["ratio"] = ratio(3, 2);       // TLS call / plaintext call
+  state.counters["ping_ratio"] = ratio(1, 0);  // TLS PING / plaintext PING
 }
 
 /// Makes `total` calls keeping `in_flight` of them in flight.

@@ -1,4 +1,5 @@
 // bench/latency.cpp — redwire-latency: how fast are redwire calls through *your* Redis?
+// (latency.hpp: the program redwire-latency, and the subcommand `redwire bench`, run it.)
 //
 // Starts service instances in this process (on a namespace of their own, so your services are
 // not disturbed), calls them for a while, and prints latency percentiles, calls/s and, as the
@@ -26,7 +27,8 @@
 #include <vector>
 
 #include "bench_support.hpp"
-#include "support/redis_server.hpp"
+#include "latency.hpp"
+#include "private_redis.hpp"
 
 namespace {
 
@@ -49,8 +51,10 @@ where:
                        redis-sentinel://host:26379,host:26379/master-name (Sentinel),
                        rediss-sentinel://... (both); with TLS or Sentinel the PING baseline
                        is measured on one redwire connection (TLS included), not hiredis
-  --private            start a private redis-server (no persistence, free port) and use it
-                       instead of --url; needs redis-server in /usr/bin or $REDWIRE_REDIS_SERVER
+  --private[=KIND]     start a private redis-server (no persistence, free port) and use it
+                       instead of --url, over KIND: tcp (the default), unix (its socket) or
+                       tls (a TLS port, certificates made with the openssl tool); needs
+                       redis-server in /usr/bin or $REDWIRE_REDIS_SERVER
   --payload SIZE       request (and reply) payload in bytes; k and m suffixes (1k, 64k, 1m);
                        default 16
   --concurrency N      calls in flight at any time (default 1)
@@ -68,6 +72,7 @@ where:
 
 examples:
   redwire-latency --private                                 sync calls, private redis-server
+  redwire-latency --private=tls --concurrency 256           the same over TLS, 256 in flight
   redwire-latency --url redis://10.0.0.5:6379 --duration 10
   redwire-latency --concurrency 256 --payload 1k --replicas 2 --json out.json
 
@@ -78,6 +83,7 @@ The PING baseline is measured first, for a second, on an otherwise idle connecti
 struct config {
   std::string url = "redis://127.0.0.1:6379";
   bool private_server = false;
+  std::string private_kind = "tcp";
   std::size_t payload = 16;
   std::size_t concurrency = 1;
   std::size_t threads = 0;
@@ -89,8 +95,11 @@ struct config {
   std::string json;
 };
 
+/// How the tool is called: "redwire-latency", or "redwire bench".
+const char* program = "redwire-latency";
+
 [[noreturn]] void fail(const std::string& message) {
-  std::fprintf(stderr, "redwire-latency: %s (see --help)\n", message.c_str());
+  std::fprintf(stderr, "%s: %s (see --help)\n", program, message.c_str());
   std::exit(2);
 }
 
@@ -132,13 +141,20 @@ config parse(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "-h" || a == "--help") {
-      std::fputs(usage, stdout);
+      std::string text = usage;
+      for (auto at = text.find("redwire-latency"); at != std::string::npos;
+           at = text.find("redwire-latency", at + 1))
+        text.replace(at, 15, program);
+      std::fputs(text.c_str(), stdout);
       std::exit(0);
     } else if (a == "--url")
       c.url = next();
-    else if (a == "--private")
+    else if (a == "--private") {
       c.private_server = true;
-    else if (a == "--payload")
+      if (!value.empty()) c.private_kind = value;
+      if (c.private_kind != "tcp" && c.private_kind != "unix" && c.private_kind != "tls")
+        fail("--private takes tcp, unix or tls: " + value);
+    } else if (a == "--payload")
       c.payload = parse_size(next(), "--payload");
     else if (a == "--concurrency")
       c.concurrency = parse_size(next(), "--concurrency");
@@ -237,20 +253,23 @@ double measure_ping(const redwire::redis::settings& st, double seconds, bench::s
 
 }  // namespace
 
-int main(int argc, char** argv) try {
+int redwire::latency::run(int argc, char** argv, const char* program_name) try {
+  program = program_name;
   config c = parse(argc, argv);
-  std::optional<redwire::test::redis_server> server;
+  std::optional<bench::private_redis> server;
   if (c.private_server) {
-    server.emplace();
-    c.url = server->url();
+    server.emplace(bench::private_redis_options{.tls = c.private_kind == "tls"});
+    c.url = c.private_kind == "tls"    ? server->tls_url()
+            : c.private_kind == "unix" ? server->unix_url()
+                                       : server->url();
   }
   redwire::redis::options o{.url = c.url, .prefix = c.prefix};
   const redwire::redis::settings st = redwire::redis::resolve(o);
 
   std::fprintf(stderr,
-               "redwire-latency: %s%s, payload %zu B, %zu in flight on %zu thread%s, "
+               "%s: %s%s, payload %zu B, %zu in flight on %zu thread%s, "
                "%zu replica%s x %zu workers\n",
-               st.describe().c_str(), c.private_server ? " (private)" : "", c.payload,
+               program, st.describe().c_str(), c.private_server ? " (private)" : "", c.payload,
                c.concurrency, c.threads, c.threads == 1 ? "" : "s", c.replicas,
                c.replicas == 1 ? "" : "s", c.workers);
 
@@ -328,10 +347,10 @@ int main(int argc, char** argv) try {
   const double ratio = ping_p50 > 0 ? p50 / ping_p50 : 0;
 
   std::printf(
-      "redwire-latency  %s, payload %zu B, %zu in flight (%zu thread%s), %zu replica%s "
+      "%s  %s, payload %zu B, %zu in flight (%zu thread%s), %zu replica%s "
       "x %zu workers, %.1f s\n",
-      st.describe().c_str(), c.payload, c.concurrency, c.threads, c.threads == 1 ? "" : "s",
-      c.replicas, c.replicas == 1 ? "" : "s", c.workers, elapsed);
+      program, st.describe().c_str(), c.payload, c.concurrency, c.threads,
+      c.threads == 1 ? "" : "s", c.replicas, c.replicas == 1 ? "" : "s", c.workers, elapsed);
   std::printf("  calls     %llu (%llu errors)   %.0f calls/s\n",
               static_cast<unsigned long long>(calls), static_cast<unsigned long long>(errors),
               rate);
@@ -369,6 +388,6 @@ int main(int argc, char** argv) try {
   for (auto& s : services) s->stop();
   return errors == 0 || calls > errors ? 0 : 1;
 } catch (const std::exception& e) {
-  std::fprintf(stderr, "\nredwire-latency: %s\n", e.what());
+  std::fprintf(stderr, "\n%s: %s\n", program, e.what());
   return 1;
 }

@@ -5,18 +5,18 @@
 //   redwire::result<int> r = cli.try_call(calc::add, 2, 3);   // never throws
 //   std::future<int> f = cli.async_call(calc::add, 2, 3);
 //   cli.notify(calc::reset);                                  // no reply, no wait
+//   cli.publish(order_created, o);                            // events (events/event_api.hpp)
 //   cli.with({.timeout = 50ms, .instance = id, .key = "user-42"}).call(calc::add, 2, 3);
 //
 // One client may be shared by any number of threads, and used from inside handlers. Every
 // call is checked against the procedure's declaration at compile time.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
 #include <future>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,33 +25,32 @@
 #include <type_traits>
 #include <utility>
 
-#include "call_options.hpp"
-#include "codec.hpp"
+#include "client_options.hpp"
 #include "context.hpp"
 #include "detail/any_transport.hpp"
 #include "detail/async_calls.hpp"
-#include "detail/auth.hpp"
 #include "detail/call_api.hpp"
 #include "detail/call_cancel.hpp"
 #include "detail/call_outcome.hpp"
 #include "detail/completion.hpp"
 #include "detail/diagnostics.hpp"
 #include "detail/frame_buffer.hpp"
+#include "detail/hooked_calls.hpp"
 #include "detail/inbox_pool.hpp"
 #include "detail/names.hpp"
 #include "detail/pending_calls.hpp"
-#include "detail/reply_gate.hpp"
 #include "detail/request_frame.hpp"
 #include "detail/retry.hpp"
 #include "detail/targeted_push.hpp"
 #include "detail/timeout_hint.hpp"
 #include "envelope.hpp"
 #include "errors.hpp"
-#include "events/client_events.hpp"
+#include "events/event_api.hpp"
 #include "log.hpp"
 #include "procedure.hpp"
 #include "stream.hpp"
 #include "topic.hpp"
+#include "trace.hpp"
 #include "transport.hpp"
 
 namespace redwire {
@@ -113,14 +112,24 @@ class client : public detail::call_api<client>, public detail::event_api<client>
   template <class>
   friend class detail::call_api;
   const client& caller() const { return *this; }
-  friend class detail::event_api<client>;
-  detail::any_transport& event_bus() { return *bus_; }
   const call_options& options() const { return default_call_; }
 
   template <fixed_string N, class R, class... A, class... G>
   result<R> try_call_with(const call_options& o, const procedure<N, R(A...)>& p,
                           G&&... args) const {
+    if (!detail::has_hooks(options_.hooks))
+      return try_call_unhooked<N, R, A...>(o, p, std::forward<G>(args)...);
+    return detail::with_hooks(options_.hooks, o, p.name, [&](const call_options& traced) {
+      return try_call_unhooked<N, R, A...>(traced, p, std::forward<G>(args)...);
+    });
+  }
+
+  template <fixed_string N, class R, class... A, class... G>
+  result<R> try_call_unhooked(const call_options& o, const procedure<N, R(A...)>& p,
+                              G&&... args) const {
     if (o.stop.stop_possible()) return wait_for_async<N, R, A...>(o, p, std::forward<G>(args)...);
+    // The request's deadline is the moment this caller gives up, fixed before it waits for an
+    // inbox: that wait uses some of the time, and a service must not run what nobody awaits.
     const detail::call_budget budget = budget_of(o);
     const auto timeout = budget.timeout;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -161,45 +170,60 @@ class client : public detail::call_api<client>, public detail::event_api<client>
     detail::async_call* call =
         async_calls_.start<R>(p.name, &detail::complete_async<R>, p.signature);
     auto future = call->promise<R>().get_future();
-    launch<A...>(o, p, call, std::forward<G>(args)...);
+    launch_hooked<A...>(o, p, call, std::forward<G>(args)...);
     return future;
   }
 
-  // A sync call that may be cancelled: an async call waited for (it always ends: the timer).
+  // A sync call that may be cancelled: an async call waited for (it always ends: the timer),
+  // hooked as the sync call around it is.
   template <fixed_string N, class R, class... A, class... G>
   result<R> wait_for_async(const call_options& o, const procedure<N, R(A...)>& p,
                            G&&... args) const {
     std::optional<result<R>> outcome;
     detail::completion_flag done;
-    async_call_then<N, R, A...>(
-        o, p,
-        [&](result<R> r) {
-          outcome.emplace(std::move(r));
-          done.release();
-        },
-        std::forward<G>(args)...);
+    auto callback = [&](result<R> r) {
+      outcome.emplace(std::move(r));
+      done.release();
+    };
+    using stored = decltype(callback);
+    detail::async_call* call = async_calls_.start_with<stored>(
+        p.name, &detail::complete_callback<R, stored>, p.signature, std::move(callback));
+    launch<A...>(o, p, call, nullptr, std::forward<G>(args)...);
     done.acquire();
     return std::move(*outcome);
   }
 
-  // An async call that ends in callback(result<R>) (see detail/completion.hpp).
+  // An async call that ends in callback(result<R>) (a completion token's: call_api.hpp).
   template <fixed_string N, class R, class... A, class F, class... G>
   void async_call_then(const call_options& o, const procedure<N, R(A...)>& p, F&& callback,
                        G&&... args) const {
     using stored = std::decay_t<F>;
     detail::async_call* call = async_calls_.start_with<stored>(
         p.name, &detail::complete_callback<R, stored>, p.signature, std::forward<F>(callback));
-    launch<A...>(o, p, call, std::forward<G>(args)...);
+    launch_hooked<A...>(o, p, call, std::forward<G>(args)...);
+  }
+
+  // With hooks, on_call_start runs here and on_call_end when the call completes, whoever
+  // completes it (reply, timeout, cancel, failure; detail/hooked_calls.hpp).
+  template <class... A, fixed_string N, class R, class... G>
+  void launch_hooked(const call_options& o, const procedure<N, R(A...)>& p,
+                     detail::async_call* call, G&&... args) const {
+    if (!detail::has_hooks(options_.hooks))
+      return launch<A...>(o, p, call, nullptr, std::forward<G>(args)...);
+    call_options traced = o;
+    detail::start_hooked_call(options_.hooks, traced, p.name);
+    launch<A...>(traced, p, call, &options_.hooks, std::forward<G>(args)...);
   }
 
   // Frames and sends an async call; a failure before it is sent completes it at once.
   template <class... A, fixed_string N, class R, class... G>
   void launch(const call_options& o, const procedure<N, R(A...)>& p, detail::async_call* call,
-              G&&... args) const {
+              const call_hooks* hooks, G&&... args) const {
     if (!o.instance.empty()) call->instance = o.instance;  // named by a timeout or a failure
+    if (hooks) detail::remember_hooks(*call, *hooks, o.traceparent);
     const bool cancellable = o.stop.stop_possible();
     if (cancellable && o.stop.stop_requested())
-      return fail_inline(*call, errc::cancelled, cancelled);
+      return detail::fail_inline(*call, errc::cancelled, detail::cancelled_by_caller);
     const std::uint64_t id = next_call_id();
     const detail::call_budget budget = budget_of(o);
     const auto timeout = budget.timeout;
@@ -209,7 +233,7 @@ class client : public detail::call_api<client>, public detail::event_api<client>
       make_frame<A...>(frame, message_kind::request, p, o, id, budget.deadline_ms, reply_channel_,
                        std::forward<G>(args)...);
     } catch (const std::system_error& e) {
-      return fail_inline(*call, detail::to_errc(e), e.what());
+      return detail::fail_inline(*call, detail::to_errc(e), e.what());
     }
     if (cancellable) {  // before the call is in the table: from then on, a canceller may end it
       call->queue = o.instance.empty() ? detail::service_queue(scope_, p.service)
@@ -223,52 +247,53 @@ class client : public detail::call_api<client>, public detail::event_api<client>
         send(p, o, frame, !cancellable && in_flight > write_behind_above);
     if (!failure && !reply_subscription_->healthy()) failure = replies_interrupted;
     if (failure) {
-      if (auto* taken = pending_.take(id)) fail_inline(*taken, errc::unavailable, *failure);
+      if (auto* taken = pending_.take(id)) detail::fail_inline(*taken, errc::unavailable, *failure);
     } else if (cancellable && o.stop.stop_requested()) {
-      cancel(id);  // asked while the call was being sent: its canceller may have found nothing
+      cancel_call(this,
+                  id);  // asked while the call was being sent: its canceller may have found nothing
     }
   }
 
-  static constexpr const char* cancelled = "cancelled by the caller";
-
-  static void fail_inline(detail::pending_call& call, errc error, std::string_view message) {
-    call.error = error;
-    call.payload = message;
-    detail::complete_inline(call);
-  }
-
-  // Ends a cancellable async call with errc::cancelled, then takes its request back out of the
-  // queue if it still waits there, else stops its handler (detail/call_cancel.hpp). Once:
-  // whoever takes it.
+  // What a stop request on a cancellable call runs (detail/call_cancel.hpp).
   static void cancel_call(const void* owner, std::uint64_t id) noexcept {
-    static_cast<const client*>(owner)->cancel(id);
-  }
-  void cancel(std::uint64_t id) const noexcept {
-    auto* call = static_cast<detail::async_call*>(pending_.take(id));
-    if (!call) return;  // answered, timed out or cancelled already
-    std::string queue = std::move(call->queue), frame = std::move(call->frame);
-    const detail::hmac_key* key = replies_.key_for(detail::service_of(call->procedure));
-    // As a call that ends before async_call returns: Asio handlers are posted, not run inside
-    // the cancellation signal that asked for this.
-    fail_inline(*call, errc::cancelled, cancelled);
-    detail::withdraw_or_stop(*bus_, scope_, queue, frame, key);
+    const auto* self = static_cast<const client*>(owner);
+    detail::cancel_call(self->pending_, *self->bus_, self->scope_, self->replies_, id);
   }
 
   template <fixed_string N, class R, class... A, class... G>
   void notify_with(const call_options& o, const procedure<N, R(A...)>& p, G&&... args) const {
+    result<void> sent =
+        !detail::has_hooks(options_.hooks)
+            ? notify_unhooked<N, R, A...>(o, p, std::forward<G>(args)...)
+            : detail::with_hooks(options_.hooks, o, p.name, [&](const call_options& traced) {
+                return notify_unhooked<N, R, A...>(traced, p, std::forward<G>(args)...);
+              });
+    if (!sent) throw sent.error();
+  }
+
+  /// A notification handed to the transport, or why it could not be.
+  template <fixed_string N, class R, class... A, class... G>
+  result<void> notify_unhooked(const call_options& o, const procedure<N, R(A...)>& p,
+                               G&&... args) const {
     detail::frame_buffer buffer;
     std::string& frame = buffer.bytes();
     try {
       make_frame<A...>(frame, message_kind::notification, p, o, 0, budget_of(o).deadline_ms, {},
                        std::forward<G>(args)...);
     } catch (const std::system_error& e) {
-      throw rpc_error(detail::to_errc(e), e.what(), std::string(p.name));
+      return rpc_error(detail::to_errc(e), e.what(), std::string(p.name));
     }
     if (auto failure = send(p, o, frame))
-      throw rpc_error(errc::unavailable, *failure, std::string(p.name));
+      return rpc_error(errc::unavailable, *failure, std::string(p.name));
+    return {};
   }
 
  private:
+  // publish, append and dead_letters (events/event_api.hpp) come here.
+  friend class detail::event_api<client>;
+  detail::any_transport& event_transport() { return *bus_; }
+  std::string_view event_source() const { return options_.id; }
+
   // "no reply within N ms", and what the registry knows (detail/timeout_hint.hpp).
   rpc_error timed_out(std::string_view procedure, const call_options& o,
                       std::chrono::milliseconds timeout) const {
@@ -286,24 +311,20 @@ class client : public detail::call_api<client>, public detail::event_api<client>
                           std::chrono::steady_clock::time_point deadline,
                           const std::string& frame) const {
     if (auto failure = send(p, o, frame)) return detail::unsent(*failure, p.name);
-    for (;;) {
-      switch (box->box->receive(box->bytes, deadline)) {
-        case inbox_status::timeout:
-          return timed_out(p.name, o, timeout);
-        case inbox_status::lost:
-          box.discard();
-          return rpc_error(errc::unavailable, replies_interrupted, std::string(p.name));
-        case inbox_status::message:
-          break;
-      }
-      envelope e;
-      // Anything else is the late reply of an earlier call that gave up (or a forgery): skip it.
-      if (!replies_.accept(box->bytes, e) || e.call_id != id) continue;
-      const errc error = e.kind == message_kind::error_reply
-                             ? (e.error == errc{} ? errc::bad_message : e.error)
-                             : errc{};
-      return detail::reply_result<R>(error, e.payload, e.instance, p.name, p.signature);
+    envelope e;
+    switch (detail::reply_in_inbox(box, replies_, id, deadline, e)) {
+      case inbox_status::timeout:
+        return timed_out(p.name, o, timeout);
+      case inbox_status::lost:
+        box.discard();
+        return rpc_error(errc::unavailable, replies_interrupted, std::string(p.name));
+      case inbox_status::message:
+        break;
     }
+    const errc error = e.kind == message_kind::error_reply
+                           ? (e.error == errc{} ? errc::bad_message : e.error)
+                           : errc{};
+    return detail::reply_result<R>(error, e.payload, e.instance, p.name, p.signature);
   }
 
   std::chrono::milliseconds effective_timeout(const call_options& o) const {
@@ -331,32 +352,14 @@ class client : public detail::call_api<client>, public detail::event_api<client>
   /// that many calls waiting; throughput does.
   static constexpr std::size_t write_behind_above = 16;
 
-  /// Hands the frame to the transport; returns why it could not, or nothing.
+  /// Hands the frame to the transport; returns why it could not, or nothing. A queue that nobody
+  /// reads goes once what it holds is past its deadline (queue_expiry.hpp); a named instance
+  /// refuses at once (errc::unavailable) if it is not alive.
   template <class P>
   std::optional<std::string> send(const P& p, const call_options& o, const std::string& frame,
                                   bool behind = false) const {
-    return send_to(p.service, o, frame, behind);
-  }
-
-  std::optional<std::string> send_to(std::string_view service, const call_options& o,
-                                     const std::string& frame, bool behind) const {
-    thread_local std::string queue;  // built in place: no allocation per call
-    // A queue that nobody reads goes once what it holds is past its deadline (queue_expiry.hpp).
-    const auto keep = effective_timeout(o) + detail::queue_expiry_margin;
-    try {
-      if (!o.instance.empty()) {  // refused at once (errc::unavailable) if it is not alive
-        detail::push_to_instance(*bus_, scope_, service, o.instance, frame, keep);
-        return std::nullopt;
-      }
-      detail::service_queue(queue, scope_, service);
-      if (behind)
-        bus_->push_behind(queue, frame, keep);
-      else
-        bus_->push(queue, frame, keep);
-      return std::nullopt;
-    } catch (const transport_error& e) {
-      return std::string("transport: ") + e.what();
-    }
+    return detail::push_request(*bus_, scope_, p.service, o.instance, frame,
+                                effective_timeout(o) + detail::queue_expiry_margin, behind);
   }
 
   void subscribe_replies() {

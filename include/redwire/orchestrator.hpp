@@ -35,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include "admission.hpp"
 #include "client.hpp"
 #include "detail/call_router.hpp"
 #include "detail/membership.hpp"

@@ -1,27 +1,13 @@
-// redwire/orchestrator_options.hpp — how an orchestrator is set up, and what on_registering
-// answers (see orchestrator.hpp).
+// redwire/orchestrator_options.hpp — how an orchestrator is set up (see orchestrator.hpp); its
+// answer to an instance that registers is in admission.hpp.
 #pragma once
 
 #include <chrono>
 #include <string>
-#include <utility>
 
 #include "selection.hpp"
 
 namespace redwire {
-
-/// on_registering's answer. A bool converts: `return i.cpus >= 4;`
-struct admission {
-  admission(bool accepted = true) : accepted(accepted) {}  // NOLINT: implicit on purpose
-  static admission accept() { return admission(true); }
-  static admission reject(std::string reason) {
-    admission a(false);
-    a.reason = std::move(reason);
-    return a;
-  }
-  bool accepted = true;
-  std::string reason{};  ///< told to the rejected instance, which logs it
-};
 
 struct orchestrator_options {
   std::string group{};                        ///< the group it orchestrates

@@ -26,6 +26,7 @@
 
 #include "detail/any_transport.hpp"
 #include "detail/auth.hpp"
+#include "detail/builtins.hpp"
 #include "detail/component.hpp"
 #include "detail/coroutine_handler.hpp"
 #include "detail/diagnostics.hpp"
@@ -36,11 +37,13 @@
 #include "events/stream_consumer.hpp"
 #include "events/topic_subscription.hpp"
 #include "instance_info.hpp"
+#include "introspection.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 #include "procedure.hpp"
 #include "stream.hpp"
 #include "topic.hpp"
+#include "trace.hpp"
 #include "transport.hpp"
 
 namespace redwire {
@@ -70,6 +73,9 @@ struct service_options {
   /// Most calls in progress at once (taken and not answered: waiting, running, or awaiting in
   /// a coroutine handler); the instance stops popping while that many are.
   std::size_t max_in_flight = 1024;
+  /// Called around every handler run of a procedure, with the call's trace context, outcome
+  /// and duration (trace.hpp); a hook that throws is logged, the call goes on.
+  call_hooks hooks{};
 };
 
 /// Counters since start; read them with service::stats().
@@ -98,8 +104,14 @@ class service {
     }
     dispatch_.emplace(*bus_,
                       detail::dispatch_identity{name_, options_.instance_id, options_.log_calls,
-                                                options_.executor},
+                                                options_.hooks, options_.executor},
                       std::move(key), metrics_);
+    introspection_.service = name_;
+    introspection_.instance = options_.instance_id;
+    introspection_.workers = static_cast<std::uint32_t>(options_.workers);
+    introspection_.metrics = &metrics_;
+    introspection_.dispatch = &*dispatch_;
+    detail::bind_builtins(*dispatch_, introspection_);  // $ping, $stats, $describe
   }
 
   service(const service&) = delete;
@@ -227,6 +239,10 @@ class service {
     return metrics_.snapshot(name);
   }
 
+  /// What the built-in "$stats" answers (introspection.hpp): counters, and per operation its
+  /// calls, failures by cause, handlers in flight and durations. prometheus.hpp renders it.
+  stats_reply stats_report() const { return detail::make_stats_reply(introspection_); }
+
   service_stats stats() const {
     const detail::dispatch_counters& c = dispatch_->counters();
     return {c.calls.load(),    c.failures.load(),     c.expired.load(),
@@ -242,6 +258,7 @@ class service {
       if (started_) return false;
       started_ = true;
       stopping_ = false;
+      introspection_.started_ms.store(detail::introspection_sources::now_ms());
       instance_.emplace(detail::instance_context{
           *bus_, metrics_, name_, options_.instance_id, options_.group,
           detail::group_prefix(bus_->prefix(), options_.group), options_.log_calls,
@@ -290,6 +307,7 @@ class service {
   detail::metrics_registry metrics_;  // before dispatch_ and components_: they count into it
   std::string name_;
   service_options options_;
+  detail::introspection_sources introspection_;  // before dispatch_: its built-ins read it
   std::optional<detail::dispatcher> dispatch_;
   std::vector<std::unique_ptr<detail::component>> components_;
   std::optional<detail::instance_context> instance_;  // set by start(): what components see

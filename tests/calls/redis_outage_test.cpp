@@ -11,8 +11,8 @@
 #include "calls/redis_fixture.hpp"
 #include "calls/test_api.hpp"
 #include "support/eventually.hpp"
+#include "support/fault_proxy.hpp"
 #include "support/redis_stats.hpp"
-#include "support/tcp_proxy.hpp"
 
 using namespace std::chrono_literals;
 using namespace test_api;
@@ -162,7 +162,7 @@ TEST_F(redis_outage, async_calls_written_behind_end_when_redis_is_killed) {
 // is answered; a lost request would end as a timeout after 20 s.
 TEST(redis_starved_service, requests_in_a_pop_reply_that_comes_late_all_run) {
   redwire::test::redis_server server;
-  redwire::test::tcp_proxy proxy{server.port()};
+  redwire::test::fault_proxy proxy{server.port()};
   redwire::redis::transport service_bus{
       redwire::redis::options{.url = proxy.url(), .command_timeout = 200ms}};
   redwire::redis::transport caller_bus{server.url()};
@@ -171,7 +171,7 @@ TEST(redis_starved_service, requests_in_a_pop_reply_that_comes_late_all_run) {
   svc.start();
   redwire::client cli{caller_bus, {.default_timeout = 20s}};
   ASSERT_EQ(cli.call(calc::add, 1, 1), 2);
-  proxy.delay_replies_after("BLMPOP", 1000ms);
+  proxy.set(redwire::test::fault::replies_late_after("BLMPOP", 1000ms));
   std::vector<std::future<int>> calls;
   for (int i = 0; i < 10; ++i) calls.push_back(cli.async_call(calc::add, i, 100));
   for (int i = 0; i < 10; ++i) {

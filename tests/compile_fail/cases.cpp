@@ -77,6 +77,9 @@ int main() {
 #elif defined(REDWIRE_CASE_procedure_without_dot)
   constexpr redwire::procedure<"ping", void()> ping{};
   (void)ping;
+#elif defined(REDWIRE_CASE_procedure_name_reserved)
+  constexpr redwire::procedure<"calc.$ping", int()> fake_ping{};
+  (void)fake_ping;
 #elif defined(REDWIRE_CASE_field_not_serializable)
   constexpr redwire::procedure<"calc.run", int(int, job)> run{};
   (void)run;

@@ -16,14 +16,13 @@
 #include "events/event_api.hpp"
 #include "support/buses.hpp"
 #include "support/child_process.hpp"
+#include "support/eventually.hpp"
 
 using namespace std::chrono_literals;
 using namespace events_test;
 using namespace redwire::test;
 
 namespace {
-
-inline constexpr redwire::stream<"kill.log", int> kill_log{};  // the helper process's stream
 
 /// Log lines, with their level, as a test sink receives them.
 class captured_log {

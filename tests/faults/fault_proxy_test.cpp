@@ -19,10 +19,12 @@
 #include <thread>
 #include <vector>
 
+#include "support/eventually.hpp"
 #include "support/fault_proxy.hpp"
 #include "support/redis_server.hpp"
 
 using namespace std::chrono_literals;
+using redwire::test::eventually;
 using redwire::test::fault;
 using redwire::test::fault_proxy;
 using clock_type = std::chrono::steady_clock;
@@ -30,15 +32,7 @@ using clock_type = std::chrono::steady_clock;
 namespace {
 
 inline constexpr redwire::procedure<"faulty.add", int(int, int)> add{};
-
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds limit) {
-  auto deadline = clock_type::now() + limit;
-  while (clock_type::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return cond();
-}
+inline constexpr redwire::procedure<"nobody.add", int(int, int)> unserved{};
 
 std::size_t entries_of(const char* dir) {
   std::size_t n = 0;
@@ -89,7 +83,10 @@ TEST_P(faults, calls_in_flight_end_calls_come_back_and_nothing_leaks) {
   svc.bind(add, [](int a, int b) { return a + b; });
   svc.start();
   redwire::client cli{caller_bus, {.default_timeout = 1s}};
-  // Warm: every connection there is to be (inboxes, the reply subscription, readers).
+  // Warm: every connection there is to be (inboxes, the reply subscription, readers, and the
+  // registry connection through which a timeout's message is worded).
+  ASSERT_EQ(cli.with({.timeout = 50ms}).try_call(unserved, 1, 1).error().error(),
+            redwire::errc::timeout);
   for (int i = 0; i < 20; ++i) ASSERT_EQ(cli.call(add, i, 1), i + 1);
   std::vector<std::future<int>> warm;
   for (int i = 0; i < 32; ++i) warm.push_back(cli.async_call(add, i, 1));

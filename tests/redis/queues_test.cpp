@@ -1,6 +1,6 @@
 #include "common.hpp"
+#include "support/fault_proxy.hpp"
 #include "support/redis_stats.hpp"
-#include "support/tcp_proxy.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -372,7 +372,7 @@ TEST(redis_queues, push_behind_throws_while_down_and_works_again_after) {
 // only its first bytes.
 TEST(redis_queues, a_pop_whose_reply_comes_late_loses_nothing) {
   redwire::test::redis_server server;
-  redwire::test::tcp_proxy proxy{server.port()};
+  redwire::test::fault_proxy proxy{server.port()};
   transport direct{server.url()};
   transport bus{redwire::redis::options{.url = proxy.url(), .command_timeout = 200ms}};
   auto reader = bus.open_reader({"q"});
@@ -387,7 +387,7 @@ TEST(redis_queues, a_pop_whose_reply_comes_late_loses_nothing) {
       direct.push("q", pushed.back());
     }
     ASSERT_TRUE(eventually([&] { return direct.command({"LLEN", "q"}).integer == 3; }));
-    proxy.delay_replies_after("BLMPOP", 1500ms, pass);
+    proxy.set(redwire::test::fault::replies_late_after("BLMPOP", 1500ms, pass));
     std::vector<std::string> got;
     int failed_pops = 0;
     const auto give_up = clock_type::now() + 20s;
@@ -403,6 +403,6 @@ TEST(redis_queues, a_pop_whose_reply_comes_late_loses_nothing) {
     EXPECT_TRUE(got == pushed) << "not the messages pushed, or not in their order";
     EXPECT_EQ(failed_pops, 0);
     EXPECT_EQ(direct.command({"LLEN", "q"}).integer, 0);
-    proxy.delay_replies_after("", 0ms);
+    proxy.set(redwire::test::fault::pass());
   }
 }

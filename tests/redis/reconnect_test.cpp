@@ -4,7 +4,7 @@
 #include <atomic>
 #include <map>
 
-#include "support/tcp_proxy.hpp"
+#include "support/fault_proxy.hpp"
 
 using namespace redis_tests;
 using redwire::redis::transport;
@@ -108,12 +108,12 @@ TEST(redis_reconnect, wake_while_down_does_not_throw) {
 // 1 s.
 TEST(redis_reconnect, attempts_back_off_from_10_ms_doubling_to_1_s) {
   redwire::test::redis_server server;
-  redwire::test::tcp_proxy proxy{server.port()};
+  redwire::test::fault_proxy proxy{server.port()};
   transport bus{proxy.url()};
   inbox in;
   auto sub = bus.subscribe("ch", in.handler(), in.gap());  // the subscriber's connection too
   bus.push("q", "x");
-  proxy.refuse(true);
+  proxy.set(redwire::test::fault::reset());
   auto attempts_of = [&](const std::string& name) {
     std::vector<clock_type::time_point> at;
     for (auto& a : proxy.refused())
@@ -130,7 +130,7 @@ TEST(redis_reconnect, attempts_back_off_from_10_ms_doubling_to_1_s) {
         return true;
       },
       2 * patience));
-  proxy.refuse(false);
+  proxy.set(redwire::test::fault::pass());
   for (auto& [name, first] : first_delay) {
     SCOPED_TRACE(name);
     const auto at = attempts_of(name);

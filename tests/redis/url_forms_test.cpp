@@ -61,14 +61,16 @@ TEST(redis_url_forms, mistakes_are_refused_saying_what_is_wrong) {
       {"redis-sentinel://s1:26379/", "no master name"},
       {"redis-sentinel:///m", "no sentinel address"},
       {"redis-sentinel://s1,,s2/m", "no host"},
+      {"redis-sentinel://s1,/m", "an empty sentinel address"},
+      {"redis-sentinel://s1/m?sentinel_password=p%zz", "not two hex digits"},
       {"redis-sentinel://s1/m/x", "db is not a number"},
       {"redis://h?ca=/ca.pem", "need rediss://"},
       {"redis://h?verify=no", "need rediss://"},
       {"rediss://h?verify=maybe", "verify is yes or no"},
       {"rediss://h?cert=/c.pem", "cert and key go together"},
       {"redis://h?sentinel_password=x", "need redis-sentinel://"},
-      {"redis-sentinel://s/m?sentinel_user=u", "needs a sentinel_password"},
-      {"rediss+x://h", "another scheme"},
+      {"redis-sentinel://s/m?sentinel_user=u", "has no sentinel_password"},
+      {"rediss+x://h", "unknown scheme 'rediss+x://'"},
   };
   for (const auto& c : cases) {
     try {

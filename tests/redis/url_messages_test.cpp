@@ -29,7 +29,10 @@ std::string message_of(const std::string& url) {
   return "";
 }
 
-const std::string how = "write redis://host[:port][/db] or unix:///path/to/socket";
+const std::string how =
+    "write redis://host[:port][/db], rediss://host[:port][/db], "
+    "redis-sentinel://host[:port][,host[:port]...]/<master-name>[/db] or unix:///path/to/socket";
+const std::string other_schemes = " (or rediss://, redis-sentinel://, rediss-sentinel://, unix://)";
 
 TEST(redis_url_messages, each_bad_url_says_what_is_wrong_and_quotes_it) {
   const std::vector<std::pair<std::string, std::string>> cases = {
@@ -46,11 +49,10 @@ TEST(redis_url_messages, each_bad_url_says_what_is_wrong_and_quotes_it) {
        "the db is given twice, as '/2' in the path and as 'db=3' in the query: give it once"},
       {"redis://h?db=1&db=2", "the db is given twice in the query"},
       {"127.0.0.1:6379",
-       "the scheme is missing in '127.0.0.1:6379': write redis://127.0.0.1:6379 (or "
-       "unix:///path/to/socket)"},
+       "the scheme is missing in '127.0.0.1:6379': write redis://127.0.0.1:6379" + other_schemes},
       {"", "the URL is empty: " + how},
       {"http://h", "unknown scheme 'http://' in 'http://h': " + how},
-      {"rediss://h", "TLS (rediss://) is not supported"},
+      {"rediss://h?verify=maybe", "verify is yes or no, not 'maybe'"},
       {"redis://h:x", "the port is not a number: 'x'"},
       {"redis://h:70000", "the port is out of range (1 to 65535): '70000'"},
       {"redis://h:", "empty port in 'h:'"},
@@ -61,7 +63,7 @@ TEST(redis_url_messages, each_bad_url_says_what_is_wrong_and_quotes_it) {
       {"redis://h?db=-2", "the db is negative: '-2'"},
       {"redis://h?bogus=1",
        "unknown option 'bogus' (known: db, connect_timeout, command_timeout, prefix, user, "
-       "password)"},
+       "password, ca, cert, key, sni, verify, sentinel_user, sentinel_password)"},
       {"redis://h?db", "option without a value: 'db'"},
       {"unix://relative", "unix:// needs an absolute socket path, not 'relative'"},
       {"unix://", "unix:// needs an absolute socket path, not ''"},
@@ -75,15 +77,15 @@ TEST(redis_url_messages, each_bad_url_says_what_is_wrong_and_quotes_it) {
 TEST(redis_url_messages, a_password_is_never_shown) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"alice:s3cret@10.0.0.5:6379",
-       "the scheme is missing in 'alice:***@10.0.0.5:6379': write redis://alice:***@10.0.0.5:6379 "
-       "(or unix:///path/to/socket)"},
+       "the scheme is missing in 'alice:***@10.0.0.5:6379': write redis://alice:***@10.0.0.5:6379" +
+           other_schemes},
       {"ftp://alice:s3cret@h/1", "unknown scheme 'ftp://' in 'ftp://alice:***@h/1': " + how},
       {"redis://:s3cret@/0", "no host in 'redis://:***@/0'"},
       {"redis://:s3%zzret@h", "a %-escape is not two hex digits in the password"},
       {"redis://h?password=s3%zzret", "a %-escape is not two hex digits in the password"},
       {"h?password=s3cret&db=1",
-       "the scheme is missing in 'h?password=***&db=1': write redis://h?password=***&db=1 (or "
-       "unix:///path/to/socket)"},
+       "the scheme is missing in 'h?password=***&db=1': write redis://h?password=***&db=1" +
+           other_schemes},
   };
   for (const auto& [url, why] : cases) {
     const std::string message = message_of(url);

@@ -6,6 +6,7 @@
 // block_recycler. Nothing is allocated per call once a client has warmed up (docs/performance.md).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <future>
@@ -19,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "../trace.hpp"
 #include "pending_calls.hpp"
 #include "recycler.hpp"
 
@@ -49,6 +51,12 @@ struct async_call : pending_call {
   // to take it back out (capabilities/withdrawal.hpp).
   std::optional<std::stop_callback<call_canceller>> stop;
   std::string queue, frame;
+  /// The client's hooks, when it has any: on_call_end runs as the call completes, with the
+  /// trace the call carried and the time since it started (detail/hooked_calls.hpp).
+  const call_hooks* hooks = nullptr;
+  char traceparent[55];
+  std::size_t traceparent_size = 0;
+  std::chrono::steady_clock::time_point started{};
 
   template <class R>
   std::promise<R>& promise() noexcept {
@@ -133,6 +141,7 @@ class async_call_pool {
   /// Keeps a call whose object is destroyed already for a next one.
   void recycle(async_call* c) noexcept {
     c->stop.reset();  // waits for a stop callback that runs on another thread right now
+    c->hooks = nullptr;
     c->error = {};
     reset(c->queue);
     reset(c->frame);

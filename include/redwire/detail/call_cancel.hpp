@@ -10,14 +10,19 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #include "../envelope.hpp"
 #include "../log.hpp"
 #include "../procedure.hpp"
 #include "../transport.hpp"
 #include "any_transport.hpp"
+#include "async_calls.hpp"
 #include "auth.hpp"
+#include "completion.hpp"
 #include "names.hpp"
+#include "pending_calls.hpp"
+#include "reply_gate.hpp"
 
 namespace redwire::detail {
 
@@ -48,6 +53,21 @@ inline void withdraw_or_stop(any_transport& bus, std::string_view scope, const s
   } catch (const std::exception& e) {
     log(log_level::warning, std::string("redwire: cancelling a call failed: ") + e.what());
   }
+}
+
+/// Ends the cancellable async call `id` with errc::cancelled if it is still in `pending`, then
+/// takes its request back out of the queue, or else stops its handler (above). Once: whoever
+/// takes it from `pending`.
+inline void cancel_call(pending_calls& pending, any_transport& bus, std::string_view scope,
+                        const reply_gate& replies, std::uint64_t id) noexcept {
+  auto* call = static_cast<async_call*>(pending.take(id));
+  if (!call) return;  // answered, timed out or cancelled already
+  std::string queue = std::move(call->queue), frame = std::move(call->frame);
+  const hmac_key* key = replies.key_for(service_of(call->procedure));
+  // As a call that ends before async_call returns: Asio handlers are posted, not run inside
+  // the cancellation signal that asked for this.
+  fail_inline(*call, errc::cancelled, cancelled_by_caller);
+  withdraw_or_stop(bus, scope, queue, frame, key);
 }
 
 }  // namespace redwire::detail

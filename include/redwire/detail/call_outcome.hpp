@@ -14,6 +14,7 @@
 #include "../codec.hpp"
 #include "../errors.hpp"
 #include "async_calls.hpp"
+#include "hooked_calls.hpp"
 #include "pending_calls.hpp"
 
 namespace redwire::detail {
@@ -74,23 +75,33 @@ template <class R>
 void complete_async(pending_call* base) {
   auto* call = static_cast<async_call*>(base);
   std::promise<R>& promise = call->promise<R>();
+  // With hooks, on_call_end runs before the future is ready: whoever waits on it sees the hook
+  // done. Without, the value goes straight into the promise.
   try {
     if (call->error != errc{}) {
       throw rpc_error(call->error, error_message(call->error, call->payload, call->signature),
-                      std::string(call->procedure), std::move(call->instance));
+                      std::string(call->procedure), call->instance);
     }
     if constexpr (std::is_void_v<R>) {
       decode_result<void>(call->payload);
+      end_hooked_call(*call, errc{});
       promise.set_value();
+    } else if (call->hooks) {
+      R value = decode_result<R>(call->payload);
+      end_hooked_call(*call, errc{});
+      promise.set_value(std::move(value));
     } else {
       promise.set_value(decode_result<R>(call->payload));
     }
-  } catch (const rpc_error&) {
+  } catch (const rpc_error& e) {
+    end_hooked_call(*call, e.error());
     promise.set_exception(std::current_exception());
   } catch (const std::system_error& e) {
+    end_hooked_call(*call, to_errc(e));
     promise.set_exception(std::make_exception_ptr(
         rpc_error(to_errc(e), e.what(), std::string(call->procedure), call->instance)));
   } catch (...) {  // std::bad_alloc while decoding, say
+    end_hooked_call(*call, errc::bad_message);
     promise.set_exception(std::current_exception());
   }
   call->pool->finish<R>(call);

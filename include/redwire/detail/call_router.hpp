@@ -12,7 +12,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "../call_options.hpp"
+#include "../client_options.hpp"
 #include "../codec.hpp"
 #include "../errors.hpp"
 #include "../procedure.hpp"

@@ -12,6 +12,7 @@
 #include <concepts>
 #include <exception>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -65,20 +66,32 @@ inline void complete_inline(pending_call& call) {
   flag = saved;
 }
 
+/// Ends `call` with `error` inline (see completing_inline()).
+inline void fail_inline(pending_call& call, errc error, std::string_view message) {
+  call.error = error;
+  call.payload = message;
+  complete_inline(call);
+}
+
+inline constexpr const char* cancelled_by_caller = "cancelled by the caller";
+
 /// The outcome of an async call as a result<R>.
 template <class R>
 result<R> async_result_of(async_call& call) {
   return reply_result<R>(call.error, call.payload, call.instance, call.procedure, call.signature);
 }
 
-/// Completes an async call that holds a callback F: recycles the call, then runs the callback
-/// (which may thus start the next call without growing the pool).
+/// Completes an async call that holds a callback F: runs on_call_end if the call has hooks,
+/// recycles the call, then runs the callback (which may thus start the next call without
+/// growing the pool).
 template <class R, class F>
 void complete_callback(pending_call* base) {
   auto* call = static_cast<async_call*>(base);
   std::exception_ptr failure;
   try {
     result<R> outcome = async_result_of<R>(*call);
+    // With hooks, on_call_end runs before the callback, as it does before a future is ready.
+    if (call->hooks) end_hooked_call(*call, outcome.has_value() ? errc{} : outcome.error().error());
     F callback = std::move(call->object<F>());
     call->destroy_object<F>();
     call->pool->recycle(call);

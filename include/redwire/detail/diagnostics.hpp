@@ -64,10 +64,21 @@ struct procedure_name_has_no_service {
                 "first dot.");
 };
 
+/// Names with a '$' belong to redwire: every instance answers "<service>.$ping", "$stats" and
+/// "$describe" by itself (introspection.hpp), so no user procedure may take one.
+template <fixed_string Procedure>
+struct procedure_name_is_reserved {
+  static constexpr bool value = Procedure.view().find('$') != std::string_view::npos;
+  static_assert(!value,
+                "====> redwire: procedure names with a '$' are reserved for the procedures every "
+                "instance answers by itself ($ping, $stats, $describe); choose another name.");
+};
+
 template <fixed_string Name, class R, class... A>
 constexpr bool check_procedure_declaration() {
   return [&]<std::size_t... I>(std::index_sequence<I...>) {
     return !procedure_name_has_no_service<Name>::value &&
+           !procedure_name_is_reserved<Name>::value &&
            !procedure_result_is_not_serializable<Name, R>::value &&
            (!procedure_argument_is_not_serializable<Name, argument<I + 1>, A>::value && ...);
   }

@@ -7,7 +7,9 @@
 // with the caller's signature. Then the handler runs inside the call's context, and what it
 // returns or throws goes back to the reply address. A handler that is a coroutine
 // (coroutine_handler.hpp) is spawned on the service's executor instead: the worker goes back to
-// the queue, and the reply leaves when the coroutine ends (coroutine_request).
+// the queue, and the reply leaves when the coroutine ends (coroutine_request). Each handler run
+// is a span of its own (trace.hpp), between the service's on_call_start and on_call_end hooks;
+// the built-ins ($ping, $stats, $describe: builtins.hpp) are neither counted nor hooked.
 #pragma once
 
 #include <atomic>
@@ -35,11 +37,14 @@
 #include "../log.hpp"
 #include "../metrics.hpp"
 #include "../procedure.hpp"
+#include "../trace.hpp"
 #include "../transport.hpp"
 #include "any_transport.hpp"
 #include "auth.hpp"
 #include "coroutine_handler.hpp"
 #include "handler_outcome.hpp"
+#include "handler_table.hpp"
+#include "reply_writer.hpp"
 #include "running_calls.hpp"
 #include "worker_pool.hpp"
 
@@ -56,6 +61,7 @@ struct dispatch_identity {
   std::string service;
   std::string instance_id;
   bool log_calls = false;
+  call_hooks hooks{};           ///< service_options::hooks
   handler_executor executor{};  ///< where coroutine handlers run (service_options::executor)
 };
 
@@ -76,21 +82,17 @@ class dispatcher final : public request_runner {
           &awaitable_traits<std::remove_cvref_t<returned>>::template spawn<std::remove_cvref_t<F>,
                                                                            R, A...>);
     } else {
-      handlers_[std::string(p.name)] = bound_procedure{
-          p.fingerprint,
-          std::string(p.signature),
-          [h = std::forward<F>(handler)](std::string_view args, std::string& out) mutable {
-            auto values = redwire::decode_values<wire_type_t<A>...>(args);
-            if constexpr (std::is_void_v<R>) {
-              std::apply([&](auto&... v) { h(std::move(v)...); }, values);
-            } else {
-              const R result =
-                  std::apply([&](auto&... v) -> R { return h(std::move(v)...); }, values);
-              redwire::encode_values(out, result);
-            }
-          },
-          &metrics_.add(p.name, operation_kind::procedure),
-          {}};
+      bound_procedure b = described<R, A...>(p);
+      b.invoke = [h = std::forward<F>(handler)](std::string_view args, std::string& out) mutable {
+        auto values = redwire::decode_values<wire_type_t<A>...>(args);
+        if constexpr (std::is_void_v<R>) {
+          std::apply([&](auto&... v) { h(std::move(v)...); }, values);
+        } else {
+          const R result = std::apply([&](auto&... v) -> R { return h(std::move(v)...); }, values);
+          redwire::encode_values(out, result);
+        }
+      };
+      table_.bind(p.name, std::move(b));
     }
   }
 
@@ -100,20 +102,23 @@ class dispatcher final : public request_runner {
     if (id_.executor.empty())
       throw std::logic_error("redwire: the handler of '" + std::string(p.name) +
                              "' is a coroutine: set service_options::executor (redwire/asio.hpp)");
-    handlers_[std::string(p.name)] = bound_procedure{
-        p.fingerprint,
-        std::string(p.signature),
-        {},
-        &metrics_.add(p.name, operation_kind::procedure),
-        [h = std::forward<F>(handler), spawn, executor = id_.executor.held()](
-            std::shared_ptr<coroutine_call> call) mutable { spawn(h, executor, std::move(call)); }};
+    bound_procedure b = described<R, A...>(p);
+    b.spawn = [h = std::forward<F>(handler), spawn,
+               executor = id_.executor.held()](std::shared_ptr<coroutine_call> call) mutable {
+      spawn(h, executor, std::move(call));
+    };
+    table_.bind(p.name, std::move(b));
   }
 
-  std::vector<procedure_info> procedures() const {
-    std::vector<procedure_info> out;
-    for (const auto& [name, b] : handlers_) out.push_back({name, b.signature, b.fingerprint});
-    return out;
+  /// Serves a built-in (builtins.hpp, handler_table::bind_builtin).
+  void bind_builtin(std::string_view name, std::uint64_t fingerprint,
+                    std::function<void(std::string&)> invoke) {
+    table_.bind_builtin(name, fingerprint, std::move(invoke));
   }
+
+  /// Every procedure bound, with its types' descriptions (what "$describe" answers).
+  std::vector<procedure_description> descriptions() const { return table_.descriptions(); }
+  std::vector<procedure_info> procedures() const { return table_.procedures(); }
 
   const dispatch_counters& counters() const noexcept { return counters_; }
 
@@ -158,26 +163,48 @@ class dispatcher final : public request_runner {
     const bound_procedure* target = check(bytes, e, reply);
     if (!target) return false;
     if (target->spawn) {
-      target->spawn(std::make_shared<coroutine_request>(*this, *target, bytes, ends));
+      auto call = std::make_shared<coroutine_request>(*this, *target, bytes, ends);
+      {
+        call_scope scope(call->context_);
+        call->started_ = begin_run(*target, call->context_);
+      }
+      target->spawn(std::move(call));
       return true;
     }
     reply.clear();
-    const std::size_t header_size = begin_reply(e, reply, message_kind::reply, errc{});
-    const auto started = std::chrono::steady_clock::now();
-    const outcome result = invoke(*target, e, reply);
-    account(*target, e, result, std::chrono::steady_clock::now() - started);
-    answer(e, reply, header_size, result, defer_to, hold);
+    const std::size_t header_size = replies_.begin_reply(e, reply, message_kind::reply, errc{});
+    if (!target->metrics) {  // a built-in
+      replies_.answer(e, reply, header_size, invoke(*target, e.payload, reply), defer_to, hold);
+      return false;
+    }
+    running_calls::entry running(running_, e.caller, e.call_id);
+    const handler_span span(e.trace_id);  // this run: a child of the caller's span
+    const call_context context = context_of(e, span, running.token());
+    call_scope scope(context);
+    const auto started = begin_run(*target, context);
+    const outcome result = invoke(*target, e.payload, reply);
+    end_run(*target, e, context, result, started);
+    replies_.answer(e, reply, header_size, result, defer_to, hold);
     return false;
   }
 
  private:
-  struct bound_procedure {
-    std::uint64_t fingerprint = 0;
-    std::string signature;
-    std::function<void(std::string_view, std::string&)> invoke;
-    operation_metrics* metrics = nullptr;
-    std::function<void(std::shared_ptr<coroutine_call>)> spawn;  ///< set: a coroutine handler
-  };
+  template <class R, class... A, fixed_string N>
+  bound_procedure described(const procedure<N, R(A...)>& p) {
+    return {p.fingerprint,
+            std::string(p.signature),
+            {},
+            &metrics_.add(p.name, operation_kind::procedure),
+            {std::string(description_or_placeholder<A>().view())...},
+            std::string(description_or_placeholder<R>().view()),
+            {}};
+  }
+
+  /// The context a handler runs in: the call's, with this run's span.
+  call_context context_of(const envelope& e, const handler_span& span, std::stop_token stop) const {
+    return {e.procedure,    span.trace_id(),       e.caller,     id_.instance_id, e.key,
+            span.span_id(), span.parent_span_id(), span.flags(), e.deadline_ms,   std::move(stop)};
+  }
 
   /// A request whose handler is a coroutine, from its spawn to its reply (on the executor).
   class coroutine_request final : public coroutine_call {
@@ -190,10 +217,9 @@ class dispatcher final : public request_runner {
           bytes_(bytes),
           request_(decode_envelope(bytes_)),
           running_(std::in_place, owner.running_, request_.caller, request_.call_id),
-          context_{request_.procedure,    request_.trace_id, request_.caller,
-                   owner.id_.instance_id, request_.key,      request_.deadline_ms,
-                   running_->token()},
-          header_size_(owner.begin_reply(request_, reply_, message_kind::reply, errc{})) {}
+          span_(request_.trace_id),
+          context_(owner.context_of(request_, span_, running_->token())),
+          header_size_(owner.replies_.begin_reply(request_, reply_, message_kind::reply, errc{})) {}
 
     std::string_view arguments() const noexcept override { return request_.payload; }
     const call_context& context() const noexcept override { return context_; }
@@ -212,6 +238,7 @@ class dispatcher final : public request_runner {
     std::string bytes_;
     envelope request_;  // views into bytes_
     std::optional<running_calls::entry> running_;
+    handler_span span_;  // this run: a child of the caller's span
     call_context context_;
     std::string reply_;
     std::size_t header_size_;
@@ -221,53 +248,22 @@ class dispatcher final : public request_runner {
   void finished(coroutine_request& r, std::exception_ptr failure) noexcept {
     try {
       const outcome result = failure ? failure_of(failure) : outcome{};
-      account(r.target_, r.request_, result, std::chrono::steady_clock::now() - r.started_);
-      answer(r.request_, r.reply_, r.header_size_, result, nullptr, false);
+      call_scope scope(r.context_);
+      end_run(r.target_, r.request_, r.context_, result, r.started_);
+      replies_.answer(r.request_, r.reply_, r.header_size_, result, nullptr, false);
     } catch (const std::exception& e) {
       log(log_level::warning, "service " + id_.instance_id + ": a reply was lost: " + e.what());
     }
   }
 
-  /// Sends what a handler that ran gave (its reply is in `reply`, after a header of
-  /// `header_size` bytes), or its failure; nothing for a notification.
-  void answer(const envelope& e, std::string& reply, std::size_t header_size, const outcome& result,
-              std::string* defer_to, bool hold) {
-    const bool wants_reply = e.kind == message_kind::request && !e.reply_to.empty();
-    if (!wants_reply) {
-      if (result.failure != errc{})
-        log(log_level::warning, "service " + id_.instance_id + ": notification " +
-                                    std::string(e.procedure) + " failed: " + result.message);
-      return;
-    }
-    if (result.failure != errc{}) {
-      send_error(e, reply, result.failure, result.message);
-      return;
-    }
-    if (key_) sign_frame(reply, header_size, *key_);
-    if (defer_to)
-      defer_to->assign(e.reply_to);
-    else if (hold)
-      publish_held(e.reply_to, reply);
-    else
-      send(e.reply_to, reply);
-  }
+ private:
+  // ---- request_runner: replies ---------------------------------------------------------------
 
  public:
   void send(std::string_view channel, const std::string& reply) override {
-    try {
-      bus_.publish(channel, reply);
-    } catch (const transport_error& e) {
-      log(log_level::warning, "service " + id_.instance_id + ": a reply was lost: " + e.what());
-    }
+    replies_.send(channel, reply);
   }
-
-  void flush() override {
-    try {
-      bus_.flush();
-    } catch (const transport_error& e) {
-      log(log_level::warning, "service " + id_.instance_id + ": replies were lost: " + e.what());
-    }
-  }
+  void flush() override { replies_.flush(); }
 
  private:
   /// The handler that may run `e`, or nullptr after counting (and answering) the refusal.
@@ -279,118 +275,102 @@ class dispatcher final : public request_runner {
     if (key_) {
       if (const char* why = check_request(bytes, e, *key_)) {
         counters_.unauthorized.fetch_add(1, std::memory_order_relaxed);
-        refuse(e, reply, errc::unauthorized,
-               "service " + id_.service + " runs only calls authenticated with its secret: " + why);
+        replies_.refuse(
+            e, reply, errc::unauthorized,
+            "service " + id_.service + " runs only calls authenticated with its secret: " + why);
         return nullptr;
       }
     }
-    auto found = handlers_.find(std::string(e.procedure));  // immutable once requests run
+    const bound_procedure* found = table_.find(e.procedure);  // immutable once requests run
     if (e.expired(bus_.deadline_clock())) {
       counters_.expired.fetch_add(1, std::memory_order_relaxed);
-      if (found != handlers_.end())
-        found->second.metrics->timeouts.fetch_add(1, std::memory_order_relaxed);
+      if (found && found->metrics) found->metrics->timeouts.fetch_add(1, std::memory_order_relaxed);
       return nullptr;
     }
-    if (found == handlers_.end()) {
+    if (!found) {
       counters_.rejected.fetch_add(1, std::memory_order_relaxed);
-      refuse(e, reply, errc::unknown_procedure,
-             "instance " + id_.instance_id + " of service " + id_.service +
-                 " serves no procedure '" + std::string(e.procedure) + "'");
+      replies_.refuse(e, reply, errc::unknown_procedure,
+                      "instance " + id_.instance_id + " of service " + id_.service +
+                          " serves no procedure '" + std::string(e.procedure) + "'");
       return nullptr;
     }
-    if (e.fingerprint != found->second.fingerprint) {
+    if (e.fingerprint != found->fingerprint) {
       counters_.rejected.fetch_add(1, std::memory_order_relaxed);
       // The service's signature alone: the caller puts its own beside it (call_outcome.hpp).
-      refuse(e, reply, errc::signature_mismatch, found->second.signature);
+      replies_.refuse(e, reply, errc::signature_mismatch, found->signature);
       return nullptr;
     }
-    return &found->second;
+    return found;
   }
 
-  /// Runs the handler in the call's context; the result is appended to `reply`.
-  outcome invoke(const bound_procedure& target, const envelope& e, std::string& reply) {
-    running_calls::entry running(running_, e.caller, e.call_id);
-    const call_context context{e.procedure, e.trace_id,    e.caller,       id_.instance_id,
-                               e.key,       e.deadline_ms, running.token()};
-    call_scope scope(context);
+  /// Runs the handler (in the call's context, set by the caller); the result is appended to
+  /// `reply`.
+  static outcome invoke(const bound_procedure& target, std::string_view arguments,
+                        std::string& reply) {
     try {
-      target.invoke(e.payload, reply);
+      target.invoke(arguments, reply);
       return {};
     } catch (...) {
       return failure_of(std::current_exception());
     }
   }
 
-  /// Counts a handler's outcome; metrics for those that ran (arguments decoded).
-  void account(const bound_procedure& target, const envelope& e, const outcome& r,
-               std::chrono::steady_clock::duration elapsed) {
+  /// A handler run starts: counted in flight, then on_call_start. Returns when it started.
+  std::chrono::steady_clock::time_point begin_run(const bound_procedure& target,
+                                                  const call_context& c) {
+    if (id_.hooks.on_call_start) run_hook(id_.hooks.on_call_start, hook_event(c));
+    target.metrics->in_flight.fetch_add(1, std::memory_order_relaxed);
+    return std::chrono::steady_clock::now();
+  }
+
+  /// A handler run ends: its outcome counted (metrics for those that ran: arguments decoded),
+  /// then on_call_end.
+  void end_run(const bound_procedure& target, const envelope& e, const call_context& c,
+               const outcome& r, std::chrono::steady_clock::time_point started) {
+    target.metrics->in_flight.fetch_sub(1, std::memory_order_relaxed);
+    const auto elapsed = std::chrono::steady_clock::now() - started;
     const bool ran = r.failure == errc{} || r.failure == errc::remote_exception;
     if (ran) counters_.calls.fetch_add(1, std::memory_order_relaxed);
-    if (r.failure == errc::remote_exception)
+    if (r.failure == errc::remote_exception) {
       counters_.failures.fetch_add(1, std::memory_order_relaxed);
-    else if (!ran)
+    } else if (!ran) {
       counters_.rejected.fetch_add(1, std::memory_order_relaxed);
-    if (ran) record(target, e, elapsed, r.failure != errc{});
+      target.metrics->bad_messages.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (ran) record(target, e, c.trace_id, elapsed, r.failure != errc{});
+    if (id_.hooks.on_call_end) {
+      call_event ended = hook_event(c);
+      ended.outcome = r.failure;
+      ended.duration = elapsed;
+      run_hook(id_.hooks.on_call_end, ended);
+    }
+  }
+
+  static call_event hook_event(const call_context& c) {
+    return {c.procedure, c.instance, c.trace_id, c.span_id, c.parent_span_id};
   }
 
   /// Metrics and, with log_calls, a debug line: for every handler that ran.
-  void record(const bound_procedure& target, const envelope& e,
+  void record(const bound_procedure& target, const envelope& e, std::string_view trace_id,
               std::chrono::steady_clock::duration elapsed, bool failed) {
     target.metrics->record(elapsed, failed);
     const bool late = e.expired(bus_.deadline_clock());
     if (late) target.metrics->timeouts.fetch_add(1, std::memory_order_relaxed);
     if (!id_.log_calls) return;
     log(log_level::debug,
-        "call " + std::string(e.procedure) + " trace " + std::string(e.trace_id) + " from " +
+        "call " + std::string(e.procedure) + " trace " + std::string(trace_id) + " from " +
             std::string(e.caller) + (failed ? " failed" : " ok") +
             (late ? " past its deadline" : "") + " in " +
             std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()) +
             " us");
   }
 
-  /// Answers a refused request with an error, if it wants a reply.
-  void refuse(const envelope& e, std::string& reply, errc code, std::string_view message) {
-    if (e.kind == message_kind::request && !e.reply_to.empty()) send_error(e, reply, code, message);
-  }
-
-  // Returns the size of the header written (where the payload starts).
-  std::size_t begin_reply(const envelope& request, std::string& out, message_kind kind,
-                          errc code) const {
-    envelope r;
-    r.kind = kind;
-    r.call_id = request.call_id;
-    r.fingerprint = request.fingerprint;
-    r.error = code;
-    r.procedure = request.procedure;
-    r.trace_id = request.trace_id;
-    r.instance = id_.instance_id;
-    if (key_) r.caller = request.caller;  // inside the MAC: the reply is for that client only
-    encode_envelope_header(out, r);
-    return out.size();
-  }
-
-  void send_error(const envelope& request, std::string& out, errc code, std::string_view message) {
-    out.clear();
-    const std::size_t header_size = begin_reply(request, out, message_kind::error_reply, code);
-    out.append(message);
-    // A refusal goes bare: a caller without the secret could not check a MAC anyway.
-    if (key_ && code != errc::unauthorized) sign_frame(out, header_size, *key_);
-    send(request.reply_to, out);
-  }
-
-  void publish_held(std::string_view channel, const std::string& reply) {
-    try {
-      bus_.publish_held(channel, reply);
-    } catch (const transport_error& e) {
-      log(log_level::warning, "service " + id_.instance_id + ": a reply was lost: " + e.what());
-    }
-  }
-
   any_transport& bus_;
   dispatch_identity id_;
   std::unique_ptr<hmac_key> key_;
+  reply_writer replies_{bus_, key_.get(), id_.instance_id};
   metrics_registry& metrics_;
-  std::unordered_map<std::string, bound_procedure> handlers_;
+  handler_table table_;
   dispatch_counters counters_;
   running_calls running_;
 };

@@ -10,11 +10,12 @@
 #include <string_view>
 #include <utility>
 
-#include "../call_options.hpp"
+#include "../client_options.hpp"
 #include "../codec.hpp"
 #include "../context.hpp"
 #include "../envelope.hpp"
 #include "../procedure.hpp"
+#include "../trace.hpp"
 #include "auth.hpp"
 #include "call_api.hpp"
 
@@ -56,7 +57,7 @@ void make_request_frame(std::string& frame, message_kind kind, const procedure<N
   if (kind == message_kind::request) e.reply_to = reply_to;
   e.caller = caller;
   trace_id_buffer new_trace;
-  e.trace_id = o.inherit ? current_or_new_trace_id(new_trace) : new_trace_id(new_trace);
+  e.trace_id = outgoing_traceparent(o.traceparent, new_trace, o.inherit);
   e.key = o.key;
   frame.clear();
   encode_envelope_header(frame, e);

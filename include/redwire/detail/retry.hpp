@@ -16,8 +16,9 @@
 #include <string_view>
 #include <thread>
 
-#include "../call_options.hpp"
+#include "../client_options.hpp"
 #include "../errors.hpp"
+#include "../trace.hpp"
 
 namespace redwire::detail {
 
@@ -39,6 +40,9 @@ template <class R, class Attempt>
 result<R> with_retries(const call_options& o, Attempt&& attempt) {
   if (o.retry.attempts <= 1) return attempt(o);
   call_options next = o;
+  // Every attempt carries the same traceparent: one trace, each attempt a child of the caller.
+  trace_id_buffer buffer;
+  next.traceparent = std::string(outgoing_traceparent(o.traceparent, buffer, o.inherit));
   auto wait = o.retry.backoff;
   for (int n = 1;; ++n) {
     result<R> r = attempt(next);

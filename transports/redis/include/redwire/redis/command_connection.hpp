@@ -7,10 +7,9 @@
 // reconnects with exponential backoff when the connection is lost.
 //
 // RPUSH and PUBLISH without a callback go out without a reply (quiet_writes.hpp): two wake-ups
-// fewer per call, which on a small machine is a good part of a call's latency; one of them
-// every 100 ms keeps its reply, so that a lasting error (an ACL that forbids the key, OOM,
-// WRONGTYPE) is still logged. A push given an expiry hint owes its queue a PEXPIRE pair, which
-// the writer thread sends within 10 ms (quiet_writes.hpp).
+// fewer per call; one every 100 ms keeps its reply, so that a lasting error (an ACL that forbids
+// the key, OOM, WRONGTYPE) is still logged. A push given an expiry hint owes its queue a PEXPIRE
+// pair, which the writer thread sends within 10 ms.
 //
 // Write-behind (push_behind): a caller with many requests in flight hands its RPUSHes over to
 // be written within `write_behind` by the writer thread of this connection; what comes meanwhile
@@ -20,7 +19,6 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -375,9 +373,8 @@ class command_connection {
       conn_.reset();
       lost.swap(pending_);
     }
-    for (slot& s : lost) {
+    for (slot& s : lost)
       if (s.cb) deliver(s, reply{reply_type::error, 0, std::string(connection_lost), {}});
-    }
   }
 
   settings st_;

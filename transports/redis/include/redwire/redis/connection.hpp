@@ -24,9 +24,9 @@
 #include <redwire/transport.hpp>
 
 #include "resp.hpp"
+#include "settings.hpp"
 #include "socket.hpp"
 #include "topology.hpp"
-#include "url.hpp"
 
 namespace redwire::redis::detail {
 

@@ -33,7 +33,7 @@
 
 #include "connection.hpp"
 #include "resp.hpp"
-#include "url.hpp"
+#include "settings.hpp"
 
 namespace redwire::redis::detail {
 

@@ -32,7 +32,7 @@
 
 #include "command_connection.hpp"
 #include "resp.hpp"
-#include "url.hpp"
+#include "settings.hpp"
 
 namespace redwire::redis::detail {
 

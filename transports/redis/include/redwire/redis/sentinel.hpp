@@ -27,8 +27,8 @@
 #include <redwire/transport.hpp>
 
 #include "connection.hpp"
+#include "settings.hpp"
 #include "topology.hpp"
-#include "url.hpp"
 
 namespace redwire::redis::detail {
 

@@ -29,8 +29,8 @@
 
 #include <redwire/transport.hpp>
 
+#include "settings.hpp"
 #include "tls.hpp"
-#include "url.hpp"
 
 namespace redwire::redis::detail {
 

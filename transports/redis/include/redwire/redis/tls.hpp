@@ -36,7 +36,7 @@
 
 #include <redwire/transport.hpp>
 
-#include "url.hpp"
+#include "settings.hpp"
 
 namespace redwire::redis::detail {
 

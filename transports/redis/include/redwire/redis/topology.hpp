@@ -24,9 +24,9 @@
 #include <utility>
 #include <vector>
 
+#include "settings.hpp"
 #include "socket.hpp"
 #include "tls.hpp"
-#include "url.hpp"
 
 namespace redwire::redis::detail {
 

@@ -1,5 +1,6 @@
-// redwire/events/client_events.hpp — what a client does with events: publish to topics,
-// append to streams, read a stream's dead letters (topic.hpp, stream.hpp).
+// redwire/events/event_api.hpp — the client's side of events (publish, append, dead_letters),
+// each checked against the topic's or stream's declaration at compile time. `client` derives
+// from it, as it derives from detail::call_api for calls.
 #pragma once
 
 #include <cstddef>
@@ -17,9 +18,9 @@
 
 namespace redwire::detail {
 
-/// Gives `client` its event operations. Client provides event_bus() (its any_transport) and
-/// id() (the source named in each event), and befriends this class.
-template <class Client>
+/// Derived befriends it and provides `event_transport()` (where events go) and `event_source()`
+/// (the sender named in each event: the client's id).
+template <class Derived>
 class event_api {
  public:
   /// Sends `value` to every current subscriber of topic `t` (none: it is lost). Carries the
@@ -28,13 +29,12 @@ class event_api {
   template <fixed_string N, class T, class G>
   void publish(const topic<N, T>& t, G&& value) {
     (void)t;
-    if constexpr (!detail::published_value_does_not_convert<N, G, T>::value)
-      detail::publish_event<topic<N, T>>(self().event_bus(), self().id(),
-                                         detail::as_declared<T>(std::forward<G>(value)));
+    if constexpr (!published_value_does_not_convert<N, G, T>::value)
+      publish_event<topic<N, T>>(bus(), source(), as_declared<T>(std::forward<G>(value)));
   }
   template <fixed_string N, class T, class G>
   void publish(const stream<N, T>&, G&&) {
-    (void)detail::publish_to_a_stream<N>{};
+    (void)publish_to_a_stream<N>{};
   }
 
   /// Appends `value` to stream `s` and returns the entry id ("1712345678901-0"). Throws
@@ -44,16 +44,15 @@ class event_api {
   template <fixed_string N, class T, class G>
   std::string append(const stream<N, T>& s, G&& value, append_options o = {}) {
     (void)s;
-    if constexpr (!detail::appended_value_does_not_convert<N, G, T>::value)
-      return detail::append_event<stream<N, T>>(self().event_bus(), self().id(),
-                                                detail::as_declared<T>(std::forward<G>(value)),
-                                                o.max_length, {o.replicas, o.replica_timeout});
+    if constexpr (!appended_value_does_not_convert<N, G, T>::value)
+      return append_event<stream<N, T>>(bus(), source(), as_declared<T>(std::forward<G>(value)),
+                                        o.max_length, {o.replicas, o.replica_timeout});
     else
       return {};
   }
   template <fixed_string N, class T, class G>
   std::string append(const topic<N, T>&, G&&, append_options = {}) {
-    (void)detail::append_to_a_topic<N>{};
+    (void)append_to_a_topic<N>{};
     return {};
   }
 
@@ -62,11 +61,12 @@ class event_api {
   template <fixed_string N, class T>
   std::vector<stream_entry> dead_letters(const stream<N, T>& s, std::string_view group,
                                          std::size_t max = 100) {
-    return detail::read_dead_letters(self().event_bus(), s.name, group, max);
+    return read_dead_letters(bus(), s.name, group, max);
   }
 
  private:
-  Client& self() { return static_cast<Client&>(*this); }
+  any_transport& bus() { return static_cast<Derived&>(*this).event_transport(); }
+  std::string_view source() const { return static_cast<const Derived&>(*this).event_source(); }
 };
 
 }  // namespace redwire::detail

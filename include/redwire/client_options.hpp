@@ -1,5 +1,5 @@
-// redwire/call_options.hpp — how calls are made: per call (call_options) and per client
-// (client_options).
+// redwire/client_options.hpp — how a client calls (client_options) and how one call is made
+// (call_options). Every field, with its default, is listed in docs/api.md.
 #pragma once
 
 #include <chrono>
@@ -9,6 +9,8 @@
 #include <stop_token>
 #include <string>
 
+#include "trace.hpp"
+
 namespace redwire {
 
 /// How one call is made. Designated initializers read well: `{.timeout = 50ms, .key = "k"}`.
@@ -16,12 +18,16 @@ struct call_options {
   std::chrono::milliseconds timeout{0};  ///< 0: the client's default timeout
   std::string instance{};                ///< empty: any instance of the service
   std::string key{};  ///< calls that carry the same key run in the order they were sent
+  /// A W3C traceparent to continue (e.g. an HTTP request's); empty or invalid: the call being
+  /// handled on this thread is the parent (see `inherit`), or a new trace starts (trace.hpp).
+  std::string traceparent{};
   /// A stop request ends the call at once with errc::cancelled; its request is taken back out
   /// of the queue if it still waits there (capabilities/withdrawal.hpp), and a reply that
   /// still comes is dropped. Default: not cancellable.
   std::stop_token stop{};
   /// Made inside a handler: the call ends by the deadline of the call being handled, if that
-  /// comes first, and carries its trace id. false: its own timeout and a new trace.
+  /// comes first, and is a child span in its trace. false: its own timeout and a new trace
+  /// (unless `traceparent` names one).
   bool inherit = true;
   /// Sends the call again, up to `attempts` times in all, only when its request provably did
   /// not run: the push failed, or the instance it targeted was dead (then through the service
@@ -48,6 +54,10 @@ struct client_options {
   /// this many are opened, on first need, one connection each; sync calls beyond that, and
   /// async calls, share the client's reply subscription. 0: no inboxes.
   std::size_t inboxes = 4;
+  /// Called around every call, try_call, async_call (whatever completes it) and notify
+  /// (trace.hpp): procedure, trace, outcome, duration. A hook that throws is logged; the call
+  /// goes on.
+  call_hooks hooks{};
 };
 
 }  // namespace redwire
