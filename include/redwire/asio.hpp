@@ -69,13 +69,21 @@ void invoke_asio_handler(Handler& handler, result<R>& outcome) {
 }
 
 /// The callback (detail/completion.hpp) that completes an Asio handler on its executor.
+///
+/// It runs, and is destroyed, on the thread that completes the call (the reply reader, say),
+/// and the outstanding work it holds is what keeps the executor's owner alive: once the work
+/// is released, an io_context's run() may return and the io_context, a strand on it, go. So
+/// the work is released last, after every copy of the handler's executor that this object
+/// holds: a moved-from handler may still hold one (Asio's executor_binder moves a copy of its
+/// executor), and the last reference to a strand's implementation, released after its
+/// io_context is gone, would lock the io_context's mutex after its destruction.
 template <class R, class Handler>
 class asio_completion {
  public:
   explicit asio_completion(Handler handler)
-      : handler_(std::move(handler)),
-        work_(boost::asio::prefer(boost::asio::get_associated_executor(handler_),
-                                  boost::asio::execution::outstanding_work.tracked)) {}
+      : work_(boost::asio::prefer(boost::asio::get_associated_executor(handler),
+                                  boost::asio::execution::outstanding_work.tracked)),
+        handler_(std::move(handler)) {}
 
   void operator()(result<R> outcome) {
     auto run = [handler = std::move(handler_), outcome = std::move(outcome)]() mutable {
@@ -87,14 +95,15 @@ class asio_completion {
       boost::asio::post(work_, std::move(run));
     else
       boost::asio::dispatch(work_, std::move(run));
-  }
+  }  // `run`, moved from, goes here: work_ is still held
 
  private:
-  Handler handler_;
+  // Declared first, destroyed last (see above).
   std::decay_t<decltype(boost::asio::prefer(
       std::declval<boost::asio::associated_executor_t<Handler>>(),
       boost::asio::execution::outstanding_work.tracked))>
       work_;
+  Handler handler_;
 };
 
 }  // namespace detail

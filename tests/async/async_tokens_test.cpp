@@ -219,6 +219,38 @@ TEST_P(async_tokens, a_handler_runs_on_its_associated_executor) {
   }
 }
 
+/// Counts the live objects of a handler: its copies, and what they were moved from.
+struct handler_instances {
+  explicit handler_instances(std::atomic<int>& live) : live_(&live) { ++*live_; }
+  handler_instances(const handler_instances& o) : live_(o.live_) { ++*live_; }
+  handler_instances(handler_instances&& o) noexcept : live_(o.live_) { ++*live_; }
+  handler_instances& operator=(const handler_instances&) = delete;
+  ~handler_instances() { --*live_; }
+
+ private:
+  std::atomic<int>* live_;
+};
+
+// The work a call holds keeps the handler's io_context running: once run() returns, the test
+// may destroy the io_context and its strand, so no copy of the handler (each holds the strand)
+// may be left to destroy on the thread that completed the call.
+TEST_P(async_tokens, no_copy_of_a_handler_outlives_the_work_it_holds) {
+  std::atomic<int> live{0};
+  int done = 0;
+  for (int round = 0; round < 50; ++round) {
+    asio::io_context io;
+    auto strand = asio::make_strand(io);
+    cli_->async_call(calc::add, round, 1,
+                     asio::bind_executor(strand, [copies = handler_instances(live), &done](
+                                                     std::exception_ptr e, int r) {
+                       if (!e && r > 0) ++done;
+                     }));
+    io.run();
+    EXPECT_EQ(live.load(), 0) << "round " << round;
+  }
+  EXPECT_EQ(done, 50);
+}
+
 TEST_P(async_tokens, callbacks_and_handlers_outlive_their_client) {
   auto other = bus_->make_client({.default_timeout = 5s});
   received<int> held;
