@@ -57,9 +57,11 @@ export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$here/
 "${run[@]}" "$here/build-tsan/tests/core_tests" --gtest_brief=1 --gtest_filter="$pools"
 "${run[@]}" "$here/build-tsan/tests/memory_tests" --gtest_brief=1
 "${run[@]}" "$here/build-tsan/tests/call_tests" --gtest_brief=1 --gtest_filter="$concurrent"
-# Tokens, coroutines, cancellation, deadlines, retries (issue 17); the clock-skew test preloads libfaketime
-# into a replica, which TSan's own interceptors do not share a process with.
-async='*async_tokens*:*orchestrated_async*:*coroutine_handlers*:*cancellation*:*deadlines*:*retries*-clock_skew*'
+# Tokens, coroutines, cancellation, deadlines, retries and their hooks (issue 17); the clock-skew
+# test preloads libfaketime into a replica, which TSan's own interceptors do not share a process
+# with.
+async='*async_tokens*:*orchestrated_async*:*coroutine_handlers*:*cancellation*:*deadlines*'
+async+=':*retries*:*hooked*-clock_skew*'
 "${run[@]}" "$here/build-tsan/tests/async_tests" --gtest_brief=1 --gtest_filter="$async"
 step "TSan run: inventa_tests"
 "${run[@]}" "$here/build-tsan/tests/inventa_tests" --gtest_brief=1
