@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "bench_support.hpp"
-#include "support/redis_server.hpp"
+#include "private_redis.hpp"
 
 namespace {
 
@@ -42,7 +42,7 @@ struct env {
     static env e;
     return e;
   }
-  redwire::test::redis_server server;
+  bench::private_redis server;
   redwire::redis::transport bus;
   redwire::service svc;
   redwire::client cli;
