@@ -2,6 +2,7 @@
 //
 //   svc.bind(calc::add, [](int a, int b) {
 //     if (auto* c = redwire::current_call()) log(c->trace_id);   // set while a handler runs
+//     if (c && c->stop.stop_requested()) throw give_up{};        // the caller cancelled
 //     return a + b;
 //   });
 //
@@ -9,6 +10,8 @@
 // services.
 #pragma once
 
+#include <cstdint>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
@@ -26,6 +29,13 @@ struct call_context {
   std::string_view span_id{};          ///< this handler run's span: 16 hex digits
   std::string_view parent_span_id{};   ///< the sender's span (empty: it sent none)
   std::string_view trace_flags{"01"};  ///< 2 hex digits; "01": sampled
+  /// The call's deadline, ms since the Unix epoch on the deadline clock (the broker's:
+  /// capabilities/broker_clock.hpp); 0: none. Calls made from the handler end by it too.
+  std::int64_t deadline_ms = 0;
+  /// Requested when the caller cancels the call (call_options::stop, an Asio cancellation)
+  /// while the handler runs: a long handler may look at it, or register a std::stop_callback,
+  /// and give up early. How the stop travels: detail/running_calls.hpp.
+  std::stop_token stop{};
 
   /// "00-<trace id>-<span id>-<flags>": this handler run as the parent of what it sends, in
   /// the W3C traceparent format (trace.hpp). Empty when the context has no span.

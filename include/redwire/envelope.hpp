@@ -40,6 +40,7 @@ enum class message_kind : std::uint8_t {
   notification = 2,  ///< a call that wants none
   reply = 3,         ///< the result of a request
   error_reply = 4,   ///< a request that failed: error code, message as payload
+  cancel = 5,  ///< its caller gave up on a request: call id and caller name it (running_calls.hpp)
 };
 
 /// One decoded frame. The string_views point into the bytes it was decoded from.
@@ -85,7 +86,7 @@ inline envelope decode_envelope(std::string_view bytes) {
   using detail::throw_bad_message;
   envelope e;
   e.kind = static_cast<message_kind>(detail::check_frame_header(
-      bytes, envelope::fixed_size, envelope::magic, envelope::version, 4, "redwire envelope"));
+      bytes, envelope::fixed_size, envelope::magic, envelope::version, 5, "redwire envelope"));
   e.call_id = load_little_endian<std::uint64_t>(bytes.data() + 5);
   e.fingerprint = load_little_endian<std::uint64_t>(bytes.data() + 13);
   e.deadline_ms = load_little_endian<std::int64_t>(bytes.data() + 21);

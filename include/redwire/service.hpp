@@ -28,6 +28,7 @@
 #include "detail/auth.hpp"
 #include "detail/builtins.hpp"
 #include "detail/component.hpp"
+#include "detail/coroutine_handler.hpp"
 #include "detail/diagnostics.hpp"
 #include "detail/dispatch.hpp"
 #include "detail/heartbeat.hpp"
@@ -37,6 +38,7 @@
 #include "events/topic_subscription.hpp"
 #include "instance_info.hpp"
 #include "introspection.hpp"
+#include "log.hpp"
 #include "metrics.hpp"
 #include "procedure.hpp"
 #include "stream.hpp"
@@ -64,6 +66,13 @@ struct service_options {
   /// Shared secret: non-empty, only calls authenticated with it (HMAC-SHA256, see
   /// client_options::secret) run; others get errc::unauthorized. Never sent, never stored.
   std::string secret{};
+  /// Where handlers that are coroutines run: an Asio executor (`io.get_executor()`, a strand),
+  /// with #include <redwire/asio.hpp>. A handler returning boost::asio::awaitable<R> needs it
+  /// (bind() throws std::logic_error otherwise); while it awaits, it holds no worker.
+  handler_executor executor{};
+  /// Most calls in progress at once (taken and not answered: waiting, running, or awaiting in
+  /// a coroutine handler); the instance stops popping while that many are.
+  std::size_t max_in_flight = 1024;
   /// Called around every handler run of a procedure, with the call's trace context, outcome
   /// and duration (trace.hpp); a hook that throws is logged, the call goes on.
   call_hooks hooks{};
@@ -93,10 +102,10 @@ class service {
       key = std::make_unique<detail::hmac_key>(options_.secret);
       options_.secret.clear();  // kept as a key only
     }
-    dispatch_.emplace(
-        *bus_,
-        detail::dispatch_identity{name_, options_.instance_id, options_.log_calls, options_.hooks},
-        std::move(key), metrics_);
+    dispatch_.emplace(*bus_,
+                      detail::dispatch_identity{name_, options_.instance_id, options_.log_calls,
+                                                options_.hooks, options_.executor},
+                      std::move(key), metrics_);
     introspection_.service = name_;
     introspection_.instance = options_.instance_id;
     introspection_.workers = static_cast<std::uint32_t>(options_.workers);
@@ -208,6 +217,7 @@ class service {
     joining_ = false;
     workers_.reset();
     reader_.reset();
+    cancels_.reset();
     started_ = false;
     state_changed_.notify_all();
   }
@@ -256,6 +266,7 @@ class service {
       reader_ =
           bus_->open_reader({detail::instance_queue(instance_->scope, name_, options_.instance_id),
                              detail::service_queue(instance_->scope, name_)});
+      cancels_ = listen_for_cancels();
       if (options_.registration.enabled && !registered_) {  // last: it starts after the rest
         components_.push_back(std::make_unique<detail::heartbeat>(options_.registration));
         registered_ = true;
@@ -263,12 +274,27 @@ class service {
       workers_.emplace(
           *dispatch_, *reader_,
           detail::pool_settings{options_.workers, options_.batch_size, options_.poll_interval,
-                                bus_->corking() != nullptr, "service " + options_.instance_id});
+                                bus_->corking() != nullptr, options_.max_in_flight,
+                                "service " + options_.instance_id});
       workers_->start();
       for (auto& c : components_) components.push_back(c.get());
     }
     for (detail::component* c : components) c->start(*instance_);
     return true;
+  }
+
+  // Callers that give up on a call this instance has taken say so on the service's cancel
+  // channel (detail/running_calls.hpp). Without it handlers are not stopped; calls still work.
+  std::unique_ptr<detail::any_subscription> listen_for_cancels() {
+    try {
+      return bus_->subscribe(
+          detail::cancel_channel(instance_->scope, name_),
+          [this](std::string_view, std::string_view bytes) { dispatch_->cancel(bytes); }, [] {});
+    } catch (const transport_error& e) {
+      log(log_level::warning, "service " + options_.instance_id +
+                                  ": cancelled calls will run to their end: " + e.what());
+      return nullptr;
+    }
   }
 
   void add(std::unique_ptr<detail::component> component) {
@@ -292,7 +318,8 @@ class service {
   bool joining_ = false;     // a stop() is joining the workers
   bool registered_ = false;  // the heartbeat component was added
   std::unique_ptr<detail::any_reader> reader_;
-  std::optional<detail::worker_pool> workers_;  // after reader_: it reads from it
+  std::unique_ptr<detail::any_subscription> cancels_;  // cancel frames for dispatch_
+  std::optional<detail::worker_pool> workers_;         // after reader_: it reads from it
 };
 
 }  // namespace redwire

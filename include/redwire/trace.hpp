@@ -137,11 +137,13 @@ class handler_span {
 };
 
 /// The traceparent a call sends: `given` when it is one (call_options::traceparent), else a
-/// child of the call being handled on this thread, else a new trace (written into `buffer`).
-inline std::string_view outgoing_traceparent(std::string_view given, trace_id_buffer& buffer) {
+/// child of the call being handled on this thread (unless call_options::inherit is false), else
+/// a new trace (written into `buffer`).
+inline std::string_view outgoing_traceparent(std::string_view given, trace_id_buffer& buffer,
+                                             bool inherit = true) {
   std::string_view trace, parent, flags;
   if (!given.empty() && parse_traceparent(given, trace, parent, flags)) return given;
-  return current_or_new_trace_id(buffer);
+  return inherit ? current_or_new_trace_id(buffer) : new_trace_id(buffer);
 }
 
 }  // namespace detail

@@ -60,6 +60,8 @@ redwire_compile_fail(handler_arity
   "handler_takes_wrong_number_of_parameters<${in_add}expected<2>[^\n]*given<1>${after_add}")
 redwire_compile_fail(handler_result_type
   "handler_result_does_not_convert<${in_add}(.|\n)*====> redwire: this handler returns a type${after_add}")
+redwire_compile_fail(coroutine_handler_result_type
+  "handler_result_does_not_convert<${in_add}(.|\n)*====> redwire: this handler returns a type${after_add}")
 redwire_compile_fail(argument_not_serializable
   "procedure_argument_is_not_serializable<[^\n]*argument<2>, std::thread>(.|\n)*calc\\.spawn")
 redwire_compile_fail(result_not_serializable

@@ -24,7 +24,8 @@ inline bool has_hooks(const call_hooks& hooks) noexcept {
 template <class Options>
 call_event start_hooked_call(const call_hooks& hooks, Options& traced, std::string_view procedure) {
   trace_id_buffer buffer;
-  traced.traceparent = std::string(outgoing_traceparent(traced.traceparent, buffer));
+  traced.traceparent =
+      std::string(outgoing_traceparent(traced.traceparent, buffer, traced.inherit));
   call_event e{procedure, traced.instance};
   std::string_view flags;
   parse_traceparent(traced.traceparent, e.trace_id, e.span_id, flags);

@@ -129,8 +129,9 @@ class raw_caller {
     e.kind = message_kind::request;
     e.call_id = next_id_++;
     e.fingerprint = fingerprint;
+    // On the deadline clock, as the services read it (capabilities/broker_clock.hpp).
     e.deadline_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        (std::chrono::system_clock::now() + o.timeout).time_since_epoch())
+                        (bus_->deadline_clock() + o.timeout).time_since_epoch())
                         .count();
     e.procedure = procedure;
     e.reply_to = channel_;
