@@ -26,6 +26,7 @@
 #include <utility>
 
 #include "client_options.hpp"
+#include "client_view.hpp"
 #include "context.hpp"
 #include "detail/any_transport.hpp"
 #include "detail/async_calls.hpp"
@@ -56,21 +57,10 @@
 namespace redwire {
 
 class client;
-
-/// A client with options bound, as returned by client::with(). Cheap; do not keep it past the
-/// client it came from.
-class client_view : public detail::call_api<client_view> {
- public:
-  client_view(client& owner, call_options options) : owner_(&owner), options_(std::move(options)) {}
-
- private:
-  friend class detail::call_api<client_view>;
-  const client& caller() const { return *owner_; }
-  const call_options& options() const { return options_; }
-
-  client* owner_;
-  call_options options_;
-};
+namespace detail {
+template <class Owner>
+class call_router;  // an orchestrator's calls: they wait a retry's backoff (pending_calls::after)
+}  // namespace detail
 
 class client : public detail::call_api<client>, public detail::event_api<client> {
  public:
@@ -94,10 +84,10 @@ class client : public detail::call_api<client>, public detail::event_api<client>
   client& operator=(const client&) = delete;
 
   ~client() {
+    pending_.stop_timer();  // first: a retry's backoff ends here, never sends from here on
     inboxes_.reset();
     reply_subscription_.reset();  // no reply handler runs past this line
     pending_.fail_all(errc::cancelled, "the client was destroyed");
-    pending_.stop_timer();
   }
 
   /// Options for the calls made through the returned view: `cli.with({.timeout = 50ms}).call(...)`.
@@ -111,8 +101,14 @@ class client : public detail::call_api<client>, public detail::event_api<client>
   // call, try_call, async_call and notify (call_api) come here, with the options of the call.
   template <class>
   friend class detail::call_api;
+  template <class>
+  friend class detail::call_router;
   const client& caller() const { return *this; }
   const call_options& options() const { return default_call_; }
+
+  void after(std::chrono::milliseconds delay, std::function<void(bool)> task) const {
+    pending_.after(delay, std::move(task));
+  }
 
   template <fixed_string N, class R, class... A, class... G>
   result<R> try_call_with(const call_options& o, const procedure<N, R(A...)>& p,
@@ -245,9 +241,13 @@ class client : public detail::call_api<client>, public detail::event_api<client>
     // A cancellable request is pushed at once: a withdrawal must come after it.
     std::optional<std::string> failure =
         send(p, o, frame, !cancellable && in_flight > write_behind_above);
-    if (!failure && !reply_subscription_->healthy()) failure = replies_interrupted;
+    const bool sent = !failure;  // else it never ran (detail/retry.hpp)
+    if (sent && !reply_subscription_->healthy()) failure = replies_interrupted;
     if (failure) {
-      if (auto* taken = pending_.take(id)) detail::fail_inline(*taken, errc::unavailable, *failure);
+      if (auto* taken = pending_.take(id)) {
+        taken->never_ran = !sent;
+        detail::fail_inline(*taken, errc::unavailable, *failure);
+      }
     } else if (cancellable && o.stop.stop_requested()) {
       cancel_call(this,
                   id);  // asked while the call was being sent: its canceller may have found nothing

@@ -31,8 +31,9 @@ struct call_options {
   bool inherit = true;
   /// Sends the call again, up to `attempts` times in all, only when its request provably did
   /// not run: the push failed, or the instance it targeted was dead (then through the service
-  /// queue). Never after a timeout. The n-th retry waits backoff * 2^(n-1). Sync calls
-  /// (call, try_call); the result's attempts() says how many it took. Rule: detail/retry.hpp.
+  /// queue). Never after a timeout. The n-th retry waits backoff * 2^(n-1) (an async call on
+  /// the client's timer thread); the result's attempts() says how many it took. Rule:
+  /// detail/retry.hpp.
   struct retry_policy {
     int attempts = 1;
     std::chrono::milliseconds backoff{0};

@@ -54,8 +54,9 @@ struct service_options {
   /// Most requests taken from the transport at once; never more than the idle workers can
   /// start, so that replicas share the load.
   std::size_t batch_size = 64;
-  /// Longest a pop waits before looking at the stop flag again (stop() wakes it earlier).
-  std::chrono::milliseconds poll_interval{1000};
+  /// Longest a pop waits before looking at the stop flag again (stop() wakes it earlier). An
+  /// idle instance sends one pop per poll_interval: 5 s keeps its cost low (docs/performance.md).
+  std::chrono::milliseconds poll_interval{5000};
   /// Log every call and event handled (debug level, with trace id and duration) through the
   /// log sink (log.hpp). Off: nothing is built per call.
   bool log_calls = false;

@@ -99,18 +99,30 @@ class call_executor {
   std::shared_ptr<const coroutine_call> call_;
 };
 
-/// The handler's coroutine, awaited: its arguments decoded, its result encoded.
-template <class R, class... A, class F>
-boost::asio::awaitable<void> run_coroutine_handler(F& handler,
+/// Starts the user's handler coroutine on the decoded arguments (they are moved in).
+template <class R, class... A>
+using coroutine_starter = boost::asio::awaitable<R> (*)(void* handler,
+                                                        std::tuple<wire_type_t<A>...>& values);
+
+template <class F, class R, class... A>
+boost::asio::awaitable<R> start_coroutine_handler(void* handler,
+                                                  std::tuple<wire_type_t<A>...>& values) {
+  return std::apply([&](auto&... v) { return (*static_cast<F*>(handler))(std::move(v)...); },
+                    values);
+}
+
+/// The handler's coroutine, awaited: its arguments decoded, its result encoded. The frame holds
+/// the arguments (a handler may take them by reference) but not the handler's type: a lambda
+/// in a user's file has no linkage, and a coroutine frame holding one would warn
+/// (-Wsubobject-linkage) in every file that binds one.
+template <class R, class... A>
+boost::asio::awaitable<void> run_coroutine_handler(void* handler, coroutine_starter<R, A...> start,
                                                    std::shared_ptr<coroutine_call> call) {
   auto values = redwire::decode_values<wire_type_t<A>...>(call->arguments());
-  auto start = [&]<std::size_t... I>(std::index_sequence<I...>) {
-    return handler(std::move(std::get<I>(values))...);
-  };
   if constexpr (std::is_void_v<R>) {
-    co_await start(std::index_sequence_for<A...>{});
+    co_await start(handler, values);
   } else {
-    const R result = co_await start(std::index_sequence_for<A...>{});
+    const R result = co_await start(handler, values);
     redwire::encode_values(call->result(), result);
   }
 }
@@ -142,7 +154,8 @@ struct awaitable_traits<boost::asio::awaitable<T, boost::asio::any_io_executor>>
     auto cancellation = std::make_shared<detail::coroutine_cancellation>();
     boost::asio::co_spawn(
         detail::call_executor<boost::asio::any_io_executor>(inner, call),
-        detail::run_coroutine_handler<R, A...>(handler, call),
+        detail::run_coroutine_handler<R, A...>(&handler,
+                                               &detail::start_coroutine_handler<F, R, A...>, call),
         boost::asio::bind_cancellation_slot(
             cancellation->signal.slot(),
             [call, cancellation](std::exception_ptr failure) { call->finish(failure); }));

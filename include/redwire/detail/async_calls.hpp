@@ -143,6 +143,7 @@ class async_call_pool {
     c->stop.reset();  // waits for a stop callback that runs on another thread right now
     c->hooks = nullptr;
     c->error = {};
+    c->never_ran = false;
     reset(c->queue);
     reset(c->frame);
     reset(c->payload);

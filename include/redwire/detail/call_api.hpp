@@ -2,9 +2,12 @@
 // that `client` and `client_view` share, each checked against the procedure at compile time.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdlib>
+#include <functional>
 #include <future>
+#include <memory>
 #include <stop_token>
 #include <tuple>
 #include <type_traits>
@@ -71,8 +74,15 @@ class call_api {
     } else if constexpr (!check_call_arguments<N, std::tuple<A...>, G...>()) {
       std::abort();
     } else {
-      return self().caller().template async_call_with<N, R, A...>(self().options(), p,
-                                                                  std::forward<G>(args)...);
+      const call_options& o = self().options();
+      if (o.retry.attempts <= 1)
+        return self().caller().template async_call_with<N, R, A...>(o, p, std::forward<G>(args)...);
+      auto promise = std::make_shared<std::promise<R>>();
+      std::future<R> future = promise->get_future();
+      start_retried<N, R, A...>(
+          self().caller(), o, p, fulfil(std::move(promise)),
+          std::tuple<wire_type_t<A>...>(as_declared<A>(std::forward<G>(args))...));
+      return future;
     }
   }
 
@@ -89,6 +99,26 @@ class call_api {
  private:
   const Derived& self() const { return static_cast<const Derived&>(*this); }
 
+  // Starts an async call with call_options::retry (detail/retry.hpp): each attempt sent with
+  // the same arguments, kept as the procedure declares them; the last result goes to `done`.
+  // (Here, a friend of the callers: the lambdas may reach what they keep private.)
+  template <fixed_string N, class R, class... A, class Caller, class Done>
+  static void start_retried(Caller& caller, const call_options& o, const procedure<N, R(A...)>& p,
+                            Done&& done, std::tuple<wire_type_t<A>...> values) {
+    auto send = [&caller, p, values = std::move(values)](const call_options& next, auto callback) {
+      std::apply(
+          [&](const auto&... v) {
+            caller.template async_call_then<N, R, A...>(next, p, std::move(callback), v...);
+          },
+          values);
+    };
+    auto after = [&caller](std::chrono::milliseconds delay, std::function<void(bool)> task) {
+      caller.after(delay, std::move(task));
+    };
+    async_retry<R, decltype(send), decltype(after), std::decay_t<Done>>::start(
+        o, std::move(send), std::move(after), std::forward<Done>(done));
+  }
+
   // The arguments are the tuple's first sizeof...(A) references; the token is its last.
   template <fixed_string N, class R, class... A, std::size_t... I, class Refs>
   decltype(auto) async_with_token(const procedure<N, R(A...)>& p, std::index_sequence<I...>,
@@ -103,14 +133,22 @@ class call_api {
                     values = std::tuple<wire_type_t<A>...>(as_declared<A>(std::get<I>(refs))...)](
                        auto&& callback, std::stop_token stop) mutable {
         if (stop.stop_possible()) o.stop = std::move(stop);  // the token's own cancellation
+        if (o.retry.attempts > 1)
+          return start_retried<N, R, A...>(
+              *caller, o, p, std::forward<decltype(callback)>(callback), std::move(values));
         caller->template async_call_then<N, R, A...>(
             o, p, std::forward<decltype(callback)>(callback), std::get<I>(std::move(values))...);
       };
       return completion_token_traits<std::remove_cvref_t<token_type>, R>::initiate(
           std::forward<token_type>(token), std::move(start));
     } else if constexpr (result_callback<token_type, R>) {  // after tokens: some are callable
+      const call_options& o = self().options();
+      if (o.retry.attempts > 1)
+        return start_retried<N, R, A...>(
+            self().caller(), o, p, std::forward<token_type>(token),
+            std::tuple<wire_type_t<A>...>(as_declared<A>(std::get<I>(refs))...));
       self().caller().template async_call_then<N, R, A...>(
-          self().options(), p, std::forward<token_type>(token),
+          o, p, std::forward<token_type>(token),
           std::forward<std::tuple_element_t<I, Refs>>(std::get<I>(refs))...);
     } else {
       static_assert(result_callback<token_type, R>,

@@ -19,6 +19,13 @@
 
 namespace redwire::detail {
 
+/// The failure of a call whose request could not be pushed: it never ran.
+inline rpc_error unsent(std::string why, std::string_view procedure) {
+  rpc_error e(errc::unavailable, std::move(why), std::string(procedure));
+  e.set_never_ran();
+  return e;
+}
+
 /// The errc a std::system_error stands for: its own when it is redwire's, bad_message otherwise.
 inline errc to_errc(const std::system_error& e) {
   return e.code().category() == error_category() ? static_cast<errc>(e.code().value())
@@ -78,6 +85,7 @@ void complete_async(pending_call* base) {
   // With hooks, on_call_end runs before the future is ready: whoever waits on it sees the hook
   // done. Without, the value goes straight into the promise.
   try {
+    if (call->never_ran) throw unsent(call->payload, call->procedure);
     if (call->error != errc{}) {
       throw rpc_error(call->error, error_message(call->error, call->payload, call->signature),
                       std::string(call->procedure), call->instance);

@@ -3,6 +3,8 @@
 // instance refused, being dead, never ran: it goes once more, to another instance.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
@@ -35,6 +37,11 @@ class call_router {
     return route(o, p, args...);
   }
 
+  /// A retry's backoff, on the orchestrator's client's timer (detail/retry.hpp).
+  void after(std::chrono::milliseconds delay, std::function<void(bool)> task) const {
+    owner_.client_.after(delay, std::move(task));
+  }
+
   template <fixed_string N, class R, class... A, class... G>
   void notify_with(const call_options& o, const procedure<N, R(A...)>& p, G&&... args) {
     owner_.start();
@@ -50,17 +57,7 @@ class call_router {
                                  G&&... args) {
     auto promise = std::make_shared<std::promise<R>>();
     std::future<R> future = promise->get_future();
-    async_call_then<N, R, A...>(
-        o, p,
-        [promise](result<R> r) {
-          if (!r)
-            promise->set_exception(std::make_exception_ptr(r.error()));
-          else if constexpr (std::is_void_v<R>)
-            promise->set_value();
-          else
-            promise->set_value(std::move(*r));
-        },
-        std::forward<G>(args)...);
+    async_call_then<N, R, A...>(o, p, fulfil(std::move(promise)), std::forward<G>(args)...);
     return future;
   }
 

@@ -11,6 +11,8 @@
 
 #include <concepts>
 #include <exception>
+#include <future>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -75,9 +77,23 @@ inline void fail_inline(pending_call& call, errc error, std::string_view message
 
 inline constexpr const char* cancelled_by_caller = "cancelled by the caller";
 
+/// A callback that makes a call's result that of a future: its value, or its rpc_error thrown.
+template <class R>
+auto fulfil(std::shared_ptr<std::promise<R>> promise) {
+  return [promise = std::move(promise)](result<R> r) {
+    if (!r)
+      promise->set_exception(std::make_exception_ptr(r.error()));
+    else if constexpr (std::is_void_v<R>)
+      promise->set_value();
+    else
+      promise->set_value(std::move(*r));
+  };
+}
+
 /// The outcome of an async call as a result<R>.
 template <class R>
 result<R> async_result_of(async_call& call) {
+  if (call.never_ran) return unsent(call.payload, call.procedure);
   return reply_result<R>(call.error, call.payload, call.instance, call.procedure, call.signature);
 }
 

@@ -177,7 +177,8 @@ class dispatcher final : public request_runner {
       replies_.answer(e, reply, header_size, invoke(*target, e.payload, reply), defer_to, hold);
       return false;
     }
-    running_calls::entry running(running_, e.caller, e.call_id);
+    running_calls::entry running(running_, e.caller, e.call_id,
+                                 (e.flags & envelope::cancellable) != 0);
     const handler_span span(e.trace_id);  // this run: a child of the caller's span
     const call_context context = context_of(e, span, running.token());
     call_scope scope(context);
@@ -216,7 +217,8 @@ class dispatcher final : public request_runner {
           ends_(ends),
           bytes_(bytes),
           request_(decode_envelope(bytes_)),
-          running_(std::in_place, owner.running_, request_.caller, request_.call_id),
+          running_(std::in_place, owner.running_, request_.caller, request_.call_id,
+                   (request_.flags & envelope::cancellable) != 0),
           span_(request_.trace_id),
           context_(owner.context_of(request_, span_, running_->token())),
           header_size_(owner.replies_.begin_reply(request_, reply_, message_kind::reply, errc{})) {}

@@ -50,6 +50,7 @@ void make_request_frame(std::string& frame, message_kind kind, const procedure<N
                         G&&... args) {
   envelope e;
   e.kind = kind;
+  if (o.stop.stop_possible()) e.flags = envelope::cancellable;
   e.call_id = id;
   e.fingerprint = p.fingerprint;
   e.deadline_ms = deadline_ms;

@@ -26,11 +26,15 @@ namespace redwire::detail {
 class running_calls {
  public:
   /// One call in progress, entered for as long as its handler runs (it lives on the worker's
-  /// stack, or with a coroutine handler's state).
+  /// stack, or with a coroutine handler's state). Only a call that its caller can cancel (the
+  /// request says so: envelope::cancellable) has a stop state; the others allocate none.
   class entry {
    public:
-    entry(running_calls& table, std::string_view caller, std::uint64_t call_id)
-        : table_(table), caller_(caller), call_id_(call_id) {
+    entry(running_calls& table, std::string_view caller, std::uint64_t call_id, bool cancellable)
+        : table_(table),
+          caller_(caller),
+          call_id_(call_id),
+          stop_(cancellable ? std::stop_source() : std::stop_source(std::nostopstate)) {
       table_.enter(*this);
     }
     ~entry() { table_.leave(*this); }

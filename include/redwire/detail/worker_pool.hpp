@@ -69,7 +69,7 @@ class request_runner {
 struct pool_settings {
   std::size_t workers = 4;
   std::size_t batch_size = 64;                    ///< most requests taken at once
-  std::chrono::milliseconds poll_interval{1000};  ///< longest pop between looks at stop
+  std::chrono::milliseconds poll_interval{5000};  ///< longest pop between looks at stop
   bool cork = false;  ///< hold the replies of fast batches (the transport corks)
   /// Most requests taken and not ended (waiting, running, or awaiting in a coroutine): the
   /// pool does not pop while that many are in progress.

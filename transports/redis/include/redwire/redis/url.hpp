@@ -5,7 +5,7 @@
 //   rediss://host:6380?ca=/etc/ca.pem&cert=/etc/me.pem&key=/etc/me.key&sni=redis.internal
 //   redis-sentinel://s1:26379,s2:26379,s3:26379/mymaster/0?sentinel_password=pw
 //   rediss-sentinel://...                   (TLS to the sentinels and to the servers)
-//   ...?connect_timeout=500ms&command_timeout=2s&prefix=rw
+//   ...?connect_timeout=500ms&command_timeout=2s&keepalive=5s&prefix=rw
 // User and password may be percent-encoded (a password holding '@' or ':' must be). In a
 // Sentinel URL they are the servers'; the sentinels' are the options sentinel_user and
 // sentinel_password.
@@ -189,6 +189,8 @@ inline void apply_query(settings& st, std::string_view query, std::string_view p
       st.connect_timeout = parse_duration(value, key);
     } else if (key == "command_timeout") {
       st.command_timeout = parse_duration(value, key);
+    } else if (key == "keepalive") {
+      st.keepalive = parse_duration(value, key);
     } else if (key == "prefix") {
       st.prefix = value;
     } else if (key == "user") {
@@ -197,7 +199,8 @@ inline void apply_query(settings& st, std::string_view query, std::string_view p
       st.password = value;
     } else if (!apply_tls_or_sentinel_option(st, key, std::move(value))) {
       bad_url("unknown option " + in_quotes(key) +
-              " (known: db, connect_timeout, command_timeout, prefix, user, password, ca, cert, "
+              " (known: db, connect_timeout, command_timeout, keepalive, prefix, user, password, "
+              "ca, cert, "
               "key, sni, verify, sentinel_user, sentinel_password)");
     }
   }
@@ -344,6 +347,7 @@ inline settings resolve(const options& o) {
   if (o.db) st.db = *o.db;
   if (o.connect_timeout) st.connect_timeout = *o.connect_timeout;
   if (o.command_timeout) st.command_timeout = *o.command_timeout;
+  if (o.keepalive) st.keepalive = *o.keepalive;
   if (o.prefix) st.prefix = *o.prefix;
   st.reconnect_min = o.reconnect_min;
   st.reconnect_max = o.reconnect_max;
