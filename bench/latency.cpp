@@ -1,4 +1,5 @@
 // bench/latency.cpp — redwire-latency: how fast are redwire calls through *your* Redis?
+// (latency.hpp: the program redwire-latency, and the subcommand `redwire bench`, run it.)
 //
 // Starts service instances in this process (on a namespace of their own, so your services are
 // not disturbed), calls them for a while, and prints latency percentiles, calls/s and, as the
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "bench_support.hpp"
+#include "latency.hpp"
 #include "private_redis.hpp"
 
 namespace {
@@ -93,8 +95,11 @@ struct config {
   std::string json;
 };
 
+/// How the tool is called: "redwire-latency", or "redwire bench".
+const char* program = "redwire-latency";
+
 [[noreturn]] void fail(const std::string& message) {
-  std::fprintf(stderr, "redwire-latency: %s (see --help)\n", message.c_str());
+  std::fprintf(stderr, "%s: %s (see --help)\n", program, message.c_str());
   std::exit(2);
 }
 
@@ -136,7 +141,11 @@ config parse(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "-h" || a == "--help") {
-      std::fputs(usage, stdout);
+      std::string text = usage;
+      for (auto at = text.find("redwire-latency"); at != std::string::npos;
+           at = text.find("redwire-latency", at + 1))
+        text.replace(at, 15, program);
+      std::fputs(text.c_str(), stdout);
       std::exit(0);
     } else if (a == "--url")
       c.url = next();
@@ -244,7 +253,8 @@ double measure_ping(const redwire::redis::settings& st, double seconds, bench::s
 
 }  // namespace
 
-int main(int argc, char** argv) try {
+int redwire::latency::run(int argc, char** argv, const char* program_name) try {
+  program = program_name;
   config c = parse(argc, argv);
   std::optional<bench::private_redis> server;
   if (c.private_server) {
@@ -257,9 +267,9 @@ int main(int argc, char** argv) try {
   const redwire::redis::settings st = redwire::redis::resolve(o);
 
   std::fprintf(stderr,
-               "redwire-latency: %s%s, payload %zu B, %zu in flight on %zu thread%s, "
+               "%s: %s%s, payload %zu B, %zu in flight on %zu thread%s, "
                "%zu replica%s x %zu workers\n",
-               st.describe().c_str(), c.private_server ? " (private)" : "", c.payload,
+               program, st.describe().c_str(), c.private_server ? " (private)" : "", c.payload,
                c.concurrency, c.threads, c.threads == 1 ? "" : "s", c.replicas,
                c.replicas == 1 ? "" : "s", c.workers);
 
@@ -337,10 +347,10 @@ int main(int argc, char** argv) try {
   const double ratio = ping_p50 > 0 ? p50 / ping_p50 : 0;
 
   std::printf(
-      "redwire-latency  %s, payload %zu B, %zu in flight (%zu thread%s), %zu replica%s "
+      "%s  %s, payload %zu B, %zu in flight (%zu thread%s), %zu replica%s "
       "x %zu workers, %.1f s\n",
-      st.describe().c_str(), c.payload, c.concurrency, c.threads, c.threads == 1 ? "" : "s",
-      c.replicas, c.replicas == 1 ? "" : "s", c.workers, elapsed);
+      program, st.describe().c_str(), c.payload, c.concurrency, c.threads,
+      c.threads == 1 ? "" : "s", c.replicas, c.replicas == 1 ? "" : "s", c.workers, elapsed);
   std::printf("  calls     %llu (%llu errors)   %.0f calls/s\n",
               static_cast<unsigned long long>(calls), static_cast<unsigned long long>(errors),
               rate);
@@ -378,6 +388,6 @@ int main(int argc, char** argv) try {
   for (auto& s : services) s->stop();
   return errors == 0 || calls > errors ? 0 : 1;
 } catch (const std::exception& e) {
-  std::fprintf(stderr, "\nredwire-latency: %s\n", e.what());
+  std::fprintf(stderr, "\n%s: %s\n", program, e.what());
   return 1;
 }

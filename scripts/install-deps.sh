@@ -7,7 +7,10 @@ packages=(
   g++ cmake ninja-build pkg-config
   libhiredis-dev libboost1.81-dev libcereal-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev  # the redwire tool only (tools/redwire); the library does not use it
+  curl                # the tool's tests scrape its /metrics endpoint
   redis-server  # with --tls-port and --sentinel, used by the TLS and Sentinel tests
+  faketime      # a service process 30 s ahead of or behind its callers (tests/async)
   clang libclang-rt-14-dev clang-format
 )
 

@@ -5,12 +5,14 @@
 //   redwire::result<int> r = cli.try_call(calc::add, 2, 3);   // never throws
 //   std::future<int> f = cli.async_call(calc::add, 2, 3);
 //   cli.notify(calc::reset);                                  // no reply, no wait
+//   cli.publish(order_created, o);                            // events (events/event_api.hpp)
 //   cli.with({.timeout = 50ms, .instance = id, .key = "user-42"}).call(calc::add, 2, 3);
 //
 // One client may be shared by any number of threads, and used from inside handlers. Every
 // call is checked against the procedure's declaration at compile time.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -24,50 +26,43 @@
 #include <utility>
 
 #include "client_options.hpp"
-#include "codec.hpp"
+#include "client_view.hpp"
 #include "context.hpp"
 #include "detail/any_transport.hpp"
 #include "detail/async_calls.hpp"
-#include "detail/auth.hpp"
 #include "detail/call_api.hpp"
+#include "detail/call_cancel.hpp"
 #include "detail/call_outcome.hpp"
+#include "detail/completion.hpp"
 #include "detail/diagnostics.hpp"
 #include "detail/frame_buffer.hpp"
+#include "detail/hooked_calls.hpp"
 #include "detail/inbox_pool.hpp"
 #include "detail/names.hpp"
 #include "detail/pending_calls.hpp"
-#include "detail/reply_gate.hpp"
+#include "detail/request_frame.hpp"
+#include "detail/retry.hpp"
 #include "detail/targeted_push.hpp"
 #include "detail/timeout_hint.hpp"
 #include "envelope.hpp"
 #include "errors.hpp"
-#include "events/publishing.hpp"
+#include "events/event_api.hpp"
 #include "log.hpp"
 #include "procedure.hpp"
 #include "stream.hpp"
 #include "topic.hpp"
+#include "trace.hpp"
 #include "transport.hpp"
 
 namespace redwire {
 
 class client;
+namespace detail {
+template <class Owner>
+class call_router;  // an orchestrator's calls: they wait a retry's backoff (pending_calls::after)
+}  // namespace detail
 
-/// A client with options bound, as returned by client::with(). Cheap; do not keep it past the
-/// client it came from.
-class client_view : public detail::call_api<client_view> {
- public:
-  client_view(client& owner, call_options options) : owner_(&owner), options_(std::move(options)) {}
-
- private:
-  friend class detail::call_api<client_view>;
-  const client& caller() const { return *owner_; }
-  const call_options& options() const { return options_; }
-
-  client* owner_;
-  call_options options_;
-};
-
-class client : public detail::call_api<client> {
+class client : public detail::call_api<client>, public detail::event_api<client> {
  public:
   template <transport T>
   explicit client(T& bus, client_options options = {})
@@ -89,10 +84,10 @@ class client : public detail::call_api<client> {
   client& operator=(const client&) = delete;
 
   ~client() {
+    pending_.stop_timer();  // first: a retry's backoff ends here, never sends from here on
     inboxes_.reset();
     reply_subscription_.reset();  // no reply handler runs past this line
     pending_.fail_all(errc::cancelled, "the client was destroyed");
-    pending_.stop_timer();
   }
 
   /// Options for the calls made through the returned view: `cli.with({.timeout = 50ms}).call(...)`.
@@ -106,13 +101,33 @@ class client : public detail::call_api<client> {
   // call, try_call, async_call and notify (call_api) come here, with the options of the call.
   template <class>
   friend class detail::call_api;
+  template <class>
+  friend class detail::call_router;
   const client& caller() const { return *this; }
   const call_options& options() const { return default_call_; }
+
+  void after(std::chrono::milliseconds delay, std::function<void(bool)> task) const {
+    pending_.after(delay, std::move(task));
+  }
 
   template <fixed_string N, class R, class... A, class... G>
   result<R> try_call_with(const call_options& o, const procedure<N, R(A...)>& p,
                           G&&... args) const {
-    const auto timeout = effective_timeout(o);
+    if (!detail::has_hooks(options_.hooks))
+      return try_call_unhooked<N, R, A...>(o, p, std::forward<G>(args)...);
+    return detail::with_hooks(options_.hooks, o, p.name, [&](const call_options& traced) {
+      return try_call_unhooked<N, R, A...>(traced, p, std::forward<G>(args)...);
+    });
+  }
+
+  template <fixed_string N, class R, class... A, class... G>
+  result<R> try_call_unhooked(const call_options& o, const procedure<N, R(A...)>& p,
+                              G&&... args) const {
+    if (o.stop.stop_possible()) return wait_for_async<N, R, A...>(o, p, std::forward<G>(args)...);
+    // The request's deadline is the moment this caller gives up, fixed before it waits for an
+    // inbox: that wait uses some of the time, and a service must not run what nobody awaits.
+    const detail::call_budget budget = budget_of(o);
+    const auto timeout = budget.timeout;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     const std::uint64_t id = next_call_id();
     detail::inbox_pool::lease box =
@@ -120,7 +135,7 @@ class client : public detail::call_api<client> {
     detail::frame_buffer buffer;
     std::string& frame = buffer.bytes();
     try {
-      make_frame<A...>(frame, message_kind::request, p, o, id, timeout,
+      make_frame<A...>(frame, message_kind::request, p, o, id, budget.deadline_ms,
                        box ? std::string_view(box->channel) : reply_channel_,
                        std::forward<G>(args)...);
     } catch (const std::system_error& e) {
@@ -131,9 +146,12 @@ class client : public detail::call_api<client> {
     detail::pending_call slot;
     pending_.add(id, &slot);
     std::optional<std::string> failure = send(p, o, frame);
-    if (!failure && !reply_subscription_->healthy()) failure = replies_interrupted;
+    const bool sent = !failure;  // else it never ran (detail/retry.hpp)
+    if (sent && !reply_subscription_->healthy()) failure = replies_interrupted;
     if (failure) {
-      if (pending_.take(id)) return rpc_error(errc::unavailable, *failure, std::string(p.name));
+      if (pending_.take(id))
+        return sent ? rpc_error(errc::unavailable, *failure, std::string(p.name))
+                    : detail::unsent(*failure, p.name);
       slot.done.acquire();  // a reply raced the failure: it wins
     } else if (!slot.done.try_acquire_for(timeout)) {
       if (pending_.take(id)) return timed_out(p.name, o, timeout);
@@ -148,94 +166,134 @@ class client : public detail::call_api<client> {
     detail::async_call* call =
         async_calls_.start<R>(p.name, &detail::complete_async<R>, p.signature);
     auto future = call->promise<R>().get_future();
+    launch_hooked<A...>(o, p, call, std::forward<G>(args)...);
+    return future;
+  }
+
+  // A sync call that may be cancelled: an async call waited for (it always ends: the timer),
+  // hooked as the sync call around it is.
+  template <fixed_string N, class R, class... A, class... G>
+  result<R> wait_for_async(const call_options& o, const procedure<N, R(A...)>& p,
+                           G&&... args) const {
+    std::optional<result<R>> outcome;
+    detail::completion_flag done;
+    auto callback = [&](result<R> r) {
+      outcome.emplace(std::move(r));
+      done.release();
+    };
+    using stored = decltype(callback);
+    detail::async_call* call = async_calls_.start_with<stored>(
+        p.name, &detail::complete_callback<R, stored>, p.signature, std::move(callback));
+    launch<A...>(o, p, call, nullptr, std::forward<G>(args)...);
+    done.acquire();
+    return std::move(*outcome);
+  }
+
+  // An async call that ends in callback(result<R>) (a completion token's: call_api.hpp).
+  template <fixed_string N, class R, class... A, class F, class... G>
+  void async_call_then(const call_options& o, const procedure<N, R(A...)>& p, F&& callback,
+                       G&&... args) const {
+    using stored = std::decay_t<F>;
+    detail::async_call* call = async_calls_.start_with<stored>(
+        p.name, &detail::complete_callback<R, stored>, p.signature, std::forward<F>(callback));
+    launch_hooked<A...>(o, p, call, std::forward<G>(args)...);
+  }
+
+  // With hooks, on_call_start runs here and on_call_end when the call completes, whoever
+  // completes it (reply, timeout, cancel, failure; detail/hooked_calls.hpp).
+  template <class... A, fixed_string N, class R, class... G>
+  void launch_hooked(const call_options& o, const procedure<N, R(A...)>& p,
+                     detail::async_call* call, G&&... args) const {
+    if (!detail::has_hooks(options_.hooks))
+      return launch<A...>(o, p, call, nullptr, std::forward<G>(args)...);
+    call_options traced = o;
+    detail::start_hooked_call(options_.hooks, traced, p.name);
+    launch<A...>(traced, p, call, &options_.hooks, std::forward<G>(args)...);
+  }
+
+  // Frames and sends an async call; a failure before it is sent completes it at once.
+  template <class... A, fixed_string N, class R, class... G>
+  void launch(const call_options& o, const procedure<N, R(A...)>& p, detail::async_call* call,
+              const call_hooks* hooks, G&&... args) const {
     if (!o.instance.empty()) call->instance = o.instance;  // named by a timeout or a failure
+    if (hooks) detail::remember_hooks(*call, *hooks, o.traceparent);
+    const bool cancellable = o.stop.stop_possible();
+    if (cancellable && o.stop.stop_requested())
+      return detail::fail_inline(*call, errc::cancelled, detail::cancelled_by_caller);
     const std::uint64_t id = next_call_id();
-    const auto timeout = effective_timeout(o);
+    const detail::call_budget budget = budget_of(o);
+    const auto timeout = budget.timeout;
     detail::frame_buffer buffer;
     std::string& frame = buffer.bytes();
     try {
-      make_frame<A...>(frame, message_kind::request, p, o, id, timeout, reply_channel_,
+      make_frame<A...>(frame, message_kind::request, p, o, id, budget.deadline_ms, reply_channel_,
                        std::forward<G>(args)...);
     } catch (const std::system_error& e) {
-      call->error = detail::to_errc(e);
-      call->payload = e.what();
-      call->complete();
-      return future;
+      return detail::fail_inline(*call, detail::to_errc(e), e.what());
+    }
+    if (cancellable) {  // before the call is in the table: from then on, a canceller may end it
+      call->queue = o.instance.empty() ? detail::service_queue(scope_, p.service)
+                                       : detail::instance_queue(scope_, p.service, o.instance);
+      call->frame = frame;
+      call->stop.emplace(o.stop, detail::call_canceller{&cancel_call, this, id});
     }
     const std::size_t in_flight = pending_.add_with_timeout(id, call, timeout);
-    std::optional<std::string> failure = send(p, o, frame, in_flight > write_behind_above);
-    if (!failure && !reply_subscription_->healthy()) failure = replies_interrupted;
+    // A cancellable request is pushed at once: a withdrawal must come after it.
+    std::optional<std::string> failure =
+        send(p, o, frame, !cancellable && in_flight > write_behind_above);
+    const bool sent = !failure;  // else it never ran (detail/retry.hpp)
+    if (sent && !reply_subscription_->healthy()) failure = replies_interrupted;
     if (failure) {
       if (auto* taken = pending_.take(id)) {
-        taken->error = errc::unavailable;
-        taken->payload = *failure;
-        taken->complete();
+        taken->never_ran = !sent;
+        detail::fail_inline(*taken, errc::unavailable, *failure);
       }
+    } else if (cancellable && o.stop.stop_requested()) {
+      cancel_call(this,
+                  id);  // asked while the call was being sent: its canceller may have found nothing
     }
-    return future;
+  }
+
+  // What a stop request on a cancellable call runs (detail/call_cancel.hpp).
+  static void cancel_call(const void* owner, std::uint64_t id) noexcept {
+    const auto* self = static_cast<const client*>(owner);
+    detail::cancel_call(self->pending_, *self->bus_, self->scope_, self->replies_, id);
   }
 
   template <fixed_string N, class R, class... A, class... G>
   void notify_with(const call_options& o, const procedure<N, R(A...)>& p, G&&... args) const {
+    result<void> sent =
+        !detail::has_hooks(options_.hooks)
+            ? notify_unhooked<N, R, A...>(o, p, std::forward<G>(args)...)
+            : detail::with_hooks(options_.hooks, o, p.name, [&](const call_options& traced) {
+                return notify_unhooked<N, R, A...>(traced, p, std::forward<G>(args)...);
+              });
+    if (!sent) throw sent.error();
+  }
+
+  /// A notification handed to the transport, or why it could not be.
+  template <fixed_string N, class R, class... A, class... G>
+  result<void> notify_unhooked(const call_options& o, const procedure<N, R(A...)>& p,
+                               G&&... args) const {
     detail::frame_buffer buffer;
     std::string& frame = buffer.bytes();
     try {
-      make_frame<A...>(frame, message_kind::notification, p, o, 0, effective_timeout(o), {},
+      make_frame<A...>(frame, message_kind::notification, p, o, 0, budget_of(o).deadline_ms, {},
                        std::forward<G>(args)...);
     } catch (const std::system_error& e) {
-      throw rpc_error(detail::to_errc(e), e.what(), std::string(p.name));
+      return rpc_error(detail::to_errc(e), e.what(), std::string(p.name));
     }
     if (auto failure = send(p, o, frame))
-      throw rpc_error(errc::unavailable, *failure, std::string(p.name));
-  }
-
- public:
-  // ---- events (topic.hpp, stream.hpp) -------------------------------------------------------
-
-  /// Sends `value` to every current subscriber of topic `t` (none: it is lost). Carries the
-  /// trace id of the call or event being handled on this thread. Throws rpc_error(unavailable).
-  ///   cli.publish(order_created, o);
-  template <fixed_string N, class T, class G>
-  void publish(const topic<N, T>& t, G&& value) {
-    (void)t;
-    if constexpr (!detail::published_value_does_not_convert<N, G, T>::value)
-      detail::publish_event<topic<N, T>>(*bus_, options_.id,
-                                         detail::as_declared<T>(std::forward<G>(value)));
-  }
-  template <fixed_string N, class T, class G>
-  void publish(const stream<N, T>&, G&&) {
-    (void)detail::publish_to_a_stream<N>{};
-  }
-
-  /// Appends `value` to stream `s` and returns the entry id ("1712345678901-0"). Throws
-  /// rpc_error(unavailable) (also when the replicas asked for do not confirm the entry in time);
-  /// redwire::unsupported when the transport has no streams, or cannot wait for replicas.
-  ///   std::string id = cli.append(order_log, o, {.max_length = 100000});
-  template <fixed_string N, class T, class G>
-  std::string append(const stream<N, T>& s, G&& value, append_options o = {}) {
-    (void)s;
-    if constexpr (!detail::appended_value_does_not_convert<N, G, T>::value)
-      return detail::append_event<stream<N, T>>(*bus_, options_.id,
-                                                detail::as_declared<T>(std::forward<G>(value)),
-                                                o.max_length, {o.replicas, o.replica_timeout});
-    else
-      return {};
-  }
-  template <fixed_string N, class T, class G>
-  std::string append(const topic<N, T>&, G&&, append_options = {}) {
-    (void)detail::append_to_a_topic<N>{};
+      return rpc_error(errc::unavailable, *failure, std::string(p.name));
     return {};
   }
 
-  /// The first `max` entries that consumer group `group` gave up on (oldest first), with the
-  /// bytes as they were appended.
-  template <fixed_string N, class T>
-  std::vector<stream_entry> dead_letters(const stream<N, T>& s, std::string_view group,
-                                         std::size_t max = 100) {
-    return detail::read_dead_letters(*bus_, s.name, group, max);
-  }
-
  private:
+  // publish, append and dead_letters (events/event_api.hpp) come here.
+  friend class detail::event_api<client>;
+  detail::any_transport& event_transport() { return *bus_; }
+  std::string_view event_source() const { return options_.id; }
+
   // "no reply within N ms", and what the registry knows (detail/timeout_hint.hpp).
   rpc_error timed_out(std::string_view procedure, const call_options& o,
                       std::chrono::milliseconds timeout) const {
@@ -252,57 +310,40 @@ class client : public detail::call_api<client> {
                           std::uint64_t id, std::chrono::milliseconds timeout,
                           std::chrono::steady_clock::time_point deadline,
                           const std::string& frame) const {
-    if (auto failure = send(p, o, frame))
-      return rpc_error(errc::unavailable, *failure, std::string(p.name));
-    for (;;) {
-      switch (box->box->receive(box->bytes, deadline)) {
-        case inbox_status::timeout:
-          return timed_out(p.name, o, timeout);
-        case inbox_status::lost:
-          box.discard();
-          return rpc_error(errc::unavailable, replies_interrupted, std::string(p.name));
-        case inbox_status::message:
-          break;
-      }
-      envelope e;
-      // Anything else is the late reply of an earlier call that gave up (or a forgery): skip it.
-      if (!replies_.accept(box->bytes, e) || e.call_id != id) continue;
-      const errc error = e.kind == message_kind::error_reply
-                             ? (e.error == errc{} ? errc::bad_message : e.error)
-                             : errc{};
-      return detail::reply_result<R>(error, e.payload, e.instance, p.name, p.signature);
+    if (auto failure = send(p, o, frame)) return detail::unsent(*failure, p.name);
+    envelope e;
+    switch (detail::reply_in_inbox(box, replies_, id, deadline, e)) {
+      case inbox_status::timeout:
+        return timed_out(p.name, o, timeout);
+      case inbox_status::lost:
+        box.discard();
+        return rpc_error(errc::unavailable, replies_interrupted, std::string(p.name));
+      case inbox_status::message:
+        break;
     }
+    const errc error = e.kind == message_kind::error_reply
+                           ? (e.error == errc{} ? errc::bad_message : e.error)
+                           : errc{};
+    return detail::reply_result<R>(error, e.payload, e.instance, p.name, p.signature);
   }
 
   std::chrono::milliseconds effective_timeout(const call_options& o) const {
     return o.timeout.count() > 0 ? o.timeout : options_.default_timeout;
   }
 
+  // The call's timeout and deadline, bounded by those of the call handled on this thread.
+  detail::call_budget budget_of(const call_options& o) const {
+    return detail::budget_of(o, effective_timeout(o), bus_->deadline_clock());
+  }
+
   std::uint64_t next_call_id() const { return next_id_.fetch_add(1, std::memory_order_relaxed); }
 
   template <class... A, fixed_string N, class R, class... G>
   void make_frame(std::string& frame, message_kind kind, const procedure<N, R(A...)>& p,
-                  const call_options& o, std::uint64_t id, std::chrono::milliseconds timeout,
+                  const call_options& o, std::uint64_t id, std::int64_t deadline_ms,
                   std::string_view reply_to, G&&... args) const {
-    envelope e;
-    e.kind = kind;
-    e.call_id = id;
-    e.fingerprint = p.fingerprint;
-    e.deadline_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        (std::chrono::system_clock::now() + timeout).time_since_epoch())
-                        .count();
-    e.procedure = p.name;
-    if (kind == message_kind::request) e.reply_to = reply_to;
-    e.caller = options_.id;
-    detail::trace_id_buffer new_trace;
-    e.trace_id = detail::current_or_new_trace_id(new_trace);
-    e.key = o.key;
-    frame.clear();
-    encode_envelope_header(frame, e);
-    const std::size_t header_size = frame.size();
-    redwire::encode_values(frame, detail::as_declared<A>(std::forward<G>(args))...);
-    if (const detail::hmac_key* key = replies_.key_for(p.service))
-      detail::sign_frame(frame, header_size, *key);
+    detail::make_request_frame<A...>(frame, kind, p, o, id, deadline_ms, reply_to, options_.id,
+                                     replies_.key_for(p.service), std::forward<G>(args)...);
   }
 
   /// With more async calls than this in flight, their requests are written behind (see
@@ -311,32 +352,14 @@ class client : public detail::call_api<client> {
   /// that many calls waiting; throughput does.
   static constexpr std::size_t write_behind_above = 16;
 
-  /// Hands the frame to the transport; returns why it could not, or nothing.
+  /// Hands the frame to the transport; returns why it could not, or nothing. A queue that nobody
+  /// reads goes once what it holds is past its deadline (queue_expiry.hpp); a named instance
+  /// refuses at once (errc::unavailable) if it is not alive.
   template <class P>
   std::optional<std::string> send(const P& p, const call_options& o, const std::string& frame,
                                   bool behind = false) const {
-    return send_to(p.service, o, frame, behind);
-  }
-
-  std::optional<std::string> send_to(std::string_view service, const call_options& o,
-                                     const std::string& frame, bool behind) const {
-    thread_local std::string queue;  // built in place: no allocation per call
-    // A queue that nobody reads goes once what it holds is past its deadline (queue_expiry.hpp).
-    const auto keep = effective_timeout(o) + detail::queue_expiry_margin;
-    try {
-      if (!o.instance.empty()) {  // refused at once (errc::unavailable) if it is not alive
-        detail::push_to_instance(*bus_, scope_, service, o.instance, frame, keep);
-        return std::nullopt;
-      }
-      detail::service_queue(queue, scope_, service);
-      if (behind)
-        bus_->push_behind(queue, frame, keep);
-      else
-        bus_->push(queue, frame, keep);
-      return std::nullopt;
-    } catch (const transport_error& e) {
-      return std::string("transport: ") + e.what();
-    }
+    return detail::push_request(*bus_, scope_, p.service, o.instance, frame,
+                                effective_timeout(o) + detail::queue_expiry_margin, behind);
   }
 
   void subscribe_replies() {

@@ -4,7 +4,8 @@
 //   0       2     magic "RW"
 //   2       1     version (1)
 //   3       1     kind: request, notification, reply, error reply
-//   4       1     flags (reserved, 0)
+//   4       1     flags: bit 0, the caller can cancel this request (running_calls.hpp); the
+//                 other bits are reserved (0) and ignored
 //   5       8     call id            (little endian)
 //   13      8     signature fingerprint
 //   21      8     deadline, ms since the Unix epoch (0: none)
@@ -40,6 +41,7 @@ enum class message_kind : std::uint8_t {
   notification = 2,  ///< a call that wants none
   reply = 3,         ///< the result of a request
   error_reply = 4,   ///< a request that failed: error code, message as payload
+  cancel = 5,  ///< its caller gave up on a request: call id and caller name it (running_calls.hpp)
 };
 
 /// One decoded frame. The string_views point into the bytes it was decoded from.
@@ -47,8 +49,10 @@ struct envelope {
   static constexpr char magic[2] = {'R', 'W'};
   static constexpr std::uint8_t version = 1;
   static constexpr std::size_t fixed_size = 31;
+  static constexpr std::uint8_t cancellable = 1;  ///< a flag: the caller may cancel it
 
   message_kind kind = message_kind::request;
+  std::uint8_t flags = 0;
   std::uint64_t call_id = 0;
   std::uint64_t fingerprint = 0;
   std::int64_t deadline_ms = 0;
@@ -69,7 +73,7 @@ inline void encode_envelope_header(std::string& out, const envelope& e) {
   out.append(envelope::magic, 2);
   out.push_back(static_cast<char>(envelope::version));
   out.push_back(static_cast<char>(e.kind));
-  out.push_back(0);
+  out.push_back(static_cast<char>(e.flags));
   detail::append_little_endian(out, e.call_id);
   detail::append_little_endian(out, e.fingerprint);
   detail::append_little_endian(out, e.deadline_ms);
@@ -85,7 +89,8 @@ inline envelope decode_envelope(std::string_view bytes) {
   using detail::throw_bad_message;
   envelope e;
   e.kind = static_cast<message_kind>(detail::check_frame_header(
-      bytes, envelope::fixed_size, envelope::magic, envelope::version, 4, "redwire envelope"));
+      bytes, envelope::fixed_size, envelope::magic, envelope::version, 5, "redwire envelope"));
+  e.flags = static_cast<std::uint8_t>(bytes[4]);
   e.call_id = load_little_endian<std::uint64_t>(bytes.data() + 5);
   e.fingerprint = load_little_endian<std::uint64_t>(bytes.data() + 13);
   e.deadline_ms = load_little_endian<std::int64_t>(bytes.data() + 21);

@@ -94,6 +94,16 @@ class rpc_error : public std::system_error {
   const std::string& message() const noexcept { return detail_; }
   const std::string& procedure() const noexcept { return procedure_; }
   const std::string& instance() const noexcept { return instance_; }
+  /// How many times the call was sent (call_options::retry); 1 without retries.
+  int attempts() const noexcept { return attempts_; }
+  /// True when redwire knows the request did not run because its push failed: safe to send
+  /// again. (A refusal by a dead instance, errc::unavailable naming the instance targeted,
+  /// never ran either.)
+  bool never_ran() const noexcept { return never_ran_; }
+
+  // Set by redwire where it knows them.
+  void set_attempts(int n) noexcept { attempts_ = n; }
+  void set_never_ran() noexcept { never_ran_ = true; }
 
  private:
   static std::string compose(errc code, const std::string& message, const std::string& procedure) {
@@ -104,6 +114,8 @@ class rpc_error : public std::system_error {
     return s;
   }
   std::string what_, detail_, procedure_, instance_;
+  int attempts_ = 1;
+  bool never_ran_ = false;
 };
 
 /// What try_call returns: a value (or nothing, for void procedures) or an rpc_error.
@@ -143,12 +155,19 @@ class result {
 
   /// The error; precondition: !has_value().
   const rpc_error& error() const& { return std::get<1>(state_); }
+  /// How many times the call was sent (call_options::retry); 1 without retries.
+  int attempts() const noexcept { return has_value() ? attempts_ : error().attempts(); }
+  void set_attempts(int n) noexcept {
+    attempts_ = n;
+    if (!has_value()) std::get<1>(state_).set_attempts(n);
+  }
 
  private:
   void check() const {
     if (!has_value()) throw std::get<1>(state_);
   }
   std::variant<T, rpc_error> state_;
+  int attempts_ = 1;
 };
 
 template <>
@@ -164,9 +183,15 @@ class result<void> {
     if (error_) throw *error_;
   }
   const rpc_error& error() const& { return *error_; }
+  int attempts() const noexcept { return error_ ? error_->attempts() : attempts_; }
+  void set_attempts(int n) noexcept {
+    attempts_ = n;
+    if (error_) error_->set_attempts(n);
+  }
 
  private:
   std::optional<rpc_error> error_;
+  int attempts_ = 1;
 };
 
 }  // namespace redwire

@@ -52,6 +52,9 @@ struct operation_stats {
   std::uint64_t reclaimed = 0;      ///< stream entries claimed from a consumer that went quiet
   std::uint64_t dead_lettered = 0;  ///< stream entries moved to the dead-letter stream
   std::chrono::nanoseconds p50{0}, p99{0}, max{0};  ///< handler durations
+  std::chrono::nanoseconds p90{0};
+  std::chrono::nanoseconds total{0};  ///< sum of every run's duration
+  std::uint64_t in_flight = 0;        ///< handlers running now
 };
 
 namespace detail {
@@ -109,7 +112,8 @@ class duration_histogram {
 /// The live counters of one operation. Addresses are stable for the registry's lifetime.
 class operation_metrics {
  public:
-  operation_metrics(std::string name, operation_kind kind) : name_(std::move(name)), kind_(kind) {}
+  operation_metrics(std::string name, operation_kind kind, std::string description = {})
+      : name_(std::move(name)), kind_(kind), description_(std::move(description)) {}
 
   /// One handler run that took `elapsed`.
   void record(std::chrono::steady_clock::duration elapsed, bool failed) noexcept {
@@ -117,6 +121,7 @@ class operation_metrics {
     if (failed) failures.fetch_add(1, std::memory_order_relaxed);
     auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
     durations.record(ns > 0 ? static_cast<std::uint64_t>(ns) : 0);
+    total_ns.fetch_add(ns > 0 ? static_cast<std::uint64_t>(ns) : 0, std::memory_order_relaxed);
   }
 
   operation_stats snapshot() const {
@@ -133,19 +138,25 @@ class operation_metrics {
     s.p50 = std::chrono::nanoseconds(durations.quantile(0.50));
     s.p99 = std::chrono::nanoseconds(durations.quantile(0.99));
     s.max = std::chrono::nanoseconds(durations.max());
+    s.p90 = std::chrono::nanoseconds(durations.quantile(0.90));
+    s.total = std::chrono::nanoseconds(total_ns.load(std::memory_order_relaxed));
+    s.in_flight = in_flight.load(std::memory_order_relaxed);
     return s;
   }
 
   const std::string& name() const noexcept { return name_; }
   operation_kind kind() const noexcept { return kind_; }
+  /// The type description of what it handles (events; procedures: empty).
+  const std::string& description() const noexcept { return description_; }
 
   std::atomic<std::uint64_t> calls{0}, failures{0}, timeouts{0}, bad_messages{0}, dropped{0},
-      reclaimed{0}, dead_lettered{0};
+      reclaimed{0}, dead_lettered{0}, in_flight{0}, total_ns{0};
   duration_histogram durations;
 
  private:
   std::string name_;
   operation_kind kind_;
+  std::string description_;
 };
 
 /// The operations of one service. add() while configuring; record through the returned
@@ -153,11 +164,19 @@ class operation_metrics {
 class metrics_registry {
  public:
   /// The counters for (name, kind), made on first use.
-  operation_metrics& add(std::string_view name, operation_kind kind) {
+  operation_metrics& add(std::string_view name, operation_kind kind,
+                         std::string_view description = {}) {
     std::lock_guard lock(mutex_);
     for (auto& m : operations_)
       if (m.name() == name && m.kind() == kind) return m;
-    return operations_.emplace_back(std::string(name), kind);
+    return operations_.emplace_back(std::string(name), kind, std::string(description));
+  }
+
+  /// (name, kind, description) of every operation, in the order they were added.
+  template <class F>
+  void for_each(F&& visit) const {
+    std::lock_guard lock(mutex_);
+    for (auto& m : operations_) visit(m);
   }
 
   std::vector<operation_stats> snapshot() const {

@@ -21,6 +21,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,56 +30,38 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "admission.hpp"
 #include "client.hpp"
+#include "detail/call_router.hpp"
 #include "detail/membership.hpp"
 #include "detail/selection.hpp"
 #include "instance_info.hpp"
+#include "orchestrator_options.hpp"
 #include "registry.hpp"
 #include "selection.hpp"
 
 namespace redwire {
 
-/// on_registering's answer. A bool converts: `return i.cpus >= 4;`
-struct admission {
-  admission(bool accepted = true) : accepted(accepted) {}  // NOLINT: implicit on purpose
-  static admission accept() { return admission(true); }
-  static admission reject(std::string reason) {
-    admission a(false);
-    a.reason = std::move(reason);
-    return a;
-  }
-  bool accepted = true;
-  std::string reason{};  ///< told to the rejected instance, which logs it
-};
-
-struct orchestrator_options {
-  std::string group{};                        ///< the group it orchestrates
-  selection policy = selection::round_robin;  ///< for calls without a key
-  std::chrono::milliseconds default_timeout{std::chrono::seconds(5)};
-  /// How often membership is read again in full (events do the rest; this catches any missed).
-  std::chrono::milliseconds refresh_interval{std::chrono::seconds(1)};
-  std::chrono::milliseconds reap_interval{500};  ///< see registry_options
-};
-
 class orchestrator;
 
-/// An orchestrator with call options bound (orchestrator::with). Do not keep it past its owner.
-class orchestrated_calls {
+/// An orchestrator with call options bound (orchestrator::with), with the calls of a client:
+/// call, try_call, async_call (a future, a callback or a completion token) and notify, each to
+/// the instance the policy (or the key) picks. Do not keep it past its owner.
+class orchestrated_calls : public detail::call_api<orchestrated_calls> {
  public:
   orchestrated_calls(orchestrator& owner, call_options options)
       : owner_(&owner), options_(std::move(options)) {}
 
-  /// Calls the instance the policy (or the key) picks and waits; throws rpc_error.
-  template <fixed_string N, class R, class... A, class... G>
-  R call(const procedure<N, R(A...)>& p, G&&... args) const;
-  /// Same; returns the result or the error, never throws.
-  template <fixed_string N, class R, class... A, class... G>
-  result<R> try_call(const procedure<N, R(A...)>& p, G&&... args) const;
-
  private:
+  friend class detail::call_api<orchestrated_calls>;
+  detail::call_router<orchestrator>& caller() const;
+  const call_options& options() const { return options_; }
+
   orchestrator* owner_;
   call_options options_;
 };
@@ -155,39 +138,20 @@ class orchestrator {
   result<R> try_call(const procedure<N, R(A...)>& p, G&&... args) {
     return with({}).try_call(p, std::forward<G>(args)...);
   }
+  /// Like client::async_call: a future, or with one argument more a callback or a token.
+  template <fixed_string N, class R, class... A, class... G>
+  decltype(auto) async_call(const procedure<N, R(A...)>& p, G&&... args) {
+    return with({}).async_call(p, std::forward<G>(args)...);
+  }
 
  private:
   friend class orchestrated_calls;
+  friend class detail::call_router<orchestrator>;
 
   struct service_members {
     std::vector<detail::candidate> members;  // admitted and alive
     std::atomic<std::uint64_t> turn{0};
   };
-
-  template <fixed_string N, class R, class... A, class... G>
-  result<R> route(const call_options& o, const procedure<N, R(A...)>& p, G&... args) {
-    start();
-    for (int attempt = 0;; ++attempt) {
-      std::optional<detail::candidate> chosen = pick(p.service, o.key);
-      if (!chosen)
-        return rpc_error(
-            errc::unavailable,
-            "no admitted instance of service '" + std::string(p.service) + "' is alive",
-            std::string(p.name));
-      call_options targeted = o;
-      targeted.instance = chosen->id;
-      ++*chosen->outstanding;
-      result<R> r = client_.with(targeted).try_call(p, args...);
-      --*chosen->outstanding;
-      // Refused because the instance is dead: the call never ran, so another may take it.
-      if (!r && r.error().error() == errc::unavailable && r.error().instance() == chosen->id &&
-          attempt == 0) {
-        forget(p.service, chosen->id);
-        continue;
-      }
-      return r;
-    }
-  }
 
   std::optional<detail::candidate> pick(std::string_view service, std::string_view key) {
     std::unique_lock lock(mutex_);
@@ -332,6 +296,7 @@ class orchestrator {
   orchestrator_options options_;
   registry registry_;
   client client_;
+  detail::call_router<orchestrator> router_{*this};
   std::string scope_;
   registering_handler on_registering_;
   unregistering_handler on_unregistering_;
@@ -347,14 +312,8 @@ class orchestrator {
   std::thread maintainer_;
 };
 
-template <fixed_string N, class R, class... A, class... G>
-R orchestrated_calls::call(const procedure<N, R(A...)>& p, G&&... args) const {
-  return owner_->route(options_, p, args...).value();
-}
-
-template <fixed_string N, class R, class... A, class... G>
-result<R> orchestrated_calls::try_call(const procedure<N, R(A...)>& p, G&&... args) const {
-  return owner_->route(options_, p, args...);
+inline detail::call_router<orchestrator>& orchestrated_calls::caller() const {
+  return owner_->router_;
 }
 
 }  // namespace redwire

@@ -26,7 +26,9 @@
 
 #include "detail/any_transport.hpp"
 #include "detail/auth.hpp"
+#include "detail/builtins.hpp"
 #include "detail/component.hpp"
+#include "detail/coroutine_handler.hpp"
 #include "detail/diagnostics.hpp"
 #include "detail/dispatch.hpp"
 #include "detail/heartbeat.hpp"
@@ -35,10 +37,13 @@
 #include "events/stream_consumer.hpp"
 #include "events/topic_subscription.hpp"
 #include "instance_info.hpp"
+#include "introspection.hpp"
+#include "log.hpp"
 #include "metrics.hpp"
 #include "procedure.hpp"
 #include "stream.hpp"
 #include "topic.hpp"
+#include "trace.hpp"
 #include "transport.hpp"
 
 namespace redwire {
@@ -49,8 +54,9 @@ struct service_options {
   /// Most requests taken from the transport at once; never more than the idle workers can
   /// start, so that replicas share the load.
   std::size_t batch_size = 64;
-  /// Longest a pop waits before looking at the stop flag again (stop() wakes it earlier).
-  std::chrono::milliseconds poll_interval{1000};
+  /// Longest a pop waits before looking at the stop flag again (stop() wakes it earlier). An
+  /// idle instance sends one pop per poll_interval: 5 s keeps its cost low (docs/performance.md).
+  std::chrono::milliseconds poll_interval{5000};
   /// Log every call and event handled (debug level, with trace id and duration) through the
   /// log sink (log.hpp). Off: nothing is built per call.
   bool log_calls = false;
@@ -61,6 +67,16 @@ struct service_options {
   /// Shared secret: non-empty, only calls authenticated with it (HMAC-SHA256, see
   /// client_options::secret) run; others get errc::unauthorized. Never sent, never stored.
   std::string secret{};
+  /// Where handlers that are coroutines run: an Asio executor (`io.get_executor()`, a strand),
+  /// with #include <redwire/asio.hpp>. A handler returning boost::asio::awaitable<R> needs it
+  /// (bind() throws std::logic_error otherwise); while it awaits, it holds no worker.
+  handler_executor executor{};
+  /// Most calls in progress at once (taken and not answered: waiting, running, or awaiting in
+  /// a coroutine handler); the instance stops popping while that many are.
+  std::size_t max_in_flight = 1024;
+  /// Called around every handler run of a procedure, with the call's trace context, outcome
+  /// and duration (trace.hpp); a hook that throws is logged, the call goes on.
+  call_hooks hooks{};
 };
 
 /// Counters since start; read them with service::stats().
@@ -88,8 +104,15 @@ class service {
       options_.secret.clear();  // kept as a key only
     }
     dispatch_.emplace(*bus_,
-                      detail::dispatch_identity{name_, options_.instance_id, options_.log_calls},
+                      detail::dispatch_identity{name_, options_.instance_id, options_.log_calls,
+                                                options_.hooks, options_.executor},
                       std::move(key), metrics_);
+    introspection_.service = name_;
+    introspection_.instance = options_.instance_id;
+    introspection_.workers = static_cast<std::uint32_t>(options_.workers);
+    introspection_.metrics = &metrics_;
+    introspection_.dispatch = &*dispatch_;
+    detail::bind_builtins(*dispatch_, introspection_);  // $ping, $stats, $describe
   }
 
   service(const service&) = delete;
@@ -195,6 +218,7 @@ class service {
     joining_ = false;
     workers_.reset();
     reader_.reset();
+    cancels_.reset();
     started_ = false;
     state_changed_.notify_all();
   }
@@ -216,6 +240,10 @@ class service {
     return metrics_.snapshot(name);
   }
 
+  /// What the built-in "$stats" answers (introspection.hpp): counters, and per operation its
+  /// calls, failures by cause, handlers in flight and durations. prometheus.hpp renders it.
+  stats_reply stats_report() const { return detail::make_stats_reply(introspection_); }
+
   service_stats stats() const {
     const detail::dispatch_counters& c = dispatch_->counters();
     return {c.calls.load(),    c.failures.load(),     c.expired.load(),
@@ -231,6 +259,7 @@ class service {
       if (started_) return false;
       started_ = true;
       stopping_ = false;
+      introspection_.started_ms.store(detail::introspection_sources::now_ms());
       instance_.emplace(detail::instance_context{
           *bus_, metrics_, name_, options_.instance_id, options_.group,
           detail::group_prefix(bus_->prefix(), options_.group), options_.log_calls,
@@ -238,6 +267,7 @@ class service {
       reader_ =
           bus_->open_reader({detail::instance_queue(instance_->scope, name_, options_.instance_id),
                              detail::service_queue(instance_->scope, name_)});
+      cancels_ = listen_for_cancels();
       if (options_.registration.enabled && !registered_) {  // last: it starts after the rest
         components_.push_back(std::make_unique<detail::heartbeat>(options_.registration));
         registered_ = true;
@@ -245,12 +275,27 @@ class service {
       workers_.emplace(
           *dispatch_, *reader_,
           detail::pool_settings{options_.workers, options_.batch_size, options_.poll_interval,
-                                bus_->corking() != nullptr, "service " + options_.instance_id});
+                                bus_->corking() != nullptr, options_.max_in_flight,
+                                "service " + options_.instance_id});
       workers_->start();
       for (auto& c : components_) components.push_back(c.get());
     }
     for (detail::component* c : components) c->start(*instance_);
     return true;
+  }
+
+  // Callers that give up on a call this instance has taken say so on the service's cancel
+  // channel (detail/running_calls.hpp). Without it handlers are not stopped; calls still work.
+  std::unique_ptr<detail::any_subscription> listen_for_cancels() {
+    try {
+      return bus_->subscribe(
+          detail::cancel_channel(instance_->scope, name_),
+          [this](std::string_view, std::string_view bytes) { dispatch_->cancel(bytes); }, [] {});
+    } catch (const transport_error& e) {
+      log(log_level::warning, "service " + options_.instance_id +
+                                  ": cancelled calls will run to their end: " + e.what());
+      return nullptr;
+    }
   }
 
   void add(std::unique_ptr<detail::component> component) {
@@ -263,6 +308,7 @@ class service {
   detail::metrics_registry metrics_;  // before dispatch_ and components_: they count into it
   std::string name_;
   service_options options_;
+  detail::introspection_sources introspection_;  // before dispatch_: its built-ins read it
   std::optional<detail::dispatcher> dispatch_;
   std::vector<std::unique_ptr<detail::component>> components_;
   std::optional<detail::instance_context> instance_;  // set by start(): what components see
@@ -273,7 +319,8 @@ class service {
   bool joining_ = false;     // a stop() is joining the workers
   bool registered_ = false;  // the heartbeat component was added
   std::unique_ptr<detail::any_reader> reader_;
-  std::optional<detail::worker_pool> workers_;  // after reader_: it reads from it
+  std::unique_ptr<detail::any_subscription> cancels_;  // cancel frames for dispatch_
+  std::optional<detail::worker_pool> workers_;         // after reader_: it reads from it
 };
 
 }  // namespace redwire

@@ -16,6 +16,7 @@
 //   dur<R, N/D>         std::chrono::duration<R, std::ratio<N, D>>: dur<i64, 1/1000> for
 //   milliseconds time<dur<...>>      std::chrono::time_point, by its duration (not its clock)
 //   enum<U>             an enum with a fixed underlying type U (enum class, or enum e : U)
+//   enum<U>{a=0, b=1}   one described with BOOST_DESCRIBE_ENUM: its enumerators too
 //   {A, B}              an aggregate, by its fields (Boost.PFR), nested ones spelled out
 //   name{a: A, b: B}    an aggregate described with BOOST_DESCRIBE_STRUCT: its name (its
 //                       `redwire_name` if it has one, else its unqualified C++ name) and its
@@ -33,6 +34,8 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+
+#include <boost/describe/enumerators.hpp>
 
 #include "codec/traits.hpp"
 #include "detail/described.hpp"
@@ -84,6 +87,42 @@ constexpr auto class_name() {
   }
 }
 
+template <auto V>
+constexpr auto signed_fixed_string() {
+  if constexpr (V < 0)
+    return "-" + to_fixed_string<static_cast<std::uint64_t>(-(V + 1)) + 1>();
+  else
+    return to_fixed_string<static_cast<std::uint64_t>(V)>();
+}
+
+template <class D>
+constexpr auto enumerator_text() {
+  constexpr std::size_t size = std::string_view(D::name).size();
+  fixed_string<size> name;
+  std::copy_n(D::name, size, name.chars);
+  return name + "=" +
+         signed_fixed_string<static_cast<std::underlying_type_t<decltype(D::value)>>(D::value)>();
+}
+
+/// "enum<u8>", or "enum<u8>{red=0, green=1}" for an enum described with BOOST_DESCRIBE_ENUM.
+template <class E>
+constexpr auto describe_enum() {
+  if constexpr (!boost::describe::has_describe_enumerators<E>::value) {
+    return "enum<" + describe_number<std::underlying_type_t<E>>() + ">";
+  } else {
+    return []<template <class...> class L, class... D>(L<D...>) {
+      if constexpr (sizeof...(D) == 0) {
+        return "enum<" + describe_number<std::underlying_type_t<E>>() + ">{}";
+      } else {
+        return [](auto first, auto... rest) {
+          return "enum<" + describe_number<std::underlying_type_t<E>>() + ">{" +
+                 (first + ... + (", " + rest)) + "}";
+        }(enumerator_text<D>()...);
+      }
+    }(boost::describe::describe_enumerators<E>{});
+  }
+}
+
 template <class T, std::size_t... I>
 constexpr auto describe_fields(std::index_sequence<I...>) {
   if constexpr (sizeof...(I) == 0) {
@@ -121,7 +160,7 @@ constexpr auto describe() {
   } else if constexpr (kind == codec_kind::number) {
     return describe_number<U>();
   } else if constexpr (kind == codec_kind::enumeration) {
-    return "enum<" + describe_number<std::underlying_type_t<U>>() + ">";
+    return describe_enum<U>();
   } else if constexpr (kind == codec_kind::string || kind == codec_kind::string_view ||
                        kind == codec_kind::c_string) {
     return fixed_string{"str"};

@@ -102,3 +102,22 @@ TEST(cluster_transport, calls_reach_services_on_every_master) {
     EXPECT_EQ(twices[i].get(), 2 * i);
   }
 }
+
+// What main brought: a cancelled call's request is taken back (LREM) on the master of its
+// queue's slot, the connection that pushed it; the broker clock asks TIME of a master.
+TEST(cluster_transport, withdrawal_and_the_broker_clock_follow_the_slot) {
+  auto& cluster = redis_cluster::shared();
+  transport bus{cluster.url()};
+  for (std::string tag : {"alpha", "delta", "echo"}) {
+    const std::string queue = "w:{" + tag + "}:q";
+    bus.push(queue, "first");
+    bus.push(queue, "second");
+    EXPECT_TRUE(bus.withdraw(queue, "first")) << tag;
+    EXPECT_FALSE(bus.withdraw(queue, "first")) << tag;  // taken already
+    EXPECT_EQ(
+        redis_cluster::cli(cluster.master_of_slot(hash_slot(tag)), "LRANGE " + queue + " 0 -1"),
+        std::vector<std::string>{"second"});
+  }
+  const auto skew = bus.broker_time() - std::chrono::system_clock::now();
+  EXPECT_LT(std::chrono::abs(skew), 1s);  // the nodes run on this host's clock
+}

@@ -6,6 +6,10 @@
 
 #include <boost/describe/class.hpp>
 
+#if defined(REDWIRE_CASE_coroutine_handler_result_type)
+#include <redwire/asio.hpp>
+#endif
+
 #include <functional>
 #include <string>
 #include <thread>
@@ -59,6 +63,8 @@ int main() {
   svc.bind(calc::add, [](int a) { return a; });
 #elif defined(REDWIRE_CASE_handler_result_type)
   svc.bind(calc::add, [](int, int) { return std::string("no"); });
+#elif defined(REDWIRE_CASE_coroutine_handler_result_type)
+  svc.bind(calc::add, [](int, int) -> boost::asio::awaitable<std::string> { co_return "no"; });
 #elif defined(REDWIRE_CASE_argument_not_serializable)
   constexpr redwire::procedure<"calc.spawn", int(int, std::thread)> spawn{};
   (void)spawn;
@@ -71,6 +77,9 @@ int main() {
 #elif defined(REDWIRE_CASE_procedure_without_dot)
   constexpr redwire::procedure<"ping", void()> ping{};
   (void)ping;
+#elif defined(REDWIRE_CASE_procedure_name_reserved)
+  constexpr redwire::procedure<"calc.$ping", int()> fake_ping{};
+  (void)fake_ping;
 #elif defined(REDWIRE_CASE_field_not_serializable)
   constexpr redwire::procedure<"calc.run", int(int, job)> run{};
   (void)run;

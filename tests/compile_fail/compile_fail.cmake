@@ -60,6 +60,8 @@ redwire_compile_fail(handler_arity
   "handler_takes_wrong_number_of_parameters<${in_add}expected<2>[^\n]*given<1>${after_add}")
 redwire_compile_fail(handler_result_type
   "handler_result_does_not_convert<${in_add}(.|\n)*====> redwire: this handler returns a type${after_add}")
+redwire_compile_fail(coroutine_handler_result_type
+  "handler_result_does_not_convert<${in_add}(.|\n)*====> redwire: this handler returns a type${after_add}")
 redwire_compile_fail(argument_not_serializable
   "procedure_argument_is_not_serializable<[^\n]*argument<2>, std::thread>(.|\n)*calc\\.spawn")
 redwire_compile_fail(result_not_serializable
@@ -69,6 +71,9 @@ redwire_compile_fail(procedure_without_service
 # g++ spells the name out; clang 14 gives its bytes ("ping" is 112, 105, 110, 103).
 redwire_compile_fail(procedure_without_dot
   "procedure_name_has_no_service<[^\n]*(\"ping\"|{112, 105, 110, 103, 0})")
+# "$ping", "$stats", "$describe": every instance answers them itself (introspection.hpp).
+redwire_compile_fail(procedure_name_reserved
+  "procedure_name_is_reserved<(.|\n)*====> redwire: procedure names with a '\\$' are reserved")
 
 # A type that cannot be serialized: the first error names the part at fault.
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")

@@ -216,27 +216,31 @@ bool is_lower_hex(std::string_view text) {
   return true;
 }
 
-TEST(bytes, trace_ids_are_16_fresh_hex_digits) {
+TEST(bytes, a_new_trace_is_a_fresh_traceparent) {
   trace_id_buffer first_buffer, second_buffer;
   const std::string_view first = new_trace_id(first_buffer);
   const std::string_view second = new_trace_id(second_buffer);
-  EXPECT_EQ(first.size(), 16u);
-  EXPECT_TRUE(is_lower_hex(first)) << first;
+  ASSERT_EQ(first.size(), 55u);  // "00-" trace "-" span "-01"
+  EXPECT_TRUE(first.starts_with("00-") && first.ends_with("-01")) << first;
+  EXPECT_TRUE(is_lower_hex(first.substr(3, 32))) << first;
+  EXPECT_TRUE(is_lower_hex(first.substr(36, 16))) << first;
   EXPECT_EQ(static_cast<const void*>(first.data()), first_buffer.data());
-  EXPECT_NE(first, second);  // two random 64-bit numbers alike: once in 2^64
+  EXPECT_NE(first.substr(3, 32), second.substr(3, 32));  // random 128 bits alike: never
 }
 
-TEST(bytes, a_trace_id_goes_on_inside_a_call_and_is_new_outside) {
+TEST(bytes, a_trace_goes_on_inside_a_call_and_is_new_outside) {
   trace_id_buffer buffer;
-  const redwire::call_context outer{"calc.add", "0123456789abcdef", "client", "instance", {}};
+  const redwire::call_context outer{
+      "calc.add", "4bf92f3577b34da6a3ce929d0e0e4736", "client", "instance", {}, "00f067aa0ba902b7"};
   {
-    const call_scope scope(outer);
-    EXPECT_EQ(static_cast<const void*>(current_or_new_trace_id(buffer).data()),
-              outer.trace_id.data());
+    const call_scope scope(outer);  // what is sent is a child of the call being handled
+    EXPECT_EQ(current_or_new_trace_id(buffer),
+              "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
   }
   const std::string_view fresh = current_or_new_trace_id(buffer);
   EXPECT_EQ(static_cast<const void*>(fresh.data()), buffer.data());
-  EXPECT_TRUE(is_lower_hex(fresh)) << fresh;
+  EXPECT_NE(fresh.substr(3, 32), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_TRUE(is_lower_hex(fresh.substr(3, 32))) << fresh;
 }
 
 TEST(bytes, stream_ids_parse_and_order_as_numbers) {

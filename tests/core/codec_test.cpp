@@ -477,6 +477,7 @@ TEST(codec, message_size_limit) {
 // ---------------------------------------------------------------------------------------------
 // What is and is not serializable
 
+namespace {
 struct with_pointer {
   int* p;
 };
@@ -487,6 +488,7 @@ struct with_nested_bad {
   point ok;
   std::vector<with_pointer> bad;
 };
+}  // namespace
 
 static_assert(redwire::serializable<int>);
 static_assert(redwire::serializable<const std::string&>);

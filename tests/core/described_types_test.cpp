@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 #include <boost/describe/class.hpp>
+#include <boost/describe/enum.hpp>
 
 #include <cstdint>
 #include <map>
@@ -101,36 +102,38 @@ struct named_shape {
 };
 
 template <class T>
-std::string_view describe() {
+std::string_view description_of() {
   return redwire::detail::type_description_v<T>.view();
 }
 
 }  // namespace
 
 TEST(described_types, name_and_field_names) {
-  EXPECT_EQ(describe<geo::point>(), "point{x: f64, y: f64}");
-  EXPECT_EQ(describe<geo::point_swapped>(), "point_swapped{y: f64, x: f64}");
-  EXPECT_EQ(describe<route>(), "route{id: u64, stops: vec<point{x: f64, y: f64}>, note: opt<str>}");
-  EXPECT_EQ(describe<geo::nothing>(), "nothing{}");
-  EXPECT_EQ((describe<std::map<std::string, geo::point>>()), "map<str, point{x: f64, y: f64}>");
-  EXPECT_EQ(describe<leg>(), "{point{x: f64, y: f64}, point{x: f64, y: f64}}");
+  EXPECT_EQ(description_of<geo::point>(), "point{x: f64, y: f64}");
+  EXPECT_EQ(description_of<geo::point_swapped>(), "point_swapped{y: f64, x: f64}");
+  EXPECT_EQ(description_of<route>(),
+            "route{id: u64, stops: vec<point{x: f64, y: f64}>, note: opt<str>}");
+  EXPECT_EQ(description_of<geo::nothing>(), "nothing{}");
+  EXPECT_EQ((description_of<std::map<std::string, geo::point>>()),
+            "map<str, point{x: f64, y: f64}>");
+  EXPECT_EQ(description_of<leg>(), "{point{x: f64, y: f64}, point{x: f64, y: f64}}");
 }
 
 TEST(described_types, undescribed_aggregates_are_known_by_their_fields_alone) {
-  EXPECT_EQ(describe<plain_point>(), "{f64, f64}");
-  EXPECT_EQ(describe<plain_swapped>(), "{f64, f64}");  // what the fingerprint cannot see
+  EXPECT_EQ(description_of<plain_point>(), "{f64, f64}");
+  EXPECT_EQ(description_of<plain_swapped>(), "{f64, f64}");  // what the fingerprint cannot see
 }
 
 TEST(described_types, names_follow_the_declaration_not_the_list) {
-  EXPECT_EQ(describe<geo::listed_backwards>(), "listed_backwards{id: u64, label: str}");
+  EXPECT_EQ(description_of<geo::listed_backwards>(), "listed_backwards{id: u64, label: str}");
 }
 
 TEST(described_types, name_is_redwire_name_or_the_unqualified_class_name) {
-  EXPECT_EQ(describe<geo::versioned>(), "geo.versioned/2{level: i32}");
+  EXPECT_EQ(description_of<geo::versioned>(), "geo.versioned/2{level: i32}");
   // Template arguments are left out of the name: the fields say what they change.
-  EXPECT_EQ(describe<geo::box<std::string>>(), "box{value: str}");
+  EXPECT_EQ(description_of<geo::box<std::string>>(), "box{value: str}");
   // A cereal class is still known by its redwire_name (its fields are its serialize()'s).
-  EXPECT_EQ(describe<named_shape>(), "obj<geo.shape/2>");
+  EXPECT_EQ(description_of<named_shape>(), "obj<geo.shape/2>");
 }
 
 TEST(described_types, swapped_or_renamed_fields_change_the_fingerprint) {
@@ -191,4 +194,20 @@ TEST(described_types, travel_exactly_like_plain_aggregates) {
   EXPECT_EQ(p.y, -2.0);
   EXPECT_EQ(l.id, 7u);
   EXPECT_EQ(l.label, "seven");
+}
+
+// Enums described with BOOST_DESCRIBE_ENUM carry their enumerators (names and values, negative
+// ones too), so that a tool can show and read them by name; others only their underlying type.
+namespace paint {
+enum class shade : std::int8_t { dark = -2, plain = 0, light = 3 };
+BOOST_DESCRIBE_ENUM(shade, dark, plain, light)
+enum class bare : std::uint16_t { a, b };
+}  // namespace paint
+
+TEST(described_types, described_enums_carry_their_enumerators) {
+  EXPECT_EQ(redwire::detail::type_description_v<paint::shade>.view(),
+            "enum<i8>{dark=-2, plain=0, light=3}");
+  EXPECT_EQ(redwire::detail::type_description_v<paint::bare>.view(), "enum<u16>");
+  EXPECT_EQ((redwire::detail::type_description_v<std::vector<paint::shade>>.view()),
+            "vec<enum<i8>{dark=-2, plain=0, light=3}>");
 }

@@ -40,6 +40,19 @@ TEST(envelope, round_trip) {
   EXPECT_EQ(bytes.substr(0, 3), std::string("RW\x01", 3));
 }
 
+TEST(envelope, flags_travel_in_byte_4) {
+  auto e = sample();
+  std::string bytes;
+  redwire::encode_envelope_header(bytes, e);
+  EXPECT_EQ(bytes[4], 0);
+  EXPECT_EQ(redwire::decode_envelope(bytes).flags, 0);
+  e.flags = redwire::envelope::cancellable;
+  bytes.clear();
+  redwire::encode_envelope_header(bytes, e);
+  EXPECT_EQ(bytes[4], 1);
+  EXPECT_EQ(redwire::decode_envelope(bytes).flags, redwire::envelope::cancellable);
+}
+
 TEST(envelope, error_code_travels) {
   auto e = sample();
   e.kind = redwire::message_kind::error_reply;

@@ -96,8 +96,8 @@ class recording_runner final : public redwire::detail::request_runner {
     return true;
   }
 
-  void run(const std::string& bytes, std::string& reply, std::string* defer_to,
-           bool hold) override {
+  bool run(const std::string& bytes, std::string& reply, std::string* defer_to, bool hold,
+           redwire::detail::async_ends&) override {
     const std::string name = bytes.substr(0, bytes.find('|'));
     {
       std::unique_lock lock(m);
@@ -118,6 +118,7 @@ class recording_runner final : public redwire::detail::request_runner {
     else
       sent.push_back(reply);
     cv.notify_all();
+    return false;
   }
 
   void send(std::string_view, const std::string& reply) override {

@@ -21,8 +21,6 @@ using redwire::test::eventually;
 
 namespace {
 
-inline constexpr redwire::stream<"kill.log", int> kill_log{};
-
 TEST(at_least_once, a_consumer_killed_mid_batch_loses_nothing) {
   redwire::test::redis_server server;
   redwire::redis::transport bus{server.url()};

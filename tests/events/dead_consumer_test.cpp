@@ -24,8 +24,6 @@ using namespace redwire::test;
 
 namespace {
 
-inline constexpr redwire::stream<"kill.log", int> kill_log{};  // the helper process's stream
-
 /// Log lines, with their level, as a test sink receives them.
 class captured_log {
  public:

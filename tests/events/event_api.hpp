@@ -25,6 +25,9 @@ inline constexpr redwire::topic_pattern<"shop.*", order> any_shop_topic{};
 inline constexpr redwire::stream<"shop.log", order> order_log{};
 inline constexpr redwire::stream<"shop.numbers", int> numbers{};
 
+// The stream of the consumer helper process (helper/event_consumer.cpp).
+inline constexpr redwire::stream<"kill.log", int> kill_log{};
+
 inline constexpr redwire::procedure<"front.place", std::string(order)> place{};
 inline constexpr redwire::procedure<"front.trace", std::string()> trace{};
 inline constexpr redwire::procedure<"front.slow", int(int)> slow{};

@@ -19,10 +19,12 @@
 #include <thread>
 #include <vector>
 
+#include "support/eventually.hpp"
 #include "support/fault_proxy.hpp"
 #include "support/redis_server.hpp"
 
 using namespace std::chrono_literals;
+using redwire::test::eventually;
 using redwire::test::fault;
 using redwire::test::fault_proxy;
 using clock_type = std::chrono::steady_clock;
@@ -31,15 +33,6 @@ namespace {
 
 inline constexpr redwire::procedure<"faulty.add", int(int, int)> add{};
 inline constexpr redwire::procedure<"nobody.add", int(int, int)> unserved{};
-
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds limit) {
-  auto deadline = clock_type::now() + limit;
-  while (clock_type::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return cond();
-}
 
 std::size_t entries_of(const char* dir) {
   std::size_t n = 0;

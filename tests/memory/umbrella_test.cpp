@@ -10,12 +10,12 @@
 
 namespace {
 
-inline constexpr redwire::procedure<"umbrella.add", int(int, int)> add{};
+inline constexpr redwire::procedure<"umbrella.add", int(int, int)> umbrella_add{};
 
 TEST(umbrella, brings_the_registry_and_the_orchestrator) {
   redwire::memory::transport bus;
   redwire::service svc{bus, "umbrella", {.instance_id = "umbrella-1"}};
-  svc.bind(add, [](int a, int b) { return a + b; });
+  svc.bind(umbrella_add, [](int a, int b) { return a + b; });
   svc.start();
 
   redwire::registry reg{bus};
@@ -30,7 +30,7 @@ TEST(umbrella, brings_the_registry_and_the_orchestrator) {
                                    : redwire::admission::reject("not ours");
   });
   orc.start();
-  EXPECT_EQ(orc.call(add, 2, 3), 5);
+  EXPECT_EQ(orc.call(umbrella_add, 2, 3), 5);
   ASSERT_EQ(orc.instances("umbrella").size(), 1u);
   orc.stop();
   svc.stop();

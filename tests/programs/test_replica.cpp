@@ -6,25 +6,19 @@
 #include <redwire/redis.hpp>
 
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <stdexcept>
 #include <thread>
 
-#include <pthread.h>
-
 #include "calls/test_api.hpp"
+#include "support/stop_signal.hpp"
 
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: test_replica URL INSTANCE_ID\n");
     return 2;
   }
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  const sigset_t stop = redwire::test::block_stop_signals();
 
   redwire::redis::transport bus{argv[1]};
   redwire::redis::transport recorder{argv[1]};
@@ -50,8 +44,7 @@ int main(int argc, char** argv) {
   svc.start();
   std::printf("ready\n");
   std::fflush(stdout);
-  int sig = 0;
-  sigwait(&stop, &sig);
+  redwire::test::wait_for_stop_signal(stop);
   svc.stop();
   return 0;
 }

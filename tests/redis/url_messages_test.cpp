@@ -65,8 +65,8 @@ TEST(redis_url_messages, each_bad_url_says_what_is_wrong_and_quotes_it) {
       {"redis://h/-1", "the db is negative: '-1'"},
       {"redis://h?db=-2", "the db is negative: '-2'"},
       {"redis://h?bogus=1",
-       "unknown option 'bogus' (known: db, connect_timeout, command_timeout, prefix, user, "
-       "password, ca, cert, key, sni, verify, sentinel_user, sentinel_password)"},
+       "unknown option 'bogus' (known: db, connect_timeout, command_timeout, keepalive, prefix, "
+       "user, password, ca, cert, key, sni, verify, sentinel_user, sentinel_password)"},
       {"redis://h?db", "option without a value: 'db'"},
       {"unix://relative", "unix:// needs an absolute socket path, not 'relative'"},
       {"unix://", "unix:// needs an absolute socket path, not ''"},

@@ -60,9 +60,11 @@ TEST(redis_url, unix_socket) {
 }
 
 TEST(redis_url, options) {
-  auto s = parse_url("redis://h?connect_timeout=500ms&command_timeout=2s&prefix=dev");
+  auto s = parse_url("redis://h?connect_timeout=500ms&command_timeout=2s&keepalive=30s&prefix=dev");
   EXPECT_EQ(s.connect_timeout, 500ms);
   EXPECT_EQ(s.command_timeout, 2000ms);
+  EXPECT_EQ(s.keepalive, 30000ms);
+  EXPECT_EQ(parse_url("redis://h").keepalive, 5000ms);
   EXPECT_EQ(s.prefix, "dev");
   EXPECT_EQ(parse_url("redis://h?connect_timeout=250").connect_timeout, 250ms);
 }

@@ -22,10 +22,12 @@
 #include <vector>
 
 #include "support/construction_error.hpp"
+#include "support/eventually.hpp"
 #include "support/sentinel_cluster.hpp"
 
 using namespace std::chrono_literals;
 using redwire::redis::transport;
+using redwire::test::eventually;
 using redwire::test::sentinel_cluster;
 using clock_type = std::chrono::steady_clock;
 using redwire::test::construction_error;
@@ -35,15 +37,6 @@ namespace {
 
 inline constexpr redwire::procedure<"scalc.add", int(int, int)> add{};
 inline constexpr redwire::stream<"sentinel.log", int> entries{};
-
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds limit) {
-  auto deadline = clock_type::now() + limit;
-  while (clock_type::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return cond();
-}
 
 /// bus.command(), again on a new connection if the one it had was lost (as after a failover:
 /// command() reports a lost connection once, and reconnects at the next call).

@@ -62,6 +62,33 @@ class gate {
   int passed_ = 0;
 };
 
+/// Counts releases; a waiter takes one. For "the handler has started" and "the stop came".
+class signal {
+ public:
+  void release() {
+    std::lock_guard lock(m_);
+    ++released_;
+    cv_.notify_all();
+  }
+  /// Takes one release, waiting for it up to `limit`; false if none came.
+  bool wait_for(std::chrono::milliseconds limit) {
+    std::unique_lock lock(m_);
+    if (!cv_.wait_for(lock, limit, [&] { return taken_ < released_; })) return false;
+    ++taken_;
+    return true;
+  }
+  /// Releases so far.
+  int count() const {
+    std::lock_guard lock(m_);
+    return released_;
+  }
+
+ private:
+  mutable std::mutex m_;
+  std::condition_variable cv_;
+  int released_ = 0, taken_ = 0;
+};
+
 /// Opens a gate when it goes out of scope: declared after the services whose handlers pass the
 /// gate, it lets them finish before they stop, however the test ends.
 class open_at_exit {

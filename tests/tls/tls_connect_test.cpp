@@ -13,25 +13,18 @@
 #include <vector>
 
 #include "support/construction_error.hpp"
+#include "support/eventually.hpp"
 #include "support/tls_redis.hpp"
 
 using namespace std::chrono_literals;
 using redwire::redis::transport;
+using redwire::test::eventually;
 using redwire::test::tls_redis;
 using clock_type = std::chrono::steady_clock;
 using redwire::test::construction_error;
 using redwire::test::mentions;
 
 namespace {
-
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds limit) {
-  auto deadline = clock_type::now() + limit;
-  while (clock_type::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return cond();
-}
 
 /// A server for the tests that need no special one.
 tls_redis& shared_server() {

@@ -14,9 +14,11 @@
 #include <thread>
 #include <vector>
 
+#include "support/eventually.hpp"
 #include "support/tls_redis.hpp"
 
 using namespace std::chrono_literals;
+using redwire::test::eventually;
 using redwire::test::tls_redis;
 
 namespace {
@@ -28,15 +30,6 @@ struct order {
 inline constexpr redwire::topic<"tls.orders", order> orders{};
 inline constexpr redwire::stream<"tls.log", int> numbers{};
 inline constexpr redwire::procedure<"tlscalc.add", int(int, int)> add{};
-
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds limit = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return cond();
-}
 
 /// Mutual TLS, as the strictest setup: every connection presents the client certificate.
 tls_redis& server() {

@@ -53,6 +53,11 @@ using record_fields = std::vector<std::pair<std::string, std::string>>;
 ///     is, publishes `refusal` to `channel` instead (nothing if `channel` is empty). Does not
 ///     wait for the broker's answer. A form with an expiry hint for the queue may exist too
 ///     (capabilities/queue_expiry.hpp).
+///   s.beat(keys, member, ttl, record_ttl) -> beat_outcome (optional): one heartbeat of a live
+///     instance (detail/heartbeat.hpp), atomically: touch_member(keys.live, member, ttl),
+///     refresh_record(keys.record, record_ttl), and reap_members with no grace on keys.live and
+///     keys.dead. A store that has it does a beat in one round trip; for one that has not, the
+///     adapter below makes it of the operations above.
 template <class S>
 concept registry_store = requires(S& s, std::string_view key, const record_fields& fields,
                                   std::chrono::milliseconds ttl,
@@ -67,6 +72,27 @@ concept registry_store = requires(S& s, std::string_view key, const record_field
   { s.reap_members(key, ttl) } -> std::same_as<std::vector<std::string>>;
   { s.take_queue(key) } -> std::same_as<std::vector<std::string>>;
   s.push_unless_member(key, key, key, key, key, key);
+};
+
+/// The keys of one heartbeat (they share the service's hash tag: one slot on Redis Cluster).
+struct beat_keys {
+  std::string_view live;    ///< the service's liveness set
+  std::string_view record;  ///< the instance's record
+  std::string_view dead;    ///< the service's set of dead instances (mourned, then reaped)
+};
+
+/// What one heartbeat found.
+struct beat_outcome {
+  bool was_absent = false;           ///< the member was not in `live` (it is now): register again
+  bool record_gone = false;          ///< the record had expired: write it again
+  std::vector<std::string> expired;  ///< members of `live` past their expiry, removed: only this
+                                     ///< caller got them
+};
+
+template <class S>
+concept beating_store = requires(S& s, const beat_keys& keys, std::string_view member,
+                                 std::chrono::milliseconds ttl) {
+  { s.beat(keys, member, ttl, ttl) } -> std::same_as<beat_outcome>;
 };
 
 namespace detail {
@@ -91,6 +117,9 @@ class any_registry_store {
                                   std::string_view queue, std::string_view bytes,
                                   std::string_view channel, std::string_view refusal,
                                   std::chrono::milliseconds keep) = 0;
+  virtual beat_outcome beat(const beat_keys& keys, std::string_view member,
+                            std::chrono::milliseconds ttl,
+                            std::chrono::milliseconds record_ttl) = 0;
 };
 
 /// Made only for a transport that models registry_store (detail::capability_slot).
@@ -131,6 +160,19 @@ class registry_store_adapter final : public any_registry_store {
                           std::string_view bytes, std::string_view channel,
                           std::string_view refusal, std::chrono::milliseconds keep) override {
     push_unless_member_expiring(t_, set, member, queue, bytes, channel, refusal, keep);
+  }
+  beat_outcome beat(const beat_keys& keys, std::string_view member, std::chrono::milliseconds ttl,
+                    std::chrono::milliseconds record_ttl) override {
+    if constexpr (beating_store<T>) {
+      return t_.beat(keys, member, ttl, record_ttl);
+    } else {
+      beat_outcome o;
+      o.was_absent = t_.touch_member(keys.live, member, ttl);
+      o.record_gone = !t_.refresh_record(keys.record, record_ttl);
+      o.expired = t_.reap_members(keys.live, std::chrono::milliseconds(0));
+      t_.reap_members(keys.dead, std::chrono::milliseconds(0));
+      return o;
+    }
   }
 
  private:

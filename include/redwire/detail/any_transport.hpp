@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "../capabilities/broker_clock.hpp"
 #include "../capabilities/corking.hpp"
 #include "../capabilities/fusing.hpp"
 #include "../capabilities/inboxes.hpp"
@@ -23,6 +24,7 @@
 #include "../capabilities/queue_expiry.hpp"
 #include "../capabilities/registry_store.hpp"
 #include "../capabilities/streams.hpp"
+#include "../capabilities/withdrawal.hpp"
 #include "../capabilities/write_behind.hpp"
 #include "../transport.hpp"
 #include "any_subscription.hpp"
@@ -60,6 +62,8 @@ class any_transport {
   virtual any_patterns* patterns() noexcept = 0;
   virtual any_streams* streams() noexcept = 0;
   virtual any_registry_store* registry_store() noexcept = 0;
+  virtual any_withdrawal* withdrawal() noexcept = 0;
+  virtual any_broker_clock* broker_clock() noexcept = 0;
 
   // The rule of transport.hpp for capabilities that only make things faster.
   /// Publishes at flush() where the transport corks; at once otherwise.
@@ -71,6 +75,18 @@ class any_transport {
   }
   void flush() {
     if (any_corking* c = corking()) c->flush();
+  }
+  /// Now, on the clock that deadlines are read on: the broker's where the transport has one
+  /// (capabilities/broker_clock.hpp), else this host's.
+  std::chrono::system_clock::time_point deadline_clock() {
+    if (any_broker_clock* c = broker_clock()) return c->broker_time();
+    return std::chrono::system_clock::now();
+  }
+  /// Takes a request back out of its queue where the transport can (true: it will never run);
+  /// false otherwise.
+  bool withdraw(std::string_view queue, std::string_view bytes) {
+    any_withdrawal* w = withdrawal();
+    return w != nullptr && w->withdraw(queue, bytes);
   }
   /// Pushes within the transport's write-behind window where it has one; at once otherwise.
   void push_behind(std::string_view queue, std::string_view bytes, std::chrono::milliseconds keep) {
@@ -120,7 +136,9 @@ class transport_adapter final : public any_transport {
         inboxes_(t),
         patterns_(t),
         streams_(t),
-        registry_store_(t) {}
+        registry_store_(t),
+        withdrawal_(t),
+        broker_clock_(t) {}
 
   std::string_view prefix() const override { return t_.prefix(); }
   void push(std::string_view queue, std::string_view bytes,
@@ -144,6 +162,8 @@ class transport_adapter final : public any_transport {
   any_patterns* patterns() noexcept override { return patterns_.get(); }
   any_streams* streams() noexcept override { return streams_.get(); }
   any_registry_store* registry_store() noexcept override { return registry_store_.get(); }
+  any_withdrawal* withdrawal() noexcept override { return withdrawal_.get(); }
+  any_broker_clock* broker_clock() noexcept override { return broker_clock_.get(); }
 
  private:
   using reader_type = decltype(std::declval<T&>().open_reader(std::vector<std::string>{}));
@@ -171,6 +191,9 @@ class transport_adapter final : public any_transport {
   capability_slot<any_streams, streams_adapter, T, stream_transport<T>> streams_;
   capability_slot<any_registry_store, registry_store_adapter, T, redwire::registry_store<T>>
       registry_store_;
+  capability_slot<any_withdrawal, withdrawal_adapter, T, withdrawing_transport<T>> withdrawal_;
+  capability_slot<any_broker_clock, broker_clock_adapter, T, broker_clock_transport<T>>
+      broker_clock_;
 };
 
 }  // namespace redwire::detail

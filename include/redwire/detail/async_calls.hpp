@@ -6,14 +6,21 @@
 // block_recycler. Nothing is allocated per call once a client has warmed up (docs/performance.md).
 #pragma once
 
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <future>
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "../trace.hpp"
 #include "pending_calls.hpp"
 #include "recycler.hpp"
 
@@ -21,20 +28,64 @@ namespace redwire::detail {
 
 class async_call_pool;
 
-/// An async call in flight: the pending_call, the procedure's name and signature, and the
-/// promise of the caller's future, a std::promise<R> constructed in place (its size does not
-/// depend on R).
+/// What a stop request on a call runs: owner->cancel(id), through a plain function pointer (the
+/// owner being a client, which this file does not know).
+struct call_canceller {
+  void (*cancel)(const void* owner, std::uint64_t id) noexcept;
+  const void* owner;
+  std::uint64_t id;
+  void operator()() const noexcept { cancel(owner, id); }
+};
+
+/// An async call in flight: the pending_call, the procedure's name and signature, and what
+/// completes it: the promise of the caller's future (a std::promise<R>, whose size does not
+/// depend on R) or the caller's callback (in place when small enough, else on the heap), built
+/// in `storage`.
 struct async_call : pending_call {
+  static constexpr std::size_t storage_size = 128;
+
   std::string_view procedure;
   std::string_view signature;  ///< the caller's, for a signature_mismatch message
   async_call_pool* pool = nullptr;
+  // A cancellable call (call_options::stop): its stop callback, and where its request waits,
+  // to take it back out (capabilities/withdrawal.hpp).
+  std::optional<std::stop_callback<call_canceller>> stop;
+  std::string queue, frame;
+  /// The client's hooks, when it has any: on_call_end runs as the call completes, with the
+  /// trace the call carried and the time since it started (detail/hooked_calls.hpp).
+  const call_hooks* hooks = nullptr;
+  char traceparent[55];
+  std::size_t traceparent_size = 0;
+  std::chrono::steady_clock::time_point started{};
 
   template <class R>
   std::promise<R>& promise() noexcept {
-    return *std::launder(reinterpret_cast<std::promise<R>*>(storage));
+    return object<std::promise<R>>();
   }
 
-  alignas(std::promise<int>) unsigned char storage[sizeof(std::promise<int>)];
+  /// Whether an F is kept in `storage` itself (else `storage` holds an F*).
+  template <class F>
+  static constexpr bool in_place = sizeof(F) <= storage_size &&
+                                   alignof(F) <= alignof(std::max_align_t);
+
+  /// The object the call completes: a promise or a callback, built by async_call_pool::start.
+  template <class F>
+  F& object() noexcept {
+    if constexpr (in_place<F>)
+      return *std::launder(reinterpret_cast<F*>(storage));
+    else
+      return **std::launder(reinterpret_cast<F**>(storage));
+  }
+
+  template <class F>
+  void destroy_object() noexcept {
+    if constexpr (in_place<F>)
+      object<F>().~F();
+    else
+      delete &object<F>();
+  }
+
+  alignas(std::max_align_t) unsigned char storage[storage_size];
 };
 
 class async_call_pool {
@@ -55,13 +106,27 @@ class async_call_pool {
   template <class R>
   async_call* start(std::string_view procedure, void (*on_complete)(pending_call*),
                     std::string_view signature = {}) {
-    static_assert(sizeof(std::promise<R>) <= sizeof(async_call::storage) &&
-                  alignof(std::promise<R>) <= alignof(async_call));
+    return start_with<std::promise<R>>(procedure, on_complete, signature, std::allocator_arg,
+                                       recycling_allocator<char>{});
+  }
+
+  /// A call that holds an F made of `args` (a callback, say), completed through `on_complete`.
+  template <class F, class... Args>
+  async_call* start_with(std::string_view procedure, void (*on_complete)(pending_call*),
+                         std::string_view signature, Args&&... args) {
     async_call* c = take();
     c->procedure = procedure;
     c->signature = signature;
     c->on_complete = on_complete;
-    new (c->storage) std::promise<R>(std::allocator_arg, recycling_allocator<char>{});
+    try {
+      if constexpr (async_call::in_place<F>)
+        new (c->storage) F(std::forward<Args>(args)...);
+      else
+        new (c->storage) F*(new F(std::forward<Args>(args)...));
+    } catch (...) {
+      recycle(c);
+      throw;
+    }
     return c;
   }
 
@@ -69,8 +134,18 @@ class async_call_pool {
   /// for a next one.
   template <class R>
   void finish(async_call* c) noexcept {
-    c->promise<R>().~promise();
+    c->destroy_object<std::promise<R>>();
+    recycle(c);
+  }
+
+  /// Keeps a call whose object is destroyed already for a next one.
+  void recycle(async_call* c) noexcept {
+    c->stop.reset();  // waits for a stop callback that runs on another thread right now
+    c->hooks = nullptr;
     c->error = {};
+    c->never_ran = false;
+    reset(c->queue);
+    reset(c->frame);
     reset(c->payload);
     reset(c->instance);
     {

@@ -187,14 +187,27 @@ inline std::uint64_t random_u64() {
   return engine();
 }
 
-/// A trace id is 16 hex digits of a random number: of fixed size, so that the caller can keep
+/// What a request or event carries as its trace: a W3C traceparent, "00-" 32 hex trace id "-"
+/// 16 hex parent span id "-" 2 hex flags (trace.hpp). Of fixed size, so that the caller can keep
 /// it on its stack, without an allocation per call.
-inline constexpr std::size_t trace_id_size = 16;
+inline constexpr std::size_t trace_id_size = 55;
 using trace_id_buffer = std::array<char, trace_id_size>;
 
-/// Writes a fresh trace id into `buffer` and returns it (a view of `buffer`).
+/// Writes the traceparent of a fresh trace (new trace id, new span id, sampled) into `buffer`
+/// and returns it (a view of `buffer`).
 inline std::string_view new_trace_id(trace_id_buffer& buffer) {
-  write_hex(buffer.data(), random_u64(), buffer.size());
+  const auto nonzero = [] {
+    std::uint64_t r = 0;
+    while (r == 0) r = random_u64();
+    return r;
+  };
+  char* out = buffer.data();
+  out[0] = '0', out[1] = '0', out[2] = '-';
+  write_hex(out + 3, nonzero(), 16);
+  write_hex(out + 19, random_u64(), 16);
+  out[35] = '-';
+  write_hex(out + 36, nonzero(), 16);
+  out[52] = '-', out[53] = '0', out[54] = '1';
   return {buffer.data(), buffer.size()};
 }
 

@@ -14,9 +14,17 @@
 #include "../codec.hpp"
 #include "../errors.hpp"
 #include "async_calls.hpp"
+#include "hooked_calls.hpp"
 #include "pending_calls.hpp"
 
 namespace redwire::detail {
+
+/// The failure of a call whose request could not be pushed: it never ran.
+inline rpc_error unsent(std::string why, std::string_view procedure) {
+  rpc_error e(errc::unavailable, std::move(why), std::string(procedure));
+  e.set_never_ran();
+  return e;
+}
 
 /// The errc a std::system_error stands for: its own when it is redwire's, bad_message otherwise.
 inline errc to_errc(const std::system_error& e) {
@@ -74,23 +82,34 @@ template <class R>
 void complete_async(pending_call* base) {
   auto* call = static_cast<async_call*>(base);
   std::promise<R>& promise = call->promise<R>();
+  // With hooks, on_call_end runs before the future is ready: whoever waits on it sees the hook
+  // done. Without, the value goes straight into the promise.
   try {
+    if (call->never_ran) throw unsent(call->payload, call->procedure);
     if (call->error != errc{}) {
       throw rpc_error(call->error, error_message(call->error, call->payload, call->signature),
-                      std::string(call->procedure), std::move(call->instance));
+                      std::string(call->procedure), call->instance);
     }
     if constexpr (std::is_void_v<R>) {
       decode_result<void>(call->payload);
+      end_hooked_call(*call, errc{});
       promise.set_value();
+    } else if (call->hooks) {
+      R value = decode_result<R>(call->payload);
+      end_hooked_call(*call, errc{});
+      promise.set_value(std::move(value));
     } else {
       promise.set_value(decode_result<R>(call->payload));
     }
-  } catch (const rpc_error&) {
+  } catch (const rpc_error& e) {
+    end_hooked_call(*call, e.error());
     promise.set_exception(std::current_exception());
   } catch (const std::system_error& e) {
+    end_hooked_call(*call, to_errc(e));
     promise.set_exception(std::make_exception_ptr(
         rpc_error(to_errc(e), e.what(), std::string(call->procedure), call->instance)));
   } catch (...) {  // std::bad_alloc while decoding, say
+    end_hooked_call(*call, errc::bad_message);
     promise.set_exception(std::current_exception());
   }
   call->pool->finish<R>(call);

@@ -20,6 +20,7 @@
 #include "../codec.hpp"
 #include "../fixed_string.hpp"
 #include "../type_description.hpp"
+#include "coroutine_handler.hpp"
 
 namespace redwire::detail {
 
@@ -63,10 +64,21 @@ struct procedure_name_has_no_service {
                 "first dot.");
 };
 
+/// Names with a '$' belong to redwire: every instance answers "<service>.$ping", "$stats" and
+/// "$describe" by itself (introspection.hpp), so no user procedure may take one.
+template <fixed_string Procedure>
+struct procedure_name_is_reserved {
+  static constexpr bool value = Procedure.view().find('$') != std::string_view::npos;
+  static_assert(!value,
+                "====> redwire: procedure names with a '$' are reserved for the procedures every "
+                "instance answers by itself ($ping, $stats, $describe); choose another name.");
+};
+
 template <fixed_string Name, class R, class... A>
 constexpr bool check_procedure_declaration() {
   return [&]<std::size_t... I>(std::index_sequence<I...>) {
     return !procedure_name_has_no_service<Name>::value &&
+           !procedure_name_is_reserved<Name>::value &&
            !procedure_result_is_not_serializable<Name, R>::value &&
            (!procedure_argument_is_not_serializable<Name, argument<I + 1>, A>::value && ...);
   }
@@ -166,7 +178,8 @@ struct handler_result_does_not_convert {
                                     : !std::is_convertible_v<Returned, Declared>;
   static_assert(!value,
                 "====> redwire: this handler returns a type that does not convert to the result "
-                "the procedure declares (a void procedure needs a handler returning void).");
+                "the procedure declares (a void procedure needs a handler returning void; a "
+                "coroutine handler, boost::asio::awaitable<R> of that result).");
 };
 
 /// True when F can serve a procedure R(A...); otherwise a diagnostic names what is wrong.
@@ -191,15 +204,15 @@ constexpr bool check_handler() {
         return false;
       } else {
         return !handler_result_does_not_convert<
-            Name, R, std::invoke_result_t<fn&, wire_type_t<A>&&...>>::value;
+            Name, R, handler_value_t<std::invoke_result_t<fn&, wire_type_t<A>&&...>>>::value;
       }
     }
   } else if constexpr (!std::is_invocable_v<fn&, wire_type_t<A>&&...>) {
     (void)handler_cannot_be_called_with_the_procedure_arguments<Name, std::tuple<A...>>{};
     return false;
   } else {
-    return !handler_result_does_not_convert<Name, R,
-                                            std::invoke_result_t<fn&, wire_type_t<A>&&...>>::value;
+    return !handler_result_does_not_convert<
+        Name, R, handler_value_t<std::invoke_result_t<fn&, wire_type_t<A>&&...>>>::value;
   }
 }
 

@@ -3,8 +3,9 @@
 // At start it writes the instance's record and liveness entry and announces `joined`; then a
 // thread of its own beats every ttl / 3 (never a worker: a handler busy for minutes does not
 // make its instance look dead), re-registers if it finds itself missing (reaped during a long
-// pause, or the broker lost its data), and reaps the expired replicas of its service. At stop
-// it removes the instance at once, fails back what waits in its queue, and announces `left`.
+// pause, or the broker lost its data), and reaps the expired replicas of its service: two
+// commands per beat on Redis (the beat script, the service index). At stop it removes the
+// instance at once, fails back what waits in its queue, and announces `left`.
 // It also listens on the instance's control channel: an orchestrator that rejects the
 // instance makes it stop serving, with a log line that says so.
 #pragma once
@@ -111,21 +112,26 @@ class heartbeat final : public component {
     }
   }
 
+  // One beat: the instance's own keys and the reaping of its service's expired replicas in one
+  // round trip (registry_store::beat), then the service's entry in the index (another slot).
   void beat() {
     try {
+      const std::string live = live_instances(scope_, info_.service);
       const std::string record = instance_record(scope_, info_.service, info_.id);
-      if (store_of(*bus_).touch_member(live_instances(scope_, info_.service), info_.id,
-                                       options_.ttl)) {
+      const std::string dead = dead_instances(scope_, info_.service);
+      beat_outcome o = store_of(*bus_).beat({live, record, dead}, info_.id, options_.ttl,
+                                            record_ttl(options_.ttl));
+      if (o.was_absent) {
         // Missing from the set: reaped during a long pause, or the broker lost its data.
         write_registration(*bus_, scope_, info_, options_.ttl);
         publish_membership(*bus_, scope_, membership::joined, info_);
         log(log_level::info, "service " + info_.id + ": registered again");
       } else {
-        if (!store_of(*bus_).refresh_record(record, record_ttl(options_.ttl)))
+        if (o.record_gone)
           store_of(*bus_).put_record(record, to_fields(info_), record_ttl(options_.ttl));
         store_of(*bus_).touch_member(service_index(scope_), info_.service, options_.ttl);
       }
-      reap_service(*bus_, scope_, info_.service);
+      bury_expired(*bus_, scope_, info_.service, o.expired);
     } catch (const transport_error& e) {
       log(log_level::warning, "service " + info_.id + ": heartbeat failed: " + e.what());
     }

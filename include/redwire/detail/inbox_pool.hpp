@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,7 +17,9 @@
 #include <vector>
 
 #include "../capabilities/inboxes.hpp"
+#include "../envelope.hpp"
 #include "../transport.hpp"
+#include "reply_gate.hpp"
 
 namespace redwire::detail {
 
@@ -108,5 +111,18 @@ class inbox_pool {
   std::vector<slot*> free_;
   std::chrono::steady_clock::time_point retry_after_{};
 };
+
+/// Waits in `box` until `deadline` for the reply to call `id`, decoded into `e` (a view of
+/// box->bytes). Anything else is skipped: the late reply of an earlier call that gave up, or a
+/// forgery (reply_gate).
+inline inbox_status reply_in_inbox(inbox_pool::lease& box, const reply_gate& replies,
+                                   std::uint64_t id, std::chrono::steady_clock::time_point deadline,
+                                   envelope& e) {
+  for (;;) {
+    const inbox_status status = box->box->receive(box->bytes, deadline);
+    if (status != inbox_status::message) return status;
+    if (replies.accept(box->bytes, e) && e.call_id == id) return status;
+  }
+}
 
 }  // namespace redwire::detail

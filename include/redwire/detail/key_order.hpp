@@ -24,6 +24,7 @@ class key_order {
   /// A request arrives. Without a key, or with a key no other request holds, it is ready;
   /// otherwise it waits behind the requests of its key.
   void admit(std::string bytes, std::string key) {
+    ++size_;
     if (!key.empty()) {
       auto [it, fresh] = waiting_.try_emplace(key);
       if (!fresh) {
@@ -36,6 +37,8 @@ class key_order {
 
   bool has_ready() const noexcept { return !ready_.empty(); }
   std::size_t ready_count() const noexcept { return ready_.size(); }
+  /// Requests held, ready or waiting behind their key.
+  std::size_t size() const noexcept { return size_; }
   /// Nothing ready, nothing held back.
   bool idle() const noexcept { return ready_.empty() && waiting_.empty(); }
 
@@ -43,6 +46,7 @@ class key_order {
   work_item take() {
     work_item item = std::move(ready_.front());
     ready_.pop_front();
+    --size_;
     return item;
   }
 
@@ -61,6 +65,7 @@ class key_order {
 
  private:
   ring<work_item> ready_;
+  std::size_t size_ = 0;
   // One entry per key that a ready or running request holds: the requests waiting behind it.
   std::unordered_map<std::string, std::deque<std::string>> waiting_;
 };

@@ -101,13 +101,10 @@ inline void write_departure(any_transport& bus, std::string_view scope, const in
                        "instance " + info.id + " stopped before it took the call");
 }
 
-/// Reaps the expired instances of one service; returns how many this caller reaped.
-inline std::size_t reap_service(any_transport& bus, std::string_view scope,
-                                std::string_view service) {
-  auto gone =
-      store_of(bus).reap_members(live_instances(scope, service), std::chrono::milliseconds(0));
-  store_of(bus).reap_members(dead_instances(scope, service),
-                             std::chrono::milliseconds(0));  // mourned
+/// Ends the instances of `service` that this caller reaped (`gone`, taken out of its liveness
+/// set): marks them dead, removes their records, fails back their queues, announces `expired`.
+inline void bury_expired(any_transport& bus, std::string_view scope, std::string_view service,
+                         const std::vector<std::string>& gone) {
   for (const auto& id : gone) {
     bury(bus, scope, service, id);
     const std::string key = instance_record(scope, service, id);
@@ -121,6 +118,16 @@ inline std::size_t reap_service(any_transport& bus, std::string_view scope,
                              " expired (no heartbeat within its TTL)");
     publish_membership(bus, scope, membership::expired, info);
   }
+}
+
+/// Reaps the expired instances of one service; returns how many this caller reaped.
+inline std::size_t reap_service(any_transport& bus, std::string_view scope,
+                                std::string_view service) {
+  auto gone =
+      store_of(bus).reap_members(live_instances(scope, service), std::chrono::milliseconds(0));
+  store_of(bus).reap_members(dead_instances(scope, service),
+                             std::chrono::milliseconds(0));  // mourned
+  bury_expired(bus, scope, service, gone);
   return gone.size();
 }
 

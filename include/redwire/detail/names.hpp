@@ -43,6 +43,12 @@ inline std::string instance_queue(std::string_view prefix, std::string_view serv
   return service_queue(prefix, service).append(":").append(instance);
 }
 
+/// Where callers say that they gave up on a request that an instance of `service` has taken
+/// already (detail/running_calls.hpp): "rw:{calc}:cancel".
+inline std::string cancel_channel(std::string_view prefix, std::string_view service) {
+  return std::string(prefix).append(":{").append(service).append("}:cancel");
+}
+
 /// Where the replies of one client go: "rw:reply:<client>".
 inline std::string reply_channel(std::string_view prefix, std::string_view client) {
   return std::string(prefix).append(":reply:").append(client);

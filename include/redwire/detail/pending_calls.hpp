@@ -98,9 +98,10 @@ class completion_flag {
 
 /// The outcome of a call as it arrived: a payload, or an error code with its message.
 struct pending_call {
-  errc error{};          ///< errc{} when the call succeeded
-  std::string payload;   ///< encoded result, or the error message
-  std::string instance;  ///< who answered
+  errc error{};            ///< errc{} when the call succeeded
+  std::string payload;     ///< encoded result, or the error message
+  std::string instance;    ///< who answered
+  bool never_ran = false;  ///< failed because its request could not be sent (detail/retry.hpp)
   /// Async calls complete through this hook (on the thread that completes them); sync calls
   /// leave it null and wait on `done`.
   void (*on_complete)(pending_call*) = nullptr;
@@ -233,6 +234,23 @@ class pending_calls {
     return calls_.size();
   }
 
+  /// Runs task(true) on the timer thread `delay` from now, or task(false) when the timer stops
+  /// first (the client is going): a retry's backoff (detail/retry.hpp).
+  void after(std::chrono::milliseconds delay, std::function<void(bool)> task) {
+    std::lock_guard lock(mutex_);
+    const auto at = clock::now() + delay;
+    if (stopping_) {
+      leftover_.push_back(std::move(task));
+      return;
+    }
+    tasks_.emplace(at, std::move(task));
+    if (!timer_.joinable()) timer_ = std::thread([this] { timer_loop(); });
+    if (at < timer_wakes_at_) {
+      timer_wakes_at_ = at;
+      timer_wake_.notify_one();
+    }
+  }
+
   /// Removes and returns the call, or nullptr if someone else already took it.
   pending_call* take(std::uint64_t id) {
     std::lock_guard lock(mutex_);
@@ -267,6 +285,7 @@ class pending_calls {
       std::function<std::string(pending_call&, std::chrono::milliseconds timeout)>;
   void word_timeouts(timeout_wording wording) { wording_ = std::move(wording); }
 
+  /// Stops the timer thread; tasks that have not run are told so (task(false)), here.
   void stop_timer() {
     {
       std::lock_guard lock(mutex_);
@@ -274,6 +293,15 @@ class pending_calls {
     }
     timer_wake_.notify_all();
     if (timer_.joinable() && timer_.get_id() != std::this_thread::get_id()) timer_.join();
+    std::vector<std::function<void(bool)>> unrun;
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& [at, task] : tasks_) unrun.push_back(std::move(task));
+      tasks_.clear();
+      for (auto& task : leftover_) unrun.push_back(std::move(task));
+      leftover_.clear();
+    }
+    for (auto& task : unrun) task(false);
   }
 
  private:
@@ -287,6 +315,7 @@ class pending_calls {
   void timer_loop() {
     std::unique_lock lock(mutex_);
     std::vector<std::pair<pending_call*, std::chrono::milliseconds>> expired;
+    std::vector<std::function<void(bool)>> due;  // tasks of after()
     while (!stopping_) {
       auto now = clock::now();
       auto next = clock::time_point::max();
@@ -306,8 +335,15 @@ class pending_calls {
           ++it;
         }
       }
-      if (!expired.empty()) {
+      while (!tasks_.empty() && tasks_.begin()->first <= now) {
+        due.push_back(std::move(tasks_.begin()->second));
+        tasks_.erase(tasks_.begin());
+      }
+      if (!tasks_.empty()) next = std::min(next, tasks_.begin()->first);
+      if (!expired.empty() || !due.empty()) {
         lock.unlock();
+        for (auto& task : due) task(true);
+        due.clear();
         for (auto [call, timeout] : expired) {
           call->error = errc::timeout;
           call->payload = wording_ ? wording_(*call, timeout)
@@ -331,6 +367,8 @@ class pending_calls {
   mutable std::mutex mutex_;
   call_table calls_;
   std::map<std::chrono::milliseconds, ring<deadline>> deadlines_;
+  std::multimap<clock::time_point, std::function<void(bool)>> tasks_;  // after()
+  std::vector<std::function<void(bool)>> leftover_;                    // after() once stopping
   std::condition_variable timer_wake_;
   clock::time_point timer_wakes_at_ = clock::time_point::min();  // set by the timer (under mutex_)
   std::thread timer_;

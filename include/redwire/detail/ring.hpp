@@ -47,6 +47,13 @@ class ring {
     --size_;
   }
 
+  /// Removes the i-th item, moving the later ones up.
+  void erase(std::size_t i) {
+    for (; i + 1 < size_; ++i) (*this)[i] = std::move((*this)[i + 1]);
+    back() = T{};
+    --size_;
+  }
+
   void clear() {
     while (!empty()) pop_front();
     head_ = 0;

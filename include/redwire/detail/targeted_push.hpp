@@ -19,6 +19,7 @@
 
 #include "../envelope.hpp"
 #include "../errors.hpp"
+#include "../transport.hpp"
 #include "any_transport.hpp"
 #include "names.hpp"
 #include "registry_keys.hpp"
@@ -74,6 +75,30 @@ inline void push_to_instance(any_transport& bus, std::string_view scope, std::st
   store->push_unless_member(dead_instances(scope, service), instance, queue, frame,
                             refused ? std::string_view(refused->channel) : std::string_view(),
                             refused ? std::string_view(refused->bytes) : std::string_view(), keep);
+}
+
+/// Pushes a request or notification to its service's queue, or to `instance`'s (see
+/// push_to_instance) when one is named; `behind`: written behind (write_behind_transport).
+/// Returns why the transport could not take it, or nothing.
+inline std::optional<std::string> push_request(any_transport& bus, std::string_view scope,
+                                               std::string_view service, std::string_view instance,
+                                               std::string_view frame,
+                                               std::chrono::milliseconds keep, bool behind) {
+  thread_local std::string queue;  // built in place: no allocation per call
+  try {
+    if (!instance.empty()) {
+      push_to_instance(bus, scope, service, instance, frame, keep);
+      return std::nullopt;
+    }
+    service_queue(queue, scope, service);
+    if (behind)
+      bus.push_behind(queue, frame, keep);
+    else
+      bus.push(queue, frame, keep);
+    return std::nullopt;
+  } catch (const transport_error& e) {
+    return std::string("transport: ") + e.what();
+  }
 }
 
 }  // namespace redwire::detail

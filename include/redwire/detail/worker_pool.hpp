@@ -39,6 +39,14 @@
 
 namespace redwire::detail {
 
+/// How a runner tells the pool that a request it continued asynchronously has ended.
+class async_ends {
+ public:
+  virtual ~async_ends() = default;
+  /// Once per run() that returned true, from any thread; `key` is the request's.
+  virtual void ended(const std::string& key) = 0;
+};
+
 /// What the pool runs requests with.
 class request_runner {
  public:
@@ -48,9 +56,10 @@ class request_runner {
   virtual bool admit(std::string_view bytes, std::string& key) = 0;
   /// Runs one request. With `defer_to`, a successful reply is left in `reply` and its channel in
   /// *defer_to, for the pool to send (with its next pop); errors go out at once. With `hold`,
-  /// the reply waits in the transport for flush().
-  virtual void run(const std::string& bytes, std::string& reply, std::string* defer_to,
-                   bool hold) = 0;
+  /// the reply waits in the transport for flush(). True: the request goes on without the
+  /// worker (a coroutine handler awaits); the runner replies, then calls ends.ended(key).
+  virtual bool run(const std::string& bytes, std::string& reply, std::string* defer_to, bool hold,
+                   async_ends& ends) = 0;
   /// Publishes a reply now; logs rather than throws when it is lost.
   virtual void send(std::string_view channel, const std::string& reply) = 0;
   /// Writes the held replies; logs rather than throws when they are lost.
@@ -60,18 +69,22 @@ class request_runner {
 struct pool_settings {
   std::size_t workers = 4;
   std::size_t batch_size = 64;                    ///< most requests taken at once
-  std::chrono::milliseconds poll_interval{1000};  ///< longest pop between looks at stop
+  std::chrono::milliseconds poll_interval{5000};  ///< longest pop between looks at stop
   bool cork = false;  ///< hold the replies of fast batches (the transport corks)
-  std::string name;   ///< for log lines: "service calc-host-1-ab12cd"
+  /// Most requests taken and not ended (waiting, running, or awaiting in a coroutine): the
+  /// pool does not pop while that many are in progress.
+  std::size_t max_in_flight = 1024;
+  std::string name;  ///< for log lines: "service calc-host-1-ab12cd"
 };
 
-class worker_pool {
+class worker_pool final : private async_ends {
  public:
   /// The runner and the reader outlive the pool.
   worker_pool(request_runner& runner, any_reader& reader, pool_settings settings)
       : runner_(runner), reader_(reader), fusing_(reader.fusing()), s_(std::move(settings)) {
     if (s_.workers == 0) s_.workers = 1;
     if (s_.batch_size == 0) s_.batch_size = 1;
+    if (s_.max_in_flight == 0) s_.max_in_flight = 1;
     fuse_ = fusing_ != nullptr && s_.workers > 1;
   }
   worker_pool(const worker_pool&) = delete;
@@ -136,16 +149,17 @@ class worker_pool {
         continue;
       }
       if (stopping_) {
-        if (!popping_ && requests_.idle()) break;
+        if (!popping_ && requests_.idle() && continued_ == 0) break;
         changed_.wait(lock);
         continue;
       }
       const bool owed_elsewhere = pop_owed_ && owed_by_ != std::this_thread::get_id();
-      if (popping_ || (owed_elsewhere && watching_)) {
+      if (popping_ || (owed_elsewhere && watching_) || in_progress() >= s_.max_in_flight) {
         changed_.wait(lock);
         continue;
       }
       if (owed_elsewhere && !watch_lone_request(lock)) continue;
+      if (in_progress() >= s_.max_in_flight) continue;  // filled up while it watched
       pop(lock, w);
     }
     changed_.notify_all();
@@ -164,12 +178,16 @@ class worker_pool {
     lock.unlock();
     if (flush_first) runner_.flush();
     const auto began = std::chrono::steady_clock::now();
-    runner_.run(item.bytes, w.reply, lone ? &w.reply_to : nullptr, hold);
+    const bool continues =
+        runner_.run(item.bytes, w.reply, lone ? &w.reply_to : nullptr, hold, *this);
     const auto ran = std::chrono::steady_clock::now() - began;
     lock.lock();
     --busy_;
-    note_run_time(ran);
-    if (!item.key.empty()) requests_.release(item.key);
+    if (continues)
+      ++continued_;  // its key stays held until it ends
+    else
+      note_run_time(ran);
+    if (!item.key.empty() && !continues) requests_.release(item.key);
     held_replies_ = held_replies_ || hold;
     if (held_replies_ && !requests_.has_ready()) {  // the batch is taken: its replies go now
       held_replies_ = false;
@@ -210,6 +228,17 @@ class worker_pool {
     watching_ = false;
     return take_over;
   }
+
+  // A request that went on without its worker has ended (async_ends).
+  void ended(const std::string& key) override {
+    std::lock_guard lock(mutex_);
+    --continued_;
+    if (!key.empty()) requests_.release(key);
+    changed_.notify_all();  // under the lock: the pool may be gone once it is released
+  }
+
+  // Called with the lock held: requests taken and not ended.
+  std::size_t in_progress() const { return requests_.size() + busy_ + continued_; }
 
   // Called with the lock held; returns with it held.
   void pop(std::unique_lock<std::mutex>& lock, worker& w) {
@@ -280,6 +309,7 @@ class worker_pool {
                                                     batch_window_ns / average_run_ns_);
       if (by_time > ready) room = std::max(room, by_time - ready);
     }
+    room = std::min(room, s_.max_in_flight - std::min(s_.max_in_flight, in_progress()));
     return std::max<std::size_t>(1, std::min(s_.batch_size, room));
   }
 
@@ -303,6 +333,7 @@ class worker_pool {
   bool stopping_ = false;
   bool popping_ = false;             // a worker is in pop()
   std::size_t busy_ = 0;             // workers running a request
+  std::size_t continued_ = 0;        // requests that went on without a worker (async_ends)
   std::int64_t average_run_ns_ = 0;  // see batch_limit()
   bool held_replies_ = false;        // replies wait in the transport for the batch's last one
   // The lone-request handshake: the worker that runs a lone request owes the next pop.

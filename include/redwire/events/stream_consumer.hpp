@@ -298,7 +298,8 @@ std::unique_ptr<component> make_stream_consumer(const Declaration& declaration, 
   s.consumer = options.consumer.empty() ? default_consumer_name(service) : options.consumer;
   s.fingerprint = Declaration::fingerprint;
   s.options = std::move(options);
-  operation_metrics& counted = metrics.add(s.stream + "/" + s.group, operation_kind::stream);
+  operation_metrics& counted =
+      metrics.add(s.stream + "/" + s.group, operation_kind::stream, Declaration::description);
   return std::make_unique<stream_consumer>(
       std::move(s), make_event_dispatch<T>(std::forward<F>(handler)), counted);
 }

@@ -29,6 +29,7 @@
 #include "../log.hpp"
 #include "../metrics.hpp"
 #include "../topic.hpp"
+#include "../trace.hpp"
 #include "frame.hpp"
 #include "names.hpp"
 
@@ -52,7 +53,9 @@ struct handler_run {
 inline handler_run run_event_handler(const event_dispatch& dispatch, const event_frame& f,
                                      std::string_view instance) {
   handler_run r;
-  const call_context context{f.name, f.trace_id, f.source, instance, {}};
+  const handler_span span(f.trace_id);  // a child of the publisher's span
+  const call_context context{f.name,         span.trace_id(),       f.source,    instance, {},
+                             span.span_id(), span.parent_span_id(), span.flags()};
   call_scope scope(context);
   const auto started = std::chrono::steady_clock::now();
   try {
@@ -281,7 +284,7 @@ std::unique_ptr<component> make_topic_subscription(const Declaration& declaratio
     s.fingerprint = Declaration::fingerprint;
   }
   s.options = options;
-  operation_metrics& counted = metrics.add(s.name, operation_kind::topic);
+  operation_metrics& counted = metrics.add(s.name, operation_kind::topic, Declaration::description);
   return std::make_unique<topic_subscription>(
       std::move(s), make_event_dispatch<T>(std::forward<F>(handler)), counted);
 }

@@ -12,7 +12,9 @@
 #include <string>
 #include <thread>
 
-inline constexpr redwire::stream<"kill.log", int> kill_log{};
+#include "events/event_api.hpp"
+
+using events_test::kill_log;
 
 int main(int argc, char** argv) {
   if (argc < 3) {

@@ -67,6 +67,21 @@ class transport : public detail::registry_tables<transport> {
 
   void publish(std::string_view channel, std::string_view bytes) { deliver(channel, bytes, true); }
 
+  /// Removes the first message of `queue` equal to `bytes` (redwire::withdrawing_transport).
+  bool withdraw(std::string_view queue, std::string_view bytes) {
+    std::lock_guard lock(state_->mutex);
+    if (state_->down) throw transport_error("memory transport is down");
+    auto it = state_->queues.find(queue);
+    if (it == state_->queues.end()) return false;
+    auto& items = it->second.items;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (items[i] != bytes) continue;
+      items.erase(i);
+      return true;
+    }
+    return false;
+  }
+
   /// Takes messages from queues; see redwire::queue_reader.
   class queue_reader {
    public:

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include <redwire/capabilities/broker_clock.hpp>
 #include <redwire/capabilities/corking.hpp>
 #include <redwire/capabilities/fusing.hpp>
 #include <redwire/capabilities/inboxes.hpp>
@@ -32,9 +33,11 @@
 #include <redwire/capabilities/queue_expiry.hpp>
 #include <redwire/capabilities/registry_store.hpp>
 #include <redwire/capabilities/streams.hpp>
+#include <redwire/capabilities/withdrawal.hpp>
 #include <redwire/capabilities/write_behind.hpp>
 #include <redwire/transport.hpp>
 
+#include "redis/broker_clock.hpp"
 #include "redis/cluster.hpp"
 #include "redis/command_connection.hpp"
 #include "redis/command_router.hpp"
@@ -92,6 +95,18 @@ class transport : public detail::registry_connection<transport> {
   void push_behind(std::string_view queue, std::string_view bytes,
                    std::chrono::milliseconds keep = std::chrono::milliseconds(0)) {
     commands_->at(queue).push_behind(queue, bytes, keep);
+  }
+
+  /// Now as Redis's clock says: this host's clock plus the offset learnt from TIME (the first
+  /// reading waits for one round trip; the offset is asked again every 5 s, in the background).
+  /// Deadlines are read on it (redwire::broker_clock_transport).
+  std::chrono::system_clock::time_point broker_time() { return clock_.now(); }
+
+  /// LREM queue 1 bytes, on the connection that pushed (so after the push it undoes): true if
+  /// the request was still there (redwire::withdrawing_transport). One round trip.
+  bool withdraw(std::string_view queue, std::string_view bytes) {
+    std::string_view args[] = {"LREM", queue, "1", bytes};
+    return detail::round_trip(commands_->at(queue), args, "LREM").integer > 0;
   }
 
   /// PUBLISH channel bytes; like push, does not wait for Redis's answer.
@@ -241,7 +256,8 @@ class transport : public detail::registry_connection<transport> {
   }
 
   settings st_;
-  std::shared_ptr<detail::command_router> commands_;  // one connection; on a cluster, per node
+  std::shared_ptr<detail::command_router> commands_;       // on a cluster, one per master
+  detail::broker_clock clock_{commands_->shared_first()};  // after commands_: asks TIME there
   std::shared_ptr<detail::subscriber> subscriber_;
   std::mutex user_m_;
   std::unique_ptr<detail::connection> user_conn_;
@@ -256,6 +272,8 @@ static_assert(redwire::stream_transport<transport>);
 static_assert(redwire::replicating_stream_transport<transport>);
 static_assert(redwire::inbox_transport<transport>);
 static_assert(redwire::corking_transport<transport>);
+static_assert(redwire::broker_clock_transport<transport>);
+static_assert(redwire::withdrawing_transport<transport>);
 static_assert(redwire::write_behind_transport<transport>);
 static_assert(redwire::expiring_queues<transport>);
 static_assert(redwire::health_reporting<subscription>);

@@ -75,10 +75,9 @@ class command_connection {
   }
 
   /// Queues a command and makes sure it gets written; does not wait for the reply.
-  /// Throws transport_error at once when the connection is down.
-  ///
-  /// With `hold`, the command waits in the buffer (up to 64 KiB) until the next send without
-  /// `hold` or flush(): a service answering a batch sends its replies in one write.
+  /// Throws transport_error at once when the connection is down. With `hold`, the command waits in
+  /// the buffer (up to 64 KiB) until the next send without `hold` or flush(): a service answering a
+  /// batch sends its replies in one write.
   void send(std::span<const std::string_view> args, const char* what, callback cb = {},
             bool hold = false) {
     std::unique_lock lk(m_);
@@ -121,8 +120,7 @@ class command_connection {
     wake_writer();
   }
 
-  /// Writes what held sends and pushes behind left in the buffer. Throws transport_error when
-  /// the write fails.
+  /// Writes what held sends and pushes behind left in the buffer; throws transport_error if not.
   void flush() {
     std::unique_lock lk(m_);
     if (!connected_ || stop_) return;
@@ -143,9 +141,8 @@ class command_connection {
   }
 
  private:
-  // Under m_ (lk): waits while the buffer is over max_buffered (Redis reads slower than we
-  // write: wait a little rather than grow forever); throws transport_error when `what` cannot
-  // be sent.
+  // Under m_ (lk): waits while the buffer is over max_buffered (Redis reads slower than we write:
+  // wait a little rather than grow forever); throws transport_error when `what` cannot be sent.
   void admit(std::unique_lock<std::mutex>& lk, const char* what) {
     if (out_.size() + behind_.values.size() > max_buffered) {
       ++blocked_writers_;
@@ -218,8 +215,7 @@ class command_connection {
       }
     }
   }
-  // Under m_ (lk): writes everything queued; one writer at a time, the others leave their
-  // commands for it.
+  // Under m_ (lk): writes everything queued; one writer at a time, the others leave it theirs.
   void flush_locked(std::unique_lock<std::mutex>& lk) {
     if (flushing_) return;  // the writer at work will take it along
     flushing_ = true;
@@ -301,11 +297,13 @@ class command_connection {
     std::vector<reply> replies;
     std::vector<slot> slots;
     bool stalled = false;  // a timeout found commands waiting and nothing has come since
+    auto heard = clock::now();
     try {
       while (true) {
         bool got = conn_->read_more(clock::now() + st_.command_timeout);
         replies.clear();
         if (got) {
+          heard = clock::now();
           while (std::optional<reply> r = conn_->buffered_reply()) replies.push_back(std::move(*r));
           // READONLY: a replica now (reconnect to the master); MOVED, ASK: the slot map changed.
           for (const reply& r : replies)
@@ -329,8 +327,10 @@ class command_connection {
                           "no reply from " + st_.describe() + " in time; reconnecting");
               return;
             }
-            stalled = true;
-            if (pending_.empty()) {  // idle: a PING tells a dead server from a quiet one
+            // Commands unanswered for a whole timeout, or idle for `keepalive` (then a PING tells
+            // a dead server from a quiet one): the next timeout ends it.
+            stalled = !pending_.empty() || clock::now() - heard >= st_.keepalive;
+            if (stalled && pending_.empty()) {
               lk.unlock();
               static constexpr std::string_view ping[] = {"PING"};
               try {

@@ -48,13 +48,26 @@ inline constexpr std::string_view put_record =
     "if #ARGV > 1 then redis.call('HSET', KEYS[1], unpack(ARGV, 2)) "
     "redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return 1";
 
-inline constexpr std::string_view touch_member = REDWIRE_REDIS_NOW_MS
-    "local e = now + tonumber(ARGV[2]) "
-    "local old = redis.call('ZSCORE', KEYS[1], ARGV[1]) "
-    "if (not old) or tonumber(old) < e then redis.call('ZADD', KEYS[1], e, ARGV[1]) end "
-    "local keep = tonumber(ARGV[2]) + 3600000 "
-    "if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) end "
-    "if old then return 0 end return 1";
+// KEYS[1]'s member ARGV[1] expires at now + ARGV[2] ms at the earliest; `old` is its former
+// expiry (false: it was absent). The set outlives its last member by an hour.
+#define REDWIRE_REDIS_TOUCH                                                             \
+  "local e = now + tonumber(ARGV[2]) "                                                  \
+  "local old = redis.call('ZSCORE', KEYS[1], ARGV[1]) "                                 \
+  "if (not old) or tonumber(old) < e then redis.call('ZADD', KEYS[1], e, ARGV[1]) end " \
+  "local keep = tonumber(ARGV[2]) + 3600000 "                                           \
+  "if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) end "
+
+inline constexpr std::string_view touch_member =
+    REDWIRE_REDIS_NOW_MS REDWIRE_REDIS_TOUCH "if old then return 0 end return 1";
+
+// A heartbeat (registry_store::beat). KEYS: the liveness set, the record, the set of the dead;
+// ARGV: the member, its ttl, the record's ttl. Returns {was absent, record gone, {expired}}.
+inline constexpr std::string_view beat = REDWIRE_REDIS_NOW_MS REDWIRE_REDIS_TOUCH
+    "local gone_record = 1 - redis.call('PEXPIRE', KEYS[2], ARGV[3]) "
+    "local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now) "
+    "if #gone > 0 then redis.call('ZREM', KEYS[1], unpack(gone)) end "
+    "redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. now) "
+    "return {old and 0 or 1, gone_record, gone}";
 
 inline constexpr std::string_view remove_member =
     "redis.call('ZREM', KEYS[1], ARGV[1]) return redis.call('ZCARD', KEYS[1])";
@@ -79,6 +92,7 @@ inline constexpr std::string_view push_unless_member = REDWIRE_REDIS_NOW_MS
     "redis.call('PEXPIRE', KEYS[2], keep) end return 1 end "
     "if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[3], ARGV[4]) end return 0";
 
+#undef REDWIRE_REDIS_TOUCH
 #undef REDWIRE_REDIS_NOW_MS
 }  // namespace registry_scripts
 
@@ -139,6 +153,21 @@ class registry_connection {
   bool touch_member(std::string_view set, std::string_view member, std::chrono::milliseconds ttl) {
     const std::string ms = std::to_string(ttl.count());
     return script(registry_scripts::touch_member, {set}, {member, ms}).integer == 1;
+  }
+
+  beat_outcome beat(const beat_keys& keys, std::string_view member, std::chrono::milliseconds ttl,
+                    std::chrono::milliseconds record_ttl) {
+    const std::string ms = std::to_string(ttl.count()),
+                      record_ms = std::to_string(record_ttl.count());
+    reply r = script(registry_scripts::beat, {keys.live, keys.record, keys.dead},
+                     {member, ms, record_ms});
+    if (!r.is_array() || r.elements.size() != 3)
+      throw transport_error("redwire::redis: EVAL (heartbeat): unexpected answer");
+    beat_outcome o;
+    o.was_absent = r.elements[0].integer == 1;
+    o.record_gone = r.elements[1].integer == 1;
+    o.expired = strings(std::move(r.elements[2]));
+    return o;
   }
 
   std::size_t remove_member(std::string_view set, std::string_view member) {

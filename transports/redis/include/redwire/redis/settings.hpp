@@ -61,6 +61,9 @@ struct settings {
   int db = 0;
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds command_timeout{1000};
+  /// A connection silent this long sends a PING (answered within command_timeout, else it is
+  /// dropped and made again): what tells a dead host from a quiet one when nothing else does.
+  std::chrono::milliseconds keepalive{5000};
   std::string prefix = "rw";
   std::chrono::milliseconds reconnect_min{10};
   std::chrono::milliseconds reconnect_max{1000};
@@ -107,6 +110,7 @@ struct options {
   std::optional<int> db{};
   std::optional<std::chrono::milliseconds> connect_timeout{};
   std::optional<std::chrono::milliseconds> command_timeout{};
+  std::optional<std::chrono::milliseconds> keepalive{};
   std::optional<std::string> prefix{};
   std::chrono::milliseconds reconnect_min{10};    ///< first reconnect delay, doubled each failure
   std::chrono::milliseconds reconnect_max{1000};  ///< longest reconnect delay

@@ -235,19 +235,24 @@ class subscriber {
   }
 
   // Reads until the connection fails (throws transport_error) or stop().
+  // A connection silent for `keepalive` sends a PING, and one that does not answer it within
+  // `command_timeout` is dead.
   void read_loop() {
     bool ping_sent = false;
+    auto heard = clock::now();
     std::vector<std::shared_ptr<subscriber_entry>> targets;
     while (true) {
       if (!conn_->read_more(clock::now() + st_.command_timeout)) {
         if (ping_sent) throw transport_error("no answer to PING");
         std::lock_guard lk(m_);
         if (stop_) return;
+        if (clock::now() - heard < st_.keepalive) continue;
         conn_->send("*1\r\n$4\r\nPING\r\n");
         ping_sent = true;
         continue;
       }
       ping_sent = false;
+      heard = clock::now();
       while (reply* r = conn_->buffered_reply_view()) {  // reused: no allocation per message
         if (!r->is_array() || r->elements.size() < 2) continue;
         std::string_view kind = r->elements[0].str;

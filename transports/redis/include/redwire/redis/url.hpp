@@ -7,7 +7,7 @@
 //   rediss-sentinel://...                   (TLS to the sentinels and to the servers)
 //   redis-cluster://user:password@h1:7000,h2:7001   (any reachable nodes are seeds; db 0 only)
 //   rediss-cluster://...                    (TLS to every node, with the options of rediss://)
-//   ...?connect_timeout=500ms&command_timeout=2s&prefix=rw
+//   ...?connect_timeout=500ms&command_timeout=2s&keepalive=5s&prefix=rw
 // User and password may be percent-encoded (a password holding '@' or ':' must be). In a
 // Sentinel URL they are the servers'; the sentinels' are the options sentinel_user and
 // sentinel_password.
@@ -191,6 +191,8 @@ inline void apply_query(settings& st, std::string_view query, std::string_view p
       st.connect_timeout = parse_duration(value, key);
     } else if (key == "command_timeout") {
       st.command_timeout = parse_duration(value, key);
+    } else if (key == "keepalive") {
+      st.keepalive = parse_duration(value, key);
     } else if (key == "prefix") {
       st.prefix = value;
     } else if (key == "user") {
@@ -199,8 +201,8 @@ inline void apply_query(settings& st, std::string_view query, std::string_view p
       st.password = value;
     } else if (!apply_tls_or_sentinel_option(st, key, std::move(value))) {
       bad_url("unknown option " + in_quotes(key) +
-              " (known: db, connect_timeout, command_timeout, prefix, user, password, ca, cert, "
-              "key, sni, verify, sentinel_user, sentinel_password)");
+              " (known: db, connect_timeout, command_timeout, keepalive, prefix, user, password, "
+              "ca, cert, key, sni, verify, sentinel_user, sentinel_password)");
     }
   }
 }
@@ -382,6 +384,7 @@ inline settings resolve(const options& o) {
   if (o.db) st.db = *o.db;
   if (o.connect_timeout) st.connect_timeout = *o.connect_timeout;
   if (o.command_timeout) st.command_timeout = *o.command_timeout;
+  if (o.keepalive) st.keepalive = *o.keepalive;
   if (o.prefix) st.prefix = *o.prefix;
   st.reconnect_min = o.reconnect_min;
   st.reconnect_max = o.reconnect_max;
