@@ -89,6 +89,53 @@ class redis_cluster {
     return 0;
   }
 
+  /// Live resharding, step one: `slot` is MIGRATING on its master and IMPORTING on the master
+  /// at `to` (keys not moved yet are served where they were; new keys get ASK). Returns the
+  /// port of the master it leaves.
+  int begin_slot_move(int slot, int to) const {
+    const int from = master_of_slot(slot);
+    if (from == 0 || from == to) throw std::runtime_error("redis_cluster: cannot move that slot");
+    const std::string s = std::to_string(slot);
+    expect_ok(to, "CLUSTER SETSLOT " + s + " IMPORTING " + node_id(from));
+    expect_ok(from, "CLUSTER SETSLOT " + s + " MIGRATING " + node_id(to));
+    return from;
+  }
+  /// Step two: the keys of `slot` go from `from` to `to` (MIGRATE), and every master is told
+  /// that `to` serves it (CLUSTER SETSLOT ... NODE).
+  void finish_slot_move(int slot, int from, int to) const {
+    const std::string s = std::to_string(slot);
+    for (;;) {
+      std::vector<std::string> keys = cli(from, "CLUSTER GETKEYSINSLOT " + s + " 100");
+      if (keys.empty() || keys[0].empty()) break;
+      std::string migrate = "MIGRATE 127.0.0.1 " + std::to_string(to) + " \"\" 0 5000 KEYS";
+      for (const std::string& k : keys) migrate += " '" + k + "'";
+      expect_ok(from, migrate);
+    }
+    const std::string id = node_id(to);
+    expect_ok(to, "CLUSTER SETSLOT " + s + " NODE " + id);
+    expect_ok(from, "CLUSTER SETSLOT " + s + " NODE " + id);
+    for (int port : master_ports())
+      if (port != to && port != from) expect_ok(port, "CLUSTER SETSLOT " + s + " NODE " + id);
+  }
+  /// Both steps: `slot` (and its keys) now served by the master at `to`.
+  void move_slot(int slot, int to) const { finish_slot_move(slot, begin_slot_move(slot, to), to); }
+
+  /// `command` at `port` must answer OK; throws std::runtime_error with what it said if not.
+  static void expect_ok(int port, const std::string& command) {
+    std::vector<std::string> said = cli(port, command);
+    if (said.size() != 1 || said[0] != "OK")
+      throw std::runtime_error("redis_cluster: " + command + " at " + std::to_string(port) + ": " +
+                               (said.empty() ? "no answer" : said[0]));
+  }
+
+  /// CLUSTER MYID of the node at `port`.
+  static std::string node_id(int port) {
+    std::vector<std::string> id = cli(port, "CLUSTER MYID");
+    if (id.size() != 1 || id[0].size() != 40)
+      throw std::runtime_error("redis_cluster: no node id at " + std::to_string(port));
+    return id[0];
+  }
+
   redis_server& node(int port) {
     for (auto& n : nodes_)
       if (n->port() == port) return *n;

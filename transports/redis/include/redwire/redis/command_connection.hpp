@@ -3,8 +3,9 @@
 // Writers append their formatted command to one output buffer under a mutex; the first writer
 // that finds nobody flushing writes everything queued so far (one send() for many commands when
 // threads push concurrently, no thread hop when they do not). A reader thread takes the replies
-// in FIFO order, hands them to the command's callback if it has one, logs error replies, and
-// reconnects with exponential backoff when the connection is lost.
+// in FIFO order, hands them to the command's callback if it has one, logs error replies (on a
+// cluster, hands bounced commands back: pending_replies.hpp), and reconnects with exponential
+// backoff when the connection is lost.
 //
 // RPUSH and PUBLISH without a callback go out without a reply (quiet_writes.hpp): two wake-ups
 // fewer per call; one every 100 ms keeps its reply, so that a lasting error (an ACL that forbids
@@ -33,6 +34,7 @@
 #include <redwire/transport.hpp>
 
 #include "connection.hpp"
+#include "pending_replies.hpp"
 #include "quiet_writes.hpp"
 
 namespace redwire::redis::detail {
@@ -44,18 +46,19 @@ class command_connection {
   using callback = std::function<void(reply&&)>;
   static constexpr std::string_view connection_lost = "redwire: connection lost";
 
-  /// Connects now (throws transport_error if it cannot) and starts the reader thread.
-  explicit command_connection(settings st)
+  /// Connects now (throws transport_error if it cannot) and starts the reader thread. On a
+  /// cluster, `bounced` gets the commands that a node bounces.
+  explicit command_connection(settings st, bounce_handler bounced = {})
       : st_(std::move(st)),
+        pending_(st_.cluster.seeds.empty() ? bounce_handler{} : std::move(bounced),
+                 st_.command_timeout),
         conn_(open_quiet(st_, "redwire:commands", skipping_.allowed)),
         connected_(true),
         thread_([this] { run(); }) {}
 
   command_connection(const command_connection&) = delete;
   command_connection& operator=(const command_connection&) = delete;
-
   ~command_connection() { stop(); }
-
   void stop() noexcept {
     {
       std::unique_lock lk(m_);
@@ -68,23 +71,23 @@ class command_connection {
     if (thread_.joinable()) thread_.join();
     if (writer_.joinable()) writer_.join();
   }
-
   bool connected() const {
     std::lock_guard lk(m_);
     return connected_;
   }
 
-  /// Queues a command and makes sure it gets written; does not wait for the reply.
-  /// Throws transport_error at once when the connection is down. With `hold`, the command waits in
-  /// the buffer (up to 64 KiB) until the next send without `hold` or flush(): a service answering a
-  /// batch sends its replies in one write.
+  /// Queues a command and makes sure it gets written; does not wait for the reply. Throws
+  /// transport_error when down. With `hold`, it waits in the buffer (up to 64 KiB) until the next
+  /// send without `hold` or flush(): a service answering a batch sends its replies in one write.
   void send(std::span<const std::string_view> args, const char* what, callback cb = {},
             bool hold = false) {
     std::unique_lock lk(m_);
     admit(lk, what);
     settle_behind();  // pushes written behind go first: one connection keeps one order
-    if (append_quiet(out_, args, !cb && skips_reply()) > 0)
-      pending_.push_back(slot{what, std::move(cb)});
+    if (!cb && args.size() > 1)
+      append_kept(args, what, std::chrono::milliseconds(0));
+    else if (append_quiet(out_, args, !cb && skipping_.next()) > 0)
+      pending_.expect(what, std::move(cb));
     if (hold && out_.size() < max_held) return;  // flush() or the next send writes it
     flush_locked(lk);
   }
@@ -96,15 +99,14 @@ class command_connection {
     admit(lk, "RPUSH");
     settle_behind();  // pushes written behind go first: one connection keeps one order
     const std::string_view args[] = {"RPUSH", queue, bytes};
-    expect(append_quiet(out_, args, skips_reply()), "RPUSH");
+    append_kept(args, "RPUSH", keep);
     owe_expiry(queue, keep);
     flush_locked(lk);
   }
 
   /// push(), within `write_behind` rather than now (see the top of this file). Throws
-  /// transport_error at once when the connection is down; if it is lost before the write, the
-  /// pushes it would have carried are lost with it (a call then ends at its timeout, as when
-  /// Redis dies after taking a request).
+  /// transport_error when down; a connection lost before the write loses the pushes it would
+  /// have carried (their calls end at their timeout, as when Redis dies after taking them).
   void push_behind(std::string_view queue, std::string_view bytes, std::chrono::milliseconds keep) {
     std::unique_lock lk(m_);
     admit(lk, "RPUSH");
@@ -129,9 +131,24 @@ class command_connection {
     flush_locked(lk);
   }
 
+  /// Writes a command that a node bounced (pending_replies.hpp), after ASKING when `asking`: kept
+  /// again until its reply. Throws transport_error when down.
+  void resend(std::unique_ptr<bounced_command> c, bool asking) {
+    std::unique_lock lk(m_);
+    admit(lk, c->what);
+    settle_behind();
+    static constexpr std::string_view ask[] = {"ASKING"};
+    if (asking)
+      pending_.expect(append_quiet(out_, ask, false), "ASKING");
+    else
+      owe_expiry(c->key, c->keep);  // where the slot now is for good
+    out_.append(c->bytes);
+    pending_.expect_again(std::move(c));
+    flush_locked(lk);
+  }
+
   /// How long push_behind may keep a push before writing it.
   static constexpr std::chrono::microseconds write_behind{100};
-
   const settings& config() const noexcept { return st_; }
 
   /// Whether the server takes `CLIENT REPLY SKIP` from this user (probed at every connect).
@@ -161,18 +178,21 @@ class command_connection {
     }
   }
 
-  // Under m_: whether a command without a callback goes out with CLIENT REPLY SKIP.
-  bool skips_reply() { return skipping_.next(); }
-
-  // Under m_: `replies` replies to come for `what`, with no callback.
-  void expect(std::size_t replies, const char* what) {
-    for (; replies > 0; --replies) pending_.push_back(slot{what, {}});
+  // Under m_: appends `args` (on args[1]) without a callback, its reply skipped where the server
+  // allows it (quiet_writes.hpp), else kept; on a cluster with the command (pending_replies.hpp).
+  void append_kept(std::span<const std::string_view> args, const char* what,
+                   std::chrono::milliseconds keep) {
+    const std::size_t from = out_.size();
+    if (append_quiet(out_, args, skipping_.next()) == 0) return;
+    pending_.expect_kept(std::string_view(out_).substr(from), args[1], what, keep);
   }
 
   // Under m_: turns the pushes kept by push_behind into one RPUSH in the output buffer.
   void settle_behind() {
     if (behind_.empty()) return;
-    expect(behind_.append_to(out_, skips_reply()), "RPUSH");
+    const std::size_t at = out_.size();
+    if (behind_.append_to(out_, skipping_.next()) > 0)
+      pending_.expect_kept(std::string_view(out_).substr(at), behind_.queue, "RPUSH", behind_.keep);
     owe_expiry(behind_.queue, behind_.keep);
     behind_.clear(max_kept_buffer);
   }
@@ -206,7 +226,7 @@ class command_connection {
       behind_due_ = false;
       if (!connected_ || stop_) continue;  // mark_down() dropped the pushes kept behind
       settle_behind();
-      expect(expiries_.settle(out_, clock::now(), skips_reply()), "PEXPIRE");
+      pending_.expect(expiries_.settle(out_, clock::now(), skipping_.next()), "PEXPIRE");
       if (out_.empty()) continue;  // a send took them along meanwhile
       try {
         flush_locked(lk);
@@ -249,12 +269,6 @@ class command_connection {
   static constexpr std::size_t max_buffered = 8 << 20;
   static constexpr std::size_t max_held = 64 << 10;
   static constexpr std::size_t max_kept_buffer = 1 << 20;
-
-  struct slot {
-    const char* what;
-    callback cb;
-  };
-
   // Under m_: no more writes; the reader thread notices and cleans up.
   void mark_down() {
     connected_ = false;
@@ -295,7 +309,7 @@ class command_connection {
 
   void read_until_lost() {
     std::vector<reply> replies;
-    std::vector<slot> slots;
+    std::vector<pending_reply> slots;
     bool stalled = false;  // a timeout found commands waiting and nothing has come since
     auto heard = clock::now();
     try {
@@ -313,13 +327,9 @@ class command_connection {
         {
           std::unique_lock lk(m_);
           if (stop_ || !connected_) return;
-          if (replies.size() > pending_.size()) {
+          if (!pending_.take(replies.size(), slots)) {
             detail::log(log_level::warning, "reply without a command; dropping the connection");
             return;
-          }
-          for (std::size_t i = 0; i < replies.size(); ++i) {
-            slots.push_back(std::move(pending_.front()));
-            pending_.pop_front();
           }
           if (!got) {
             if (stalled) {
@@ -343,7 +353,8 @@ class command_connection {
             stalled = false;
           }
         }
-        for (std::size_t i = 0; i < replies.size(); ++i) deliver(slots[i], std::move(replies[i]));
+        for (std::size_t i = 0; i < replies.size(); ++i)
+          pending_.deliver(slots[i], std::move(replies[i]), conn_->server());
       }
     } catch (const transport_error& e) {
       std::lock_guard lk(m_);
@@ -352,32 +363,22 @@ class command_connection {
     }
   }
 
-  void deliver(slot& s, reply&& r) {
-    if (s.cb) {
-      try {
-        s.cb(std::move(r));
-      } catch (...) {
-        detail::log(log_level::warning, std::string("a callback of ") + s.what + " threw");
-      }
-    } else if (r.is_error()) {
-      detail::log(log_level::warning, std::string(s.what) + " failed: " + r.str);
-    }
-  }
-
   void lose_connection() {
-    std::deque<slot> lost;
+    std::deque<pending_reply> lost;
     {
       std::unique_lock lk(m_);
       mark_down();
       cv_.wait(lk, [&] { return !flushing_; });
       conn_.reset();
-      lost.swap(pending_);
+      lost = pending_.take_all();
     }
-    for (slot& s : lost)
-      if (s.cb) deliver(s, reply{reply_type::error, 0, std::string(connection_lost), {}});
+    const reply lost_reply{reply_type::error, 0, std::string(connection_lost), {}};
+    for (pending_reply& s : lost)  // outcome unknown: a kept command is not sent again
+      if (s.cb) pending_.deliver(s, reply(lost_reply), {});
   }
 
   settings st_;
+  pending_replies pending_;  // under m_ (deliver() needs no lock)
   mutable std::mutex m_;
   std::condition_variable cv_;
   reply_skipping skipping_;  // before conn_: open_quiet() sets it
@@ -387,8 +388,7 @@ class command_connection {
   bool stop_ = false;
   int blocked_writers_ = 0;
   std::string out_;
-  std::string spare_;  // the other of the two buffers that writers swap (under m_)
-  std::deque<slot> pending_;
+  std::string spare_;         // the other of the two buffers that writers swap (under m_)
   behind_batch behind_;       // push_behind: one RPUSH not yet in out_ (under m_)
   bool behind_due_ = false;   // the writer thread has been told to write them
   expiry_schedule expiries_;  // PEXPIRE pairs owed by pushes (under m_)

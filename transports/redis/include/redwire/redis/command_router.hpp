@@ -8,8 +8,15 @@
 //
 // Commands without a key (PUBLISH on classic channels, which the cluster bus carries to every
 // node) take first(): the connection made at construction, to a master.
+//
+// A command that a node bounces (pending_replies.hpp) comes back here and is sent where it must
+// go now: after MOVED to the slot's new master (the map has learnt it), after ASK to the node
+// named, once, behind ASKING; after TRYAGAIN or CLUSTERDOWN again after a backoff (10 ms,
+// doubling) on a timer thread, while its time lasts (a push's queue expiry hint, at least the
+// command timeout). Given up, it is logged; its call ends at its timeout.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -20,6 +27,7 @@
 #include "cluster.hpp"
 #include "cluster_slots.hpp"
 #include "command_connection.hpp"
+#include "pending_replies.hpp"
 #include "settings.hpp"
 
 namespace redwire::redis::detail {
@@ -35,7 +43,7 @@ class command_router {
       return;
     }
     const endpoint at = cluster_->route(settings::any_node, clock::now() + st_.connect_timeout);
-    first_ = std::make_shared<command_connection>(on_node(at));
+    first_ = connect(at);
     nodes_.push_back({at, first_});
   }
   command_router(const command_router&) = delete;
@@ -54,7 +62,7 @@ class command_router {
       if (!c->connected()) cluster_->unreachable(e);  // down: its slots may have moved
       return c;
     }
-    nodes_.push_back({node, std::make_shared<command_connection>(on_node(node))});
+    nodes_.push_back({node, connect(node)});
     return nodes_.back().second;
   }
 
@@ -69,7 +77,18 @@ class command_router {
   }
 
   void stop() noexcept {
+    {
+      std::lock_guard lk(m_);
+      stopped_ = true;
+    }
+    later_.stop();
     for (const std::shared_ptr<command_connection>& c : all()) c->stop();
+  }
+
+  /// How many bounced commands were sent again (tests).
+  std::size_t resent() const {
+    std::lock_guard lk(m_);
+    return resent_;
   }
 
   bool connected() const { return first_->connected(); }
@@ -82,6 +101,67 @@ class command_router {
     if (nodes_.empty()) out.push_back(first_);
     for (const auto& n : nodes_) out.push_back(n.second);
     return out;
+  }
+
+  // A connection bound to the node `at`, whose bounces come back here.
+  std::shared_ptr<command_connection> connect(const endpoint& at) {
+    return std::make_shared<command_connection>(
+        on_node(at), [this](std::unique_ptr<bounced_command> c, std::string_view error,
+                            const endpoint& from) { bounced(std::move(c), error, from); });
+  }
+
+  // The connection to the node `at`, made if there is none yet.
+  std::shared_ptr<command_connection> node(const endpoint& at) {
+    std::lock_guard lk(m_);
+    for (const auto& [e, c] : nodes_)
+      if (e == at) return c;
+    nodes_.push_back({at, connect(at)});
+    return nodes_.back().second;
+  }
+
+  // On the reader thread of the connection to `from`, which answered `error` to `c`.
+  void bounced(std::unique_ptr<bounced_command> c, std::string_view error, const endpoint& from) {
+    const bounce kind = bounce_of(error);
+    const auto now = clock::now();
+    const auto wait = std::chrono::milliseconds(10) * (1 << std::min(c->hops, 6));
+    const bool later = kind == bounce::try_again || kind == bounce::cluster_down;
+    if (++c->hops > max_hops || now + (later ? wait : decltype(wait){}) > c->until)
+      return give_up(*c, error);
+    {
+      std::lock_guard lk(m_);
+      if (stopped_) return;
+      ++resent_;
+    }
+    if (later) {
+      auto held = std::make_shared<std::unique_ptr<bounced_command>>(std::move(c));
+      later_.at(now + wait, [this, held] { send_again(std::move(*held), std::nullopt); });
+      return;
+    }
+    std::optional<redirection> to = redirection::parse(error, from);
+    if (!to) return give_up(*c, error);
+    send_again(std::move(c), to->ask ? std::optional<endpoint>(to->to) : std::nullopt);
+  }
+
+  // Sends `c` to the master of its key's slot now, or behind ASKING to `asked`.
+  void send_again(std::unique_ptr<bounced_command> c, const std::optional<endpoint>& asked) {
+    {
+      std::lock_guard lk(m_);
+      if (stopped_) return;
+    }
+    try {
+      const std::shared_ptr<command_connection> to = asked ? node(*asked) : shared_at(c->key);
+      to->resend(std::move(c), asked.has_value());
+    } catch (const transport_error& e) {
+      detail::log(log_level::warning, std::string("redwire::redis: a bounced command could not be "
+                                                  "sent again: ") +
+                                          e.what());
+    }
+  }
+
+  static void give_up(const bounced_command& c, std::string_view error) {
+    detail::log(log_level::warning, std::string(c.what) + " on " + c.key + " given up after " +
+                                        std::to_string(c.hops) +
+                                        " redirections: " + std::string(error));
   }
 
   settings on_node(const endpoint& at) const {
@@ -98,6 +178,10 @@ class command_router {
   std::shared_ptr<command_connection> first_;
   mutable std::mutex m_;
   std::deque<std::pair<endpoint, std::shared_ptr<command_connection>>> nodes_;  // stable
+  bool stopped_ = false;
+  std::size_t resent_ = 0;
+  static constexpr int max_hops = 16;
+  later_tasks later_;  // TRYAGAIN and CLUSTERDOWN wait here
 };
 
 }  // namespace redwire::redis::detail
