@@ -1,14 +1,20 @@
-// A master of the cluster SIGKILLed (tests/support/redis_cluster.hpp): once the cluster has
-// promoted its replica, calls to the service whose slot it served resume, through the same
-// transports. Last in this program (zz_): it restarts the node, which comes back a replica.
+// A master of the cluster SIGKILLed under load (tests/support/redis_cluster.hpp,
+// tests/support/call_load.hpp): once the cluster has promoted its replica, sync and async calls
+// to the service whose slot it served resume within 2 s, no call waits past its timeout, and
+// every stream entry appended with a replica's confirmation is still there. Last in this
+// program (zz_): it restarts the node, which comes back a replica.
+#include <redwire/events/names.hpp>
 #include <redwire/redis.hpp>
 #include <redwire/redwire.hpp>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <string>
+#include <thread>
 
+#include "support/call_load.hpp"
 #include "support/eventually.hpp"
 #include "support/redis_cluster.hpp"
 
@@ -19,7 +25,9 @@ using redwire::test::eventually;
 using redwire::test::redis_cluster;
 
 namespace {
-inline constexpr redwire::procedure<"delta.thrice", int(int)> delta_thrice{};
+inline constexpr redwire::procedure<"delta.add", int(int, int)> delta_add{};
+// Its key, rw:stream:{failover.log}, is in slot 9597: on the master of `delta` (9053).
+inline constexpr redwire::stream<"failover.log", int> failover_log{};
 
 std::string nodes_said(redis_cluster& cluster, int dead) {
   std::string text;
@@ -29,21 +37,31 @@ std::string nodes_said(redis_cluster& cluster, int dead) {
         text += std::to_string(port) + ": " + line + "\n";
   return text;
 }
+
+long long ms(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
 }  // namespace
 
-TEST(cluster_failover, calls_resume_on_the_promoted_replica) {
+TEST(cluster_failover, calls_resume_within_2s_of_the_promotion_and_no_confirmed_entry_is_lost) {
   auto& cluster = redis_cluster::shared();
-  transport service_bus{cluster.url("?connect_timeout=300ms")};
-  transport client_bus{cluster.url("?connect_timeout=300ms")};
-  redwire::service delta{service_bus, "delta"};
-  delta.bind(delta_thrice, [](int a) { return 3 * a; });
-  delta.start();
-  redwire::client cli{client_bus, {.default_timeout = 1s}};
-  EXPECT_EQ(cli.call(delta_thrice, 1), 3);
-
+  const std::string tail = "?connect_timeout=300ms";
+  transport service_bus{cluster.url(tail)}, client_bus{cluster.url(tail)};
   const int slot = hash_slot("delta");
   const int old = cluster.master_of_slot(slot);
   ASSERT_NE(old, 0);
+  ASSERT_EQ(cluster.master_of_slot(hash_slot("failover.log")), old);
+  redwire::service delta{service_bus, "delta"};
+  delta.bind(delta_add, [](int a, int b) { return a + b; });
+  delta.start();
+  redwire::client cli{client_bus};
+  redwire::test::call_load load{cli, delta_add, failover_log, 500ms};
+  ASSERT_TRUE(eventually([&] {
+    return load.last_sync_ok().time_since_epoch().count() > 0 &&
+           load.last_async_ok().time_since_epoch().count() > 0;
+  }));
+  std::this_thread::sleep_for(300ms);  // under load
+
   cluster.node(old).kill();
   ASSERT_TRUE(eventually(
       [&] {
@@ -52,12 +70,27 @@ TEST(cluster_failover, calls_resume_on_the_promoted_replica) {
       },
       30s))
       << "no replica promoted: " << nodes_said(cluster, old);
-  // Within the patience of a loaded machine: the promotion is known to the cluster by now.
-  EXPECT_TRUE(eventually(
-      [&] {
-        redwire::result<int> r = cli.try_call(delta_thrice, 5);
-        return r && *r == 15;
-      },
-      redwire::test::patience));
+  // Seen by polling the nodes (about 30 ms a round): the promotion happened a little earlier.
+  const auto promoted = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually(
+      [&] { return load.last_sync_ok() > promoted && load.last_async_ok() > promoted; }, 10s));
+  const auto back = std::max(load.last_sync_ok(), load.last_async_ok()) - promoted;
+  std::this_thread::sleep_for(300ms);
+  load.stop();
+  std::printf(
+      "cluster failover: calls back %lld ms after the promotion was seen, longest overrun "
+      "%lld ms, %zu appends confirmed, %ld refused\n",
+      ms(back), static_cast<long long>(load.longest_overrun().count()), load.confirmed().size(),
+      load.appends_refused());
+  // Stated slack: 2 s as the issue asks, plus 500 ms for a loaded 2-core machine.
+  EXPECT_LT(back, 2500ms) << "calls came back " << ms(back) << " ms after the promotion";
+  EXPECT_LT(load.longest_overrun(), 500ms);  // no call waited past its timeout (+ slack)
+  const std::string key = redwire::detail::stream_key(client_bus.prefix(), failover_log.name);
+  const auto confirmed = load.confirmed();
+  EXPECT_GT(confirmed.size(), 0u);
+  std::size_t missing = 0;
+  for (const std::string& id : confirmed)
+    missing += client_bus.command({"XRANGE", key, id, id}).elements.size() != 1;
+  EXPECT_EQ(missing, 0u) << "of " << confirmed.size() << " confirmed entries";
   cluster.node(old).restart();  // back as a replica of the promoted one
 }

@@ -21,12 +21,14 @@
 #include <thread>
 #include <vector>
 
+#include "support/call_load.hpp"
 #include "support/construction_error.hpp"
 #include "support/eventually.hpp"
 #include "support/sentinel_cluster.hpp"
 
 using namespace std::chrono_literals;
 using redwire::redis::transport;
+using redwire::test::call_load;
 using redwire::test::eventually;
 using redwire::test::sentinel_cluster;
 using clock_type = std::chrono::steady_clock;
@@ -110,113 +112,11 @@ TEST(sentinel, a_server_that_is_not_the_master_is_refused) {
     sentinel_cluster::cli(port, "SENTINEL REMOVE notmaster");
 }
 
-/// Calls, appends and a registry watcher running until stop(), each recording what it saw.
-class load {
- public:
-  load(redwire::client& cli, std::chrono::milliseconds timeout) : cli_(cli), timeout_(timeout) {
-    threads_.emplace_back([this] { sync_calls(); });
-    threads_.emplace_back([this] { async_calls(); });
-    threads_.emplace_back([this] { appends(); });
-  }
-  ~load() { stop(); }
-  void stop() {
-    stop_ = true;
-    for (auto& t : threads_)
-      if (t.joinable()) t.join();
-  }
-
-  clock_type::time_point last_sync_ok() const {
-    return clock_type::time_point(clock_type::duration(sync_ok_.load()));
-  }
-  clock_type::time_point last_async_ok() const {
-    return clock_type::time_point(clock_type::duration(async_ok_.load()));
-  }
-  std::chrono::milliseconds longest_overrun() const {
-    return std::chrono::milliseconds(overrun_ms_.load());
-  }
-  std::vector<std::string> confirmed() {
-    std::lock_guard lk(m_);
-    return confirmed_;
-  }
-  long appends_refused() const { return refused_.load(); }
-
- private:
-  // How far past its timeout a call (or an append past its two timeouts) ended.
-  void note(clock_type::time_point started, std::chrono::milliseconds allowed) {
-    auto over = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - started -
-                                                                      allowed);
-    long long was = overrun_ms_.load();
-    while (over.count() > was && !overrun_ms_.compare_exchange_weak(was, over.count())) {
-    }
-  }
-  void sync_calls() {
-    while (!stop_) {
-      auto t0 = clock_type::now();
-      auto r = cli_.with({.timeout = timeout_}).try_call(add, 1, 2);
-      note(t0, timeout_);
-      if (r)
-        sync_ok_ = clock_type::now().time_since_epoch().count();
-      else
-        std::this_thread::sleep_for(5ms);
-    }
-  }
-  void async_calls() {
-    std::deque<std::pair<clock_type::time_point, std::future<int>>> window;
-    while (!stop_ || !window.empty()) {
-      while (!stop_ && window.size() < 16)
-        window.emplace_back(clock_type::now(),
-                            cli_.with({.timeout = timeout_}).async_call(add, 2, 2));
-      auto& [t0, f] = window.front();
-      if (f.wait_until(t0 + timeout_ + 5s) != std::future_status::ready) {
-        overrun_ms_ = 99999;  // hung
-        window.pop_front();
-        continue;
-      }
-      note(t0, timeout_);
-      try {
-        f.get();
-        async_ok_ = clock_type::now().time_since_epoch().count();
-      } catch (const redwire::rpc_error&) {
-        std::this_thread::sleep_for(1ms);
-      }
-      window.pop_front();
-    }
-  }
-  void appends() {
-    for (int i = 0; !stop_; ++i) {
-      auto t0 = clock_type::now();
-      try {
-        if (i % 2 == 0) {
-          std::string id = cli_.append(entries, i, {.replicas = 1, .replica_timeout = 100ms});
-          std::lock_guard lk(m_);
-          confirmed_.push_back(id);
-        } else {
-          cli_.append(entries, i);
-        }
-      } catch (const redwire::rpc_error&) {
-        ++refused_;
-        std::this_thread::sleep_for(5ms);
-      }
-      note(t0, 1000ms + 100ms);  // the command timeout and the replica timeout
-    }
-  }
-
-  redwire::client& cli_;
-  std::chrono::milliseconds timeout_;
-  std::atomic<bool> stop_{false};
-  std::atomic<clock_type::rep> sync_ok_{0}, async_ok_{0};
-  std::atomic<long long> overrun_ms_{0};
-  std::atomic<long> refused_{0};
-  std::mutex m_;
-  std::vector<std::string> confirmed_;
-  std::vector<std::thread> threads_;
-};
-
 // Kills the master under load (its port goes to `killed`) and checks what the issue asks.
 void fail_over_under_load(sentinel_cluster& cluster, transport& caller_bus, redwire::registry& reg,
                           int& killed) {
   redwire::client cli{caller_bus};
-  load l{cli, 500ms};
+  call_load l{cli, add, entries, 500ms};
   ASSERT_TRUE(eventually(
       [&] {
         return l.last_sync_ok().time_since_epoch().count() > 0 &&

@@ -206,8 +206,9 @@ class transport : public detail::registry_connection<transport> {
   /// A consumer of `group` on `stream`, with a connection of its own (opened at first use).
   stream_reader open_stream_reader(std::string stream, std::string group, std::string consumer) {
     auto commands = commands_->shared_at(stream);
+    const bool cluster = !st_.cluster.seeds.empty();
     return stream_reader(std::move(commands), std::move(stream), std::move(group),
-                         std::move(consumer));
+                         std::move(consumer), cluster ? commands_ : nullptr);
   }
   /// XRANGE stream - + COUNT max.
   std::vector<stream_entry> stream_range(std::string_view stream, std::size_t max) {

@@ -54,8 +54,12 @@ class command_router {
   /// a new node cannot be reached).
   command_connection& at(std::string_view key) { return *shared_at(key); }
   const std::shared_ptr<command_connection>& shared_at(std::string_view key) {
+    return cluster_ ? at_slot(hash_slot(key)) : first_;
+  }
+  /// The connection for commands on keys of `slot` (a cluster's hash slot).
+  const std::shared_ptr<command_connection>& at_slot(int slot) {
     if (!cluster_) return first_;
-    const endpoint node = cluster_->route(hash_slot(key), clock::now() + st_.connect_timeout);
+    const endpoint node = cluster_->route(slot, clock::now() + st_.connect_timeout);
     std::lock_guard lk(m_);
     for (const auto& [e, c] : nodes_) {
       if (e != node) continue;

@@ -58,9 +58,9 @@ inline settings serving(settings st, std::string_view key) {
 }
 
 // Where the reader's own commands go (CLIENT UNBLOCK, the replies it publishes): on a cluster,
-// the master of its queues' slot now (it may have moved since the reader was opened).
+// the master of its keys' slot now (it may have moved since the reader was opened).
 inline command_connection& commands_of(reader_state& s) {
-  return s.router ? s.router->at(s.queues.empty() ? std::string_view{} : s.queues[0]) : *s.commands;
+  return s.router && s.st.slot >= 0 ? *s.router->at_slot(s.st.slot) : *s.commands;
 }
 
 // Connects `s.conn` unless it is there (the reader's and the stream reader's own connection),

@@ -29,6 +29,7 @@
 #include <redwire/transport.hpp>
 
 #include "command_connection.hpp"
+#include "command_router.hpp"
 #include "connection.hpp"
 #include "queue_reader.hpp"
 
@@ -119,14 +120,14 @@ class replicated_appends {
  public:
   ~replicated_appends() {
     std::lock_guard lk(m_);
-    if (conn_) conn_->stop();
+    if (router_) router_->stop();
   }
 
   /// Returns the entry id once `r.replicas` replicas hold it; throws transport_error when they
   /// do not confirm it within r.timeout (the entry may then be on the master only).
   std::string append(const settings& st, std::string_view stream, std::string_view bytes,
                      std::size_t max_length, const replication& r) {
-    command_connection& c = connection(st);
+    command_connection& c = connection(st, stream);
     auto added = std::make_shared<std::promise<reply>>();
     auto waited = std::make_shared<std::promise<reply>>();
     auto id = added->get_future();
@@ -154,14 +155,16 @@ class replicated_appends {
   }
 
  private:
-  command_connection& connection(const settings& st) {
+  // A connection of its own (WAIT holds it) to the master of the stream's slot: on a cluster,
+  // one per master (redis/command_router.hpp).
+  command_connection& connection(const settings& st, std::string_view stream) {
     std::lock_guard lk(m_);
-    if (!conn_) conn_ = std::make_unique<command_connection>(st);
-    return *conn_;
+    if (!router_) router_ = std::make_unique<command_router>(st);
+    return router_->at(stream);
   }
 
   std::mutex m_;
-  std::unique_ptr<command_connection> conn_;
+  std::unique_ptr<command_router> router_;
 };
 
 /// XRANGE key - + COUNT max.
@@ -181,14 +184,17 @@ inline std::vector<stream_entry> xrange(command_connection& commands, std::strin
 /// wake().
 class stream_reader {
  public:
+  /// On a cluster, `router` sends its CLIENT UNBLOCK to the master of its stream's slot now.
   stream_reader(std::shared_ptr<detail::command_connection> commands, std::string stream,
-                std::string group, std::string consumer)
+                std::string group, std::string consumer,
+                std::shared_ptr<detail::command_router> router = nullptr)
       : s_(std::make_shared<detail::reader_state>()),
         stream_(std::move(stream)),
         group_(std::move(group)),
         consumer_(std::move(consumer)) {
     s_->st = detail::serving(commands->config(), stream_);
     s_->commands = std::move(commands);
+    s_->router = std::move(router);
     s_->backoff = s_->st.reconnect_min;
   }
 
