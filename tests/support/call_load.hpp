@@ -104,7 +104,8 @@ class call_load {
       auto t0 = clock_type::now();
       try {
         if (i % 2 == 0) {
-          std::string id = cli_.append(entries_, i, {.replicas = 1, .replica_timeout = std::chrono::milliseconds(100)});
+          std::string id = cli_.append(
+              entries_, i, {.replicas = 1, .replica_timeout = std::chrono::milliseconds(100)});
           std::lock_guard lk(m_);
           confirmed_.push_back(id);
         } else {
@@ -114,7 +115,8 @@ class call_load {
         ++refused_;
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
-      note(t0, std::chrono::milliseconds(1000) + std::chrono::milliseconds(100));  // the command timeout and the replica timeout
+      note(t0, std::chrono::milliseconds(1000) +
+                   std::chrono::milliseconds(100));  // the command timeout and the replica timeout
     }
   }
 
