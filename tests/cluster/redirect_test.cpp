@@ -82,15 +82,15 @@ TEST(cluster_redirects, a_push_asked_to_the_importing_node_goes_there_once) {
   bus.push("warm:{alpha}", "x");  // the transport's connection to the slot's master is made
   redis_cluster::cli(home, "DEL warm:{alpha}");
 
+  const auto keys_in_slot = [&](int port) {
+    return redis_cluster::cli(port, "CLUSTER COUNTKEYSINSLOT " + std::to_string(slot));
+  };
+  const auto before = keys_in_slot(home);
   redwire::test::log_capture log;
   cluster.begin_slot_move(slot, away);
   bus.push(queue, "asked");  // not on `home`: it answers ASK, `away` takes it behind ASKING
-  EXPECT_TRUE(eventually([&] {
-    return redis_cluster::cli(away, "CLUSTER COUNTKEYSINSLOT " + std::to_string(slot)) ==
-           std::vector<std::string>{"1"};
-  }));
-  EXPECT_EQ(redis_cluster::cli(home, "CLUSTER COUNTKEYSINSLOT " + std::to_string(slot)),
-            std::vector<std::string>{"0"});
+  EXPECT_TRUE(eventually([&] { return keys_in_slot(away) == std::vector<std::string>{"1"}; }));
+  EXPECT_EQ(keys_in_slot(home), before);  // other tests' keys of the slot stay there meanwhile
   cluster.finish_slot_move(slot, home, away);
   EXPECT_EQ(items_at(away, queue), std::vector<std::string>{"asked"});
   EXPECT_EQ(log.count({"RPUSH", "failed"}), 0);

@@ -1,8 +1,10 @@
 // A master of the cluster SIGKILLed under load (tests/support/redis_cluster.hpp,
 // tests/support/call_load.hpp): once the cluster has promoted its replica, sync and async calls
 // to the service whose slot it served resume within 2 s, no call waits past its timeout, and
-// every stream entry appended with a replica's confirmation is still there. Last in this
-// program (zz_): it restarts the node, which comes back a replica.
+// every stream entry appended with a replica's confirmation is still there. The node is then
+// restarted, comes back a replica, and the test waits until the cluster is whole again (the
+// other tests of this program find the masters by asking, and may run after this one: the
+// unity build decides the order).
 #include <redwire/events/names.hpp>
 #include <redwire/redis.hpp>
 #include <redwire/redwire.hpp>
@@ -93,4 +95,5 @@ TEST(cluster_failover, calls_resume_within_2s_of_the_promotion_and_no_confirmed_
     missing += client_bus.command({"XRANGE", key, id, id}).elements.size() != 1;
   EXPECT_EQ(missing, 0u) << "of " << confirmed.size() << " confirmed entries";
   cluster.node(old).restart();  // back as a replica of the promoted one
+  EXPECT_TRUE(cluster.wait_until_ok(60s)) << cluster.why();
 }
