@@ -121,3 +121,28 @@ TEST(cluster_transport, withdrawal_and_the_broker_clock_follow_the_slot) {
   const auto skew = bus.broker_time() - std::chrono::system_clock::now();
   EXPECT_LT(std::chrono::abs(skew), 1s);  // the nodes run on this host's clock
 }
+
+// A slot that no master serves (CLUSTER DELSLOTS on every node): the transport is made (the
+// other slots are served) and logs it; a call to the service of that slot fails at once as
+// unavailable, naming the slot. (With cluster-require-full-coverage, the default, the other
+// slots answer CLUSTERDOWN meanwhile.) The slot is given back.
+TEST(cluster_transport, a_slot_served_by_no_master_is_named_per_call) {
+  auto& cluster = redis_cluster::shared();
+  const int slot = hash_slot("alpha");
+  const int home = cluster.master_of_slot(slot);
+  ASSERT_NE(home, 0);
+  for (int port : cluster.ports())
+    redis_cluster::cli(port, "CLUSTER DELSLOTS " + std::to_string(slot));
+  {
+    transport client_bus{cluster.url("?command_timeout=300ms")};
+    redwire::client cli{client_bus};
+    redwire::result<int> r = cli.with({.timeout = 2s}).try_call(alpha_add, 1, 2);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().error(), redwire::errc::unavailable) << r.error().what();
+    EXPECT_TRUE(
+        mentions(r.error().what(), "slot " + std::to_string(slot) + " is served by no master"))
+        << r.error().what();
+  }
+  redis_cluster::expect_ok(home, "CLUSTER ADDSLOTS " + std::to_string(slot));
+  ASSERT_TRUE(cluster.wait_until_ok(30s)) << cluster.why();
+}
