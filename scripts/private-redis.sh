@@ -8,6 +8,11 @@
 #                                  (master name "redwire"), each on a free port; sets
 #                                  PRIVATE_SENTINEL_URL (redis-sentinel://...) and adds every
 #                                  process to `pids`.
+#   start_private_cluster WORK_DIR   a Redis Cluster of three masters and three replicas
+#                                  (redis-cli --cluster create), each node on a free port with a
+#                                  free bus port; sets PRIVATE_CLUSTER_URL (redis-cluster://...)
+#                                  and PRIVATE_CLUSTER_PORTS, adds every node to `pids`, and
+#                                  fails loudly when the cluster is not ok within 60 s.
 #   cleanup_at_exit WORK_DIR       at exit, stops every process in the array `pids` (TERM, then
 #                                  waits for it) and removes WORK_DIR.
 # Scripts add the server and their own background processes to `pids`.
@@ -76,5 +81,41 @@ start_private_sentinel() {
     sleep 0.05
   done
   echo "private sentinels did not start" >&2
+  return 1
+}
+
+start_private_cluster() {
+  local work="${1:?start_private_cluster WORK_DIR}" i port nodes="" urls=""
+  PRIVATE_CLUSTER_PORTS=""
+  for i in 1 2 3 4 5 6; do
+    port="$(_redwire_free_port)"
+    mkdir -p "$work/node$i"
+    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
+      --cluster-enabled yes --cluster-port "$(_redwire_free_port)" --cluster-node-timeout 1000 \
+      --cluster-config-file nodes.conf --dir "$work/node$i" --logfile "$work/node$i/log" &
+    pids+=($!)
+    nodes="$nodes 127.0.0.1:$port"
+    urls="$urls${urls:+,}127.0.0.1:$port"
+    PRIVATE_CLUSTER_PORTS="$PRIVATE_CLUSTER_PORTS${PRIVATE_CLUSTER_PORTS:+ }$port"
+  done
+  for port in $PRIVATE_CLUSTER_PORTS; do
+    for _ in $(seq 1 100); do
+      redis-cli -p "$port" ping >/dev/null 2>&1 && break
+      sleep 0.05
+    done
+  done
+  # shellcheck disable=SC2086
+  redis-cli --cluster create $nodes --cluster-replicas 1 --cluster-yes > "$work/create.log" 2>&1 ||
+    { echo "redis-cli --cluster create failed:" >&2; cat "$work/create.log" >&2; return 1; }
+  for _ in $(seq 1 1200); do
+    local ok=0
+    for port in $PRIVATE_CLUSTER_PORTS; do
+      redis-cli -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok' && ok=$((ok + 1))
+    done
+    [ "$ok" = 6 ] && { PRIVATE_CLUSTER_URL="redis-cluster://$urls"; return 0; }
+    sleep 0.05
+  done
+  echo "private cluster did not become ok within 60 s:" >&2
+  cat "$work/create.log" >&2
   return 1
 }

@@ -4,21 +4,26 @@
 #   replica answered each call. Talks to $REDWIRE_REDIS_URL if set, else to a private
 #   redis-server that it starts on a free port and stops at the end. With --sentinel, to a
 #   private Sentinel deployment instead (a master, a replica, three sentinels), through a
-#   redis-sentinel:// URL.
-# Usage: bash scripts/run-demo.sh BIN_DIR [--sentinel]
+#   redis-sentinel:// URL; with --cluster, to a private Redis Cluster (three masters, three
+#   replicas), through a redis-cluster:// URL.
+# Usage: bash scripts/run-demo.sh BIN_DIR [--sentinel | --cluster]
 set -euo pipefail
-bin="$(cd "${1:?usage: run-demo.sh BIN_DIR [--sentinel]}" && pwd)"
-sentinel="${2:-}"
+bin="$(cd "${1:?usage: run-demo.sh BIN_DIR [--sentinel | --cluster]}" && pwd)"
+topology="${2:-}"
 work="$(mktemp -d -t redwire-demo.XXXXXX)"
 # shellcheck source=private-redis.sh
 source "$(dirname "${BASH_SOURCE[0]}")/private-redis.sh"
 cleanup_at_exit "$work"
 
 url="${REDWIRE_REDIS_URL:-}"
-if [ "$sentinel" = --sentinel ]; then
+if [ "$topology" = --sentinel ]; then
   start_private_sentinel "$work"
   url="$PRIVATE_SENTINEL_URL"
   echo "== private Sentinel deployment at $url"
+elif [ "$topology" = --cluster ]; then
+  start_private_cluster "$work"
+  url="$PRIVATE_CLUSTER_URL"
+  echo "== private Redis Cluster at $url"
 elif [ -z "$url" ]; then
   start_private_redis "$work"
   pids+=("$PRIVATE_REDIS_PID")
