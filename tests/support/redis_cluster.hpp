@@ -11,6 +11,11 @@
 // all 16384 slots served, and each master's replica is in sync (else it could not be promoted); it
 // throws std::runtime_error otherwise (with what it last saw): a test that needs the cluster fails
 // loudly, it is never skipped. No redwire header is used.
+//
+//   redwire::test::redis_cluster tls{redis_cluster::with_tls};  // nodes also on TLS ports,
+//   redwire::redis::transport bus{tls.tls_url()};               // the bus on TLS too:
+//                                                               // rediss-cluster://...?ca=...
+// Management (cli(), master_of_slot(), slot moves) always goes through the plaintext ports.
 #pragma once
 
 #include <chrono>
@@ -22,6 +27,7 @@
 #include <vector>
 
 #include "support/redis_server.hpp"
+#include "support/tls_redis.hpp"
 
 namespace redwire::test {
 
@@ -29,8 +35,13 @@ class redis_cluster {
  public:
   static constexpr int masters = 3;
 
-  redis_cluster() {
-    for (int i = 0; i < 2 * masters; ++i) nodes_.push_back(start_node());
+  enum tls_mode { plaintext, with_tls };
+
+  explicit redis_cluster(tls_mode tls = plaintext) {
+    for (int i = 0; i < 2 * masters; ++i) {
+      tls_ports_.push_back(tls == with_tls ? redis_server::unused_port() : 0);
+      nodes_.push_back(start_node(tls_ports_.back()));
+    }
     std::string create = "--cluster create";
     for (auto& n : nodes_) create += " 127.0.0.1:" + std::to_string(n->port());
     create += " --cluster-replicas 1 --cluster-yes";
@@ -61,6 +72,14 @@ class redis_cluster {
     std::vector<int> out;
     for (auto& n : nodes_) out.push_back(n->port());
     return out;
+  }
+
+  /// "rediss-cluster://127.0.0.1:T1,...,127.0.0.1:T6?ca=<the test CA>" (with_tls only).
+  std::string tls_url() const {
+    std::string u = "rediss-cluster://";
+    for (std::size_t i = 0; i < tls_ports_.size(); ++i)
+      u += (i ? ",127.0.0.1:" : "127.0.0.1:") + std::to_string(tls_ports_[i]);
+    return u + "?ca=" + test_certificates().ca;
   }
 
   /// The ports of the nodes that are masters now (ROLE).
@@ -163,13 +182,23 @@ class redis_cluster {
  private:
   // A node in cluster mode; its bus port is one the kernel gave out, like the client port (the
   // default, port + 10000, may be past 65535 or taken). Tried again if it cannot start.
-  static std::unique_ptr<redis_server> start_node() {
+  // With a TLS port (tls_port > 0), the cluster bus and replication speak TLS too.
+  static std::unique_ptr<redis_server> start_node(int tls_port) {
     for (int attempt = 1;; ++attempt) {
+      std::vector<std::string> args{
+          "--cluster-enabled",      "yes",
+          "--cluster-port",         std::to_string(redis_server::unused_port()),
+          "--cluster-node-timeout", "1000",
+          "--cluster-config-file",  "nodes.conf"};
+      if (tls_port > 0) {
+        const certificates& c = test_certificates();
+        args.insert(args.end(), {"--tls-port", std::to_string(tls_port), "--tls-cert-file",
+                                 c.server_cert, "--tls-key-file", c.server_key,
+                                 "--tls-ca-cert-file", c.ca, "--tls-auth-clients", "no",
+                                 "--tls-cluster", "yes", "--tls-replication", "yes"});
+      }
       try {
-        return std::make_unique<redis_server>(std::vector<std::string>{
-            "--cluster-enabled", "yes", "--cluster-port",
-            std::to_string(redis_server::unused_port()), "--cluster-node-timeout", "1000",
-            "--cluster-config-file", "nodes.conf"});
+        return std::make_unique<redis_server>(args);
       } catch (const std::runtime_error&) {
         if (attempt == 5) throw;
       }
@@ -225,6 +254,7 @@ class redis_cluster {
     return out;
   }
 
+  std::vector<int> tls_ports_;  // 0: plaintext only
   std::vector<std::unique_ptr<redis_server>> nodes_;
   std::string why_;
 };
