@@ -27,6 +27,7 @@
 #include "command_connection.hpp"
 #include "command_router.hpp"
 #include "connection.hpp"
+#include "pending_replies.hpp"
 
 namespace redwire::redis {
 namespace detail {
@@ -258,6 +259,13 @@ class queue_reader {
         return false;
       }
       s.conn->on_error(r->str);  // READONLY: a replica now; MOVED: the slot moved. Reconnect
+      if (const detail::bounce b = detail::bounce_of(r->str); b != detail::bounce::none) {
+        // A cluster's slot moved (pop at once where it is now) or is moving (ASK, TRYAGAIN,
+        // CLUSTERDOWN: pop again after reconnect_min, until it has moved): nothing to report.
+        detail::drop_connection(s);
+        if (b != detail::bounce::moved) s.next_attempt = detail::clock::now() + s.st.reconnect_min;
+        return true;
+      }
       throw transport_error("redwire::redis: " + std::string(args[0]) + " failed: " + r->str);
     }
     if (r->is_array() && r->elements.size() == 2) {
