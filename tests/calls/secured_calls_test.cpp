@@ -199,9 +199,11 @@ TEST_P(secured_calls, captured_request_does_not_run_after_its_deadline) {
   wire_->push(captured);
   ASSERT_TRUE(wire_->next_reply(patience));
   EXPECT_EQ(runs_.load(), 1);
-  // Until its deadline has passed (on the clock it is written in, a millisecond on).
+  // Until its deadline has passed, with room for the service's reading of the broker clock
+  // (this host's clock plus an offset learnt from TIME, good to half a round trip: a few ms
+  // under ASan on a loaded machine, where a 1 ms margin once let the replay run).
   std::this_thread::sleep_until(
-      std::chrono::system_clock::time_point(std::chrono::milliseconds(deadline_ms + 1)));
+      std::chrono::system_clock::time_point(std::chrono::milliseconds(deadline_ms + 100)));
   wire_->push(captured);  // replayed past its deadline
   drain();
   EXPECT_FALSE(wire_->next_reply(100ms));
