@@ -58,6 +58,12 @@ TEST(cluster_failover, calls_resume_within_2s_of_the_promotion_and_no_confirmed_
   delta.start();
   redwire::client cli{client_bus};
   redwire::test::call_load load{cli, delta_add, failover_log, 500ms};
+  // A command router of the test's own, with a connection to delta's master (to be retired).
+  redwire::redis::settings st =
+      redwire::redis::resolve(redwire::redis::options{.url = cluster.url(tail)});
+  st.topology = redwire::redis::detail::make_transport_topology(st);
+  redwire::redis::detail::command_router router{st};
+  router.at("{delta}");
   ASSERT_TRUE(eventually([&] {
     return load.last_sync_ok().time_since_epoch().count() > 0 &&
            load.last_async_ok().time_since_epoch().count() > 0;
@@ -94,6 +100,11 @@ TEST(cluster_failover, calls_resume_within_2s_of_the_promotion_and_no_confirmed_
   for (const std::string& id : confirmed)
     missing += client_bus.command({"XRANGE", key, id, id}).elements.size() != 1;
   EXPECT_EQ(missing, 0u) << "of " << confirmed.size() << " confirmed entries";
+  // The router's connection to the dead master is retired once the map no longer names it.
+  EXPECT_TRUE(eventually([&] {
+    router.at("{delta}");
+    return router.retired() == 1;
+  }));
   cluster.node(old).restart();  // back as a replica of the promoted one
   EXPECT_TRUE(cluster.wait_until_ok(60s)) << cluster.why();
 }

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -108,6 +109,7 @@ class cluster_topology final : public topology {
         std::lock_guard lk(m_);
         map_ = std::move(*m);
         stale_ = false;
+        ++generation_;
         return;
       }
     }
@@ -120,6 +122,12 @@ class cluster_topology final : public topology {
   std::optional<slot_map> map() const {
     std::lock_guard lk(m_);
     return map_;
+  }
+  /// How many times the map was asked of the cluster so far (the command router retires its
+  /// connections to nodes that are no longer masters when it changes).
+  std::uint64_t generation() const {
+    std::lock_guard lk(m_);
+    return generation_;
   }
 
   static constexpr std::chrono::milliseconds min_refresh{100};
@@ -180,6 +188,7 @@ class cluster_topology final : public topology {
   mutable std::mutex m_;
   std::optional<slot_map> map_;
   bool stale_ = false;
+  std::uint64_t generation_ = 0;
   clock::time_point asked_at_{};
 };
 

@@ -14,15 +14,22 @@
 // named, once, behind ASKING; after TRYAGAIN or CLUSTERDOWN again after a backoff (10 ms,
 // doubling) on a timer thread, while its time lasts (a push's queue expiry hint, at least the
 // command timeout). Given up, it is logged; its call ends at its timeout.
+//
+// When the slot map changes, the connections to nodes that are no longer masters (a dead
+// master, one demoted to replica) are retired: stopped on the timer thread, kept (stopped)
+// until the router goes, since a caller may still hold one it was given.
 #pragma once
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "cluster.hpp"
 #include "cluster_slots.hpp"
@@ -45,6 +52,7 @@ class command_router {
     const endpoint at = cluster_->route(settings::any_node, clock::now() + st_.connect_timeout);
     first_ = connect(at);
     nodes_.push_back({at, first_});
+    seen_ = cluster_->generation();
   }
   command_router(const command_router&) = delete;
   command_router& operator=(const command_router&) = delete;
@@ -60,14 +68,16 @@ class command_router {
   const std::shared_ptr<command_connection>& at_slot(int slot) {
     if (!cluster_) return first_;
     const endpoint node = cluster_->route(slot, clock::now() + st_.connect_timeout);
+    const std::uint64_t generation = cluster_->generation();
     std::lock_guard lk(m_);
-    for (const auto& [e, c] : nodes_) {
-      if (e != node) continue;
-      if (!c->connected()) cluster_->unreachable(e);  // down: its slots may have moved
-      return c;
+    if (generation != seen_) retire_non_masters(generation);
+    for (const node_connection& n : nodes_) {
+      if (n.at != node || n.retired) continue;
+      if (!n.c->connected()) cluster_->unreachable(n.at);  // down: its slots may have moved
+      return n.c;
     }
     nodes_.push_back({node, connect(node)});
-    return nodes_.back().second;
+    return nodes_.back().c;
   }
 
   /// The connection made at construction (commands without a key).
@@ -89,6 +99,13 @@ class command_router {
     for (const std::shared_ptr<command_connection>& c : all()) c->stop();
   }
 
+  /// How many connections are retired (tests).
+  std::size_t retired() const {
+    std::lock_guard lk(m_);
+    return static_cast<std::size_t>(std::count_if(
+        nodes_.begin(), nodes_.end(), [](const node_connection& n) { return n.retired; }));
+  }
+
   /// How many bounced commands were sent again (tests).
   std::size_t resent() const {
     std::lock_guard lk(m_);
@@ -99,12 +116,33 @@ class command_router {
   const settings& config() const noexcept { return st_; }
 
  private:
+  struct node_connection {
+    endpoint at;
+    std::shared_ptr<command_connection> c;
+    bool retired = false;  // its node is no longer a master: stopped, never handed out again
+  };
+
   std::deque<std::shared_ptr<command_connection>> all() const {
     std::deque<std::shared_ptr<command_connection>> out;
     std::lock_guard lk(m_);
     if (nodes_.empty()) out.push_back(first_);
-    for (const auto& n : nodes_) out.push_back(n.second);
+    for (const node_connection& n : nodes_) out.push_back(n.c);
     return out;
+  }
+
+  // Under m_: the map of `generation` is out; retires the connections to nodes it does not name
+  // as masters (the first stays: commands without a key and the broker clock hold it).
+  void retire_non_masters(std::uint64_t generation) {
+    seen_ = generation;
+    const std::optional<slot_map> map = cluster_->map();
+    if (!map || stopped_) return;
+    const std::vector<endpoint>& masters = map->masters();
+    for (node_connection& n : nodes_) {
+      if (n.retired || n.c == first_) continue;
+      if (std::find(masters.begin(), masters.end(), n.at) != masters.end()) continue;
+      n.retired = true;
+      later_.at(clock::now(), [c = n.c] { c->stop(); });  // not on a reader thread: it joins
+    }
   }
 
   // A connection bound to the node `at`, whose bounces come back here.
@@ -117,10 +155,10 @@ class command_router {
   // The connection to the node `at`, made if there is none yet.
   std::shared_ptr<command_connection> node(const endpoint& at) {
     std::lock_guard lk(m_);
-    for (const auto& [e, c] : nodes_)
-      if (e == at) return c;
+    for (const node_connection& n : nodes_)
+      if (n.at == at && !n.retired) return n.c;
     nodes_.push_back({at, connect(at)});
-    return nodes_.back().second;
+    return nodes_.back().c;
   }
 
   // On the reader thread of the connection to `from`, which answered `error` to `c`.
@@ -181,7 +219,8 @@ class command_router {
   std::shared_ptr<cluster_topology> cluster_;
   std::shared_ptr<command_connection> first_;
   mutable std::mutex m_;
-  std::deque<std::pair<endpoint, std::shared_ptr<command_connection>>> nodes_;  // stable
+  std::deque<node_connection> nodes_;  // only grows: what at() hands out stays valid
+  std::uint64_t seen_ = 0;             // the map generation nodes_ were checked against
   bool stopped_ = false;
   std::size_t resent_ = 0;
   static constexpr int max_hops = 16;
