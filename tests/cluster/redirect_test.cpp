@@ -57,8 +57,12 @@ TEST(cluster_redirects, a_push_answered_moved_goes_to_the_new_master_once) {
   bus.push(queue, "one");  // the transport learns where the slot is
   ASSERT_TRUE(eventually([&] { return items_at(home, queue).size() == 1; }));
 
+  redwire::redis::transport other{cluster.url()};  // round trips: XADD, XRANGE, LREM
+  const std::string stream = "m:{alpha}:log";
+  other.stream_append(stream, "before");
+
   redwire::test::log_capture log;
-  cluster.move_slot(slot, away);  // the transport does not know yet
+  cluster.move_slot(slot, away);  // the transports do not know yet
   bus.push(queue, "two");
   bus.push_behind(queue, "three");
   EXPECT_TRUE(eventually([&] { return items_at(away, queue).size() == 3; }))
@@ -67,8 +71,12 @@ TEST(cluster_redirects, a_push_answered_moved_goes_to_the_new_master_once) {
   EXPECT_EQ(items_at(away, queue), (std::vector<std::string>{"one", "two", "three"}));
   EXPECT_EQ(log.count({"RPUSH", "failed"}), 0);
   EXPECT_EQ(log.count({"given up"}), 0);
+  // A round trip answered MOVED is sent again where the slot is now.
+  EXPECT_NO_THROW(other.stream_append(stream, "after"));
+  EXPECT_EQ(other.stream_range(stream, 10).size(), 2u);
+  EXPECT_TRUE(other.withdraw(queue, "two"));
 
-  redis_cluster::cli(away, "DEL " + queue);
+  redis_cluster::cli(away, "DEL " + queue + " " + stream);
   cluster.move_slot(slot, home);
 }
 

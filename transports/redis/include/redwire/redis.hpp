@@ -106,7 +106,7 @@ class transport : public detail::registry_connection<transport> {
   /// the request was still there (redwire::withdrawing_transport). One round trip.
   bool withdraw(std::string_view queue, std::string_view bytes) {
     std::string_view args[] = {"LREM", queue, "1", bytes};
-    return detail::round_trip(commands_->at(queue), args, "LREM").integer > 0;
+    return detail::round_trip_at(*commands_, queue, args, "LREM").integer > 0;
   }
 
   /// PUBLISH channel bytes; like push, does not wait for Redis's answer.
@@ -194,7 +194,7 @@ class transport : public detail::registry_connection<transport> {
   /// shared pipelined connection).
   std::string stream_append(std::string_view stream, std::string_view bytes,
                             std::size_t max_length = 0) {
-    return detail::xadd(commands_->at(stream), stream, bytes, max_length);
+    return detail::xadd(*commands_, stream, bytes, max_length);
   }
   /// The same, returning only once `r.replicas` replicas hold the entry (XADD + WAIT on a
   /// connection of their own: redis/streams.hpp); throws transport_error when they do not
@@ -212,7 +212,7 @@ class transport : public detail::registry_connection<transport> {
   }
   /// XRANGE stream - + COUNT max.
   std::vector<stream_entry> stream_range(std::string_view stream, std::size_t max) {
-    return detail::xrange(commands_->at(stream), stream, max);
+    return detail::xrange(*commands_, stream, max);
   }
 
   /// A channel subscription on a connection of its own, read by the thread that waits (see

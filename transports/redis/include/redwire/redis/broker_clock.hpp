@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "command_connection.hpp"
+#include "command_router.hpp"
 #include "resp.hpp"
 #include "streams.hpp"
 

@@ -24,10 +24,14 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
+#include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -226,5 +230,46 @@ class command_router {
   static constexpr int max_hops = 16;
   later_tasks later_;  // TRYAGAIN and CLUSTERDOWN wait here
 };
+
+// An error reply as a round trip's caller sees it: a transport_error naming `what`.
+inline reply checked_reply(reply r, const char* what) {
+  if (!r.is_error()) return r;
+  if (r.str.starts_with(command_connection::connection_lost))
+    throw transport_error(std::string("redwire::redis: ") + what + ": connection lost");
+  throw transport_error(std::string("redwire::redis: ") + what + " failed: " + r.str);
+}
+
+/// Sends one command through a pipelined connection and waits for its reply, an error reply
+/// included. Throws transport_error when no reply comes in time.
+inline reply exchange(command_connection& commands, std::span<const std::string_view> args,
+                      const char* what) {
+  auto promise = std::make_shared<std::promise<reply>>();
+  auto future = promise->get_future();
+  commands.send(args, what, [promise](reply&& r) { promise->set_value(std::move(r)); });
+  if (future.wait_for(commands.config().command_timeout) != std::future_status::ready)
+    throw transport_error(std::string("redwire::redis: no reply to ") + what + " in time");
+  return future.get();
+}
+
+/// exchange(), and an error reply throws transport_error too.
+inline reply round_trip(command_connection& commands, std::span<const std::string_view> args,
+                        const char* what) {
+  return checked_reply(exchange(commands, args, what), what);
+}
+
+/// round_trip() on `key`'s connection. On a cluster, a bounce (the node did not run it) is
+/// followed within the command timeout: after MOVED at once on the slot's new master, after
+/// ASK, TRYAGAIN or CLUSTERDOWN after a short wait (10 ms, doubling), until the slot has moved.
+inline reply round_trip_at(command_router& router, std::string_view key,
+                           std::span<const std::string_view> args, const char* what) {
+  const auto until = clock::now() + router.config().command_timeout;
+  for (int hop = 0;; ++hop) {
+    reply r = exchange(router.at(key), args, what);
+    const bounce b = r.is_error() ? bounce_of(r.str) : bounce::none;
+    if (b == bounce::none || clock::now() >= until) return checked_reply(std::move(r), what);
+    if (b != bounce::moved)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10) * (1 << std::min(hop, 5)));
+  }
+}
 
 }  // namespace redwire::redis::detail

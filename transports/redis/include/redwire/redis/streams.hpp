@@ -36,23 +36,6 @@
 namespace redwire::redis {
 namespace detail {
 
-/// Sends one command through the shared pipelined connection and waits for its reply.
-inline reply round_trip(command_connection& commands, std::span<const std::string_view> args,
-                        const char* what) {
-  auto promise = std::make_shared<std::promise<reply>>();
-  auto future = promise->get_future();
-  commands.send(args, what, [promise](reply&& r) { promise->set_value(std::move(r)); });
-  if (future.wait_for(commands.config().command_timeout) != std::future_status::ready)
-    throw transport_error(std::string("redwire::redis: no reply to ") + what + " in time");
-  reply r = future.get();
-  if (r.is_error()) {
-    if (r.str.starts_with("redwire: connection lost"))
-      throw transport_error(std::string("redwire::redis: ") + what + ": connection lost");
-    throw transport_error(std::string("redwire::redis: ") + what + " failed: " + r.str);
-  }
-  return r;
-}
-
 /// Appends the entries of an XRANGE / XREADGROUP / XAUTOCLAIM entry list; entries whose body
 /// is nil (deleted while pending) go to `gone` instead.
 inline void take_entries(reply& list, std::vector<stream_entry>& out,
@@ -105,10 +88,10 @@ inline std::vector<std::string_view> xadd_args(std::string_view stream, std::str
 }
 
 /// XADD; returns the entry id. max_length > 0 adds MAXLEN ~ max_length.
-inline std::string xadd(command_connection& commands, std::string_view stream,
-                        std::string_view bytes, std::size_t max_length) {
+inline std::string xadd(command_router& commands, std::string_view stream, std::string_view bytes,
+                        std::size_t max_length) {
   std::string limit;
-  reply r = round_trip(commands, xadd_args(stream, bytes, max_length, limit), "XADD");
+  reply r = round_trip_at(commands, stream, xadd_args(stream, bytes, max_length, limit), "XADD");
   return std::move(r.str);
 }
 
@@ -168,11 +151,11 @@ class replicated_appends {
 };
 
 /// XRANGE key - + COUNT max.
-inline std::vector<stream_entry> xrange(command_connection& commands, std::string_view stream,
+inline std::vector<stream_entry> xrange(command_router& commands, std::string_view stream,
                                         std::size_t max) {
   std::string count = std::to_string(max);
   std::string_view args[] = {"XRANGE", stream, "-", "+", "COUNT", count};
-  reply r = round_trip(commands, args, "XRANGE");
+  reply r = round_trip_at(commands, stream, args, "XRANGE");
   std::vector<stream_entry> out;
   take_entries(r, out, nullptr);
   return out;
