@@ -60,6 +60,7 @@ TEST(cluster_redirects, a_push_answered_moved_goes_to_the_new_master_once) {
   redwire::redis::transport other{cluster.url()};  // round trips: XADD, XRANGE, LREM
   const std::string stream = "m:{alpha}:log";
   other.stream_append(stream, "before");
+  other.stream_append(stream, "before, replicated", 0, {.replicas = 1});
 
   redwire::test::log_capture log;
   cluster.move_slot(slot, away);  // the transports do not know yet
@@ -73,7 +74,8 @@ TEST(cluster_redirects, a_push_answered_moved_goes_to_the_new_master_once) {
   EXPECT_EQ(log.count({"given up"}), 0);
   // A round trip answered MOVED is sent again where the slot is now.
   EXPECT_NO_THROW(other.stream_append(stream, "after"));
-  EXPECT_EQ(other.stream_range(stream, 10).size(), 2u);
+  EXPECT_NO_THROW(other.stream_append(stream, "replicated", 0, {.replicas = 1}));
+  EXPECT_EQ(other.stream_range(stream, 10).size(), 4u);
   EXPECT_TRUE(other.withdraw(queue, "two"));
 
   redis_cluster::cli(away, "DEL " + queue + " " + stream);

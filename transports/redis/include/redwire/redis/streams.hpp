@@ -110,6 +110,22 @@ class replicated_appends {
   /// do not confirm it within r.timeout (the entry may then be on the master only).
   std::string append(const settings& st, std::string_view stream, std::string_view bytes,
                      std::size_t max_length, const replication& r) {
+    const auto until = clock::now() + st.command_timeout;
+    for (int hop = 0;; ++hop) {  // on a cluster, an XADD bounced is sent again (it did not run)
+      auto [entry, confirmed] = add_and_wait(st, stream, bytes, max_length, r);
+      const bounce b = entry.is_error() ? bounce_of(entry.str) : bounce::none;
+      if (b == bounce::none || clock::now() >= until)
+        return confirmed_id(stream, std::move(entry), confirmed, r);
+      if (b != bounce::moved)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10) * (1 << std::min(hop, 5)));
+    }
+  }
+
+ private:
+  // XADD then WAIT on the stream's connection; their replies.
+  std::pair<reply, reply> add_and_wait(const settings& st, std::string_view stream,
+                                       std::string_view bytes, std::size_t max_length,
+                                       const replication& r) {
     command_connection& c = connection(st, stream);
     auto added = std::make_shared<std::promise<reply>>();
     auto waited = std::make_shared<std::promise<reply>>();
@@ -122,7 +138,13 @@ class replicated_appends {
     c.send(wait, "WAIT", [waited](reply&& x) { waited->set_value(std::move(x)); });
     if (copies.wait_for(st.command_timeout + r.timeout) != std::future_status::ready)
       throw transport_error("redwire::redis: no reply to XADD and WAIT in time");
-    reply entry = id.get(), confirmed = copies.get();  // in order: XADD's reply came first
+    return {id.get(), copies.get()};  // in order: XADD's reply came first
+  }
+
+  // The entry's id once `r.replicas` confirmed it; transport_error otherwise.
+  static std::string confirmed_id(std::string_view stream, reply entry, const reply& confirmed,
+                                  const replication& r) {
+    const std::string n = std::to_string(r.replicas), ms = std::to_string(r.timeout.count());
     if (entry.is_error())
       throw transport_error("redwire::redis: XADD to " + std::string(stream) +
                             " failed: " + entry.str);
@@ -137,7 +159,6 @@ class replicated_appends {
     return std::move(entry.str);
   }
 
- private:
   // A connection of its own (WAIT holds it) to the master of the stream's slot: on a cluster,
   // one per master (redis/command_router.hpp).
   command_connection& connection(const settings& st, std::string_view stream) {
