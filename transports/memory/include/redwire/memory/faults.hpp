@@ -5,15 +5,14 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
+
+#include <redwire/detail/later_tasks.hpp>
 
 namespace redwire::memory {
 
@@ -73,57 +72,22 @@ class fault_injector {
   }
 
   /// Ends the timer; messages still held back are lost. Before the deliverer goes away.
-  void stop() {
-    {
-      std::lock_guard lock(mutex_);
-      closing_ = true;
-    }
-    wake_.notify_all();
-    if (timer_.joinable() && timer_.get_id() != std::this_thread::get_id()) timer_.join();
-  }
+  void stop() { later_.stop(); }
 
  private:
-  struct held {
-    std::string name, bytes;
-    bool is_channel;
-  };
-
   // Called with the lock held.
   void hold(std::chrono::milliseconds delay, std::string_view name, std::string_view bytes,
             bool is_channel) {
-    held_.emplace(std::chrono::steady_clock::now() + delay,
-                  held{std::string(name), std::string(bytes), is_channel});
-    if (!timer_.joinable()) timer_ = std::thread([this] { timer_loop(); });
-    wake_.notify_all();
-  }
-
-  void timer_loop() {
-    std::unique_lock lock(mutex_);
-    while (!closing_) {
-      if (held_.empty()) {
-        wake_.wait(lock);
-        continue;
-      }
-      auto first = held_.begin();
-      if (first->first > std::chrono::steady_clock::now()) {
-        wake_.wait_until(lock, first->first);
-        continue;
-      }
-      held h = std::move(first->second);
-      held_.erase(first);
-      lock.unlock();
-      deliver_(h.name, h.bytes, h.is_channel);
-      lock.lock();
-    }
+    later_.at(std::chrono::steady_clock::now() + delay,
+              [this, name = std::string(name), bytes = std::string(bytes), is_channel] {
+                deliver_(name, bytes, is_channel);
+              });
   }
 
   deliver_function deliver_;
   std::mutex mutex_;
-  std::condition_variable wake_;
   std::vector<fault> rules_;
-  std::multimap<std::chrono::steady_clock::time_point, held> held_;
-  bool closing_ = false;
-  std::thread timer_;
+  redwire::detail::later_tasks later_;  // the delayed messages
 };
 
 }  // namespace detail

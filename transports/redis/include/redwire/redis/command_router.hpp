@@ -35,6 +35,8 @@
 #include <utility>
 #include <vector>
 
+#include <redwire/detail/later_tasks.hpp>
+
 #include "cluster.hpp"
 #include "cluster_slots.hpp"
 #include "command_connection.hpp"
@@ -228,7 +230,7 @@ class command_router {
   bool stopped_ = false;
   std::size_t resent_ = 0;
   static constexpr int max_hops = 16;
-  later_tasks later_;  // TRYAGAIN and CLUSTERDOWN wait here
+  redwire::detail::later_tasks later_;  // TRYAGAIN and CLUSTERDOWN wait here
 };
 
 // An error reply as a round trip's caller sees it: a transport_error naming `what`.

@@ -18,15 +18,12 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -134,61 +131,6 @@ class pending_replies {
   bounce_handler bounced_;
   std::chrono::milliseconds retry_for_;
   std::deque<pending_reply> q_;
-};
-
-/// Runs tasks later on a thread of its own, started at the first (TRYAGAIN and CLUSTERDOWN wait
-/// here, not on a connection's reader thread). Destroying it drops what has not run.
-class later_tasks {
- public:
-  later_tasks() = default;
-  later_tasks(const later_tasks&) = delete;
-  later_tasks& operator=(const later_tasks&) = delete;
-  ~later_tasks() { stop(); }
-
-  void at(clock::time_point when, std::function<void()> task) {
-    std::lock_guard lk(m_);
-    if (stop_) return;
-    tasks_.emplace(when, std::move(task));
-    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
-    cv_.notify_one();
-  }
-
-  void stop() noexcept {
-    {
-      std::lock_guard lk(m_);
-      stop_ = true;
-      tasks_.clear();
-      cv_.notify_one();
-    }
-    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
-  }
-
- private:
-  void run() {
-    std::unique_lock lk(m_);
-    while (!stop_) {
-      if (tasks_.empty()) {
-        cv_.wait(lk);
-        continue;
-      }
-      auto first = tasks_.begin();
-      if (clock::now() < first->first) {
-        cv_.wait_until(lk, first->first);
-        continue;
-      }
-      std::function<void()> task = std::move(first->second);
-      tasks_.erase(first);
-      lk.unlock();
-      task();
-      lk.lock();
-    }
-  }
-
-  std::mutex m_;
-  std::condition_variable cv_;
-  std::multimap<clock::time_point, std::function<void()>> tasks_;
-  bool stop_ = false;
-  std::thread thread_;
 };
 
 }  // namespace redwire::redis::detail
