@@ -188,7 +188,7 @@ TEST_P(registry, registration_can_be_turned_off) {
 }
 
 INSTANTIATE_TEST_SUITE_P(transports, registry,
-                         ::testing::ValuesIn(redwire::test::transport_kinds()),
+                         ::testing::ValuesIn(redwire::test::transport_and_cluster_kinds()),
                          redwire::test::bus_name{});
 
 // Reads every key of every type whole (support/redis_stats.hpp): the password of the URL

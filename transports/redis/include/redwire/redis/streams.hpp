@@ -4,7 +4,8 @@
 //   range     XRANGE key - + COUNT n                        shared pipelined connection
 //   reader    XGROUP CREATE ... MKSTREAM, XREADGROUP [BLOCK], XAUTOCLAIM, XPENDING, XACK,
 //             and a script of XINFO CONSUMERS + XGROUP DELCONSUMER for consumers gone idle
-//             (with a hash "<stream>:seen:<group>" of when each consumer last looked)
+//             (with a hash "<stream>:seen:<group>" of when each consumer last looked, in the
+//             stream's slot: see seen_key)
 //
 // Each stream reader has a connection of its own, as a queue reader has: XREADGROUP BLOCK holds
 // its connection until an entry comes. wake() unblocks it with CLIENT UNBLOCK sent through the
@@ -28,7 +29,9 @@
 #include <redwire/capabilities/streams.hpp>
 #include <redwire/transport.hpp>
 
+#include "cluster_slots.hpp"
 #include "command_connection.hpp"
+#include "command_router.hpp"
 #include "connection.hpp"
 #include "queue_reader.hpp"
 
@@ -93,6 +96,16 @@ inline constexpr std::string_view remove_idle_consumers_script =
     "redis.call('HDEL', KEYS[2], f['name']) gone[#gone + 1] = f['name'] end end "
     "return gone";
 
+/// The hash of remove_idle_consumers_script, "<stream>:seen:<group>", in the stream's slot (its
+/// two keys must share one on a cluster): so it is when the stream's key has a hash tag, as the
+/// core's have ("rw:stream:{orders.log}"); a key without one is given its whole name as tag,
+/// "{<stream>}:seen:<group>" (a key with no tag but a '}' cannot be: CROSSSLOT on a cluster).
+inline std::string seen_key(std::string_view stream, std::string_view group) {
+  std::string plain = std::string(stream).append(":seen:").append(group);
+  if (hash_slot(plain) == hash_slot(stream)) return plain;
+  return std::string("{").append(stream).append("}:seen:").append(group);
+}
+
 /// The arguments of XADD stream [MAXLEN ~ max_length] * rw bytes (`limit` holds the number).
 inline std::vector<std::string_view> xadd_args(std::string_view stream, std::string_view bytes,
                                                std::size_t max_length, std::string& limit) {
@@ -115,18 +128,20 @@ inline std::string xadd(command_connection& commands, std::string_view stream,
 /// (opened at the first one): WAIT holds its connection until the replicas
 /// answer, which must not hold up the pushes and publishes of the shared one. WAIT covers
 /// every write made before it on its connection, so appends from many threads may share it.
+/// On a cluster those connections are a router of their own: one per master, each stream's
+/// append goes to the master of its slot (and WAIT counts that master's replicas).
 class replicated_appends {
  public:
   ~replicated_appends() {
     std::lock_guard lk(m_);
-    if (conn_) conn_->stop();
+    if (router_) router_->stop();
   }
 
   /// Returns the entry id once `r.replicas` replicas hold it; throws transport_error when they
   /// do not confirm it within r.timeout (the entry may then be on the master only).
   std::string append(const settings& st, std::string_view stream, std::string_view bytes,
                      std::size_t max_length, const replication& r) {
-    command_connection& c = connection(st);
+    command_connection& c = connection(st, stream);
     auto added = std::make_shared<std::promise<reply>>();
     auto waited = std::make_shared<std::promise<reply>>();
     auto id = added->get_future();
@@ -154,14 +169,18 @@ class replicated_appends {
   }
 
  private:
-  command_connection& connection(const settings& st) {
-    std::lock_guard lk(m_);
-    if (!conn_) conn_ = std::make_unique<command_connection>(st);
-    return *conn_;
+  command_connection& connection(const settings& st, std::string_view stream) {
+    command_router* router = nullptr;
+    {
+      std::lock_guard lk(m_);
+      if (!router_) router_ = std::make_unique<command_router>(st);
+      router = router_.get();
+    }
+    return router->at(stream);  // on one server, its only connection
   }
 
   std::mutex m_;
-  std::unique_ptr<command_connection> conn_;
+  std::unique_ptr<command_router> router_;
 };
 
 /// XRANGE key - + COUNT max.
@@ -285,7 +304,7 @@ class stream_reader {
   /// "<stream>:seen:<group>" (see remove_idle_consumers_script).
   std::vector<std::string> remove_idle_consumers(std::chrono::milliseconds min_idle) {
     const std::string idle = std::to_string(min_idle.count());
-    const std::string seen = stream_ + ":seen:" + group_;
+    const std::string seen = detail::seen_key(stream_, group_);
     std::string_view args[] = {
         "EVAL", detail::remove_idle_consumers_script, "2", stream_, seen, group_, idle, consumer_};
     reply r = run(args);
