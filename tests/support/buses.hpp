@@ -135,7 +135,6 @@ class redis_bus final : public bus_on<redwire::redis::transport> {
     auto r = transport_.command({"XPENDING", key, group});
     return r.elements.empty() ? 0 : static_cast<std::size_t>(r.elements[0].integer);
   }
-  bool on_cluster() const { return cluster_ != nullptr; }
 
  private:
   // FLUSHALL on every node (replicas refuse it and follow their master); returns the URL.
@@ -179,10 +178,10 @@ inline std::unique_ptr<bus> make_bus(const std::string& kind) {
   throw std::invalid_argument("make_bus: no transport named " + kind);
 }
 
-/// Every transport, and every way a client waits for replies.
+/// Every transport, and every way a client waits for replies (the call suite's list).
 inline std::vector<std::string> bus_kinds() {
 #if REDWIRE_TEST_REDIS
-  return {"memory", "redis", "redis_shared", "redis_tls"};
+  return {"memory", "redis", "redis_shared", "redis_tls", "redis_cluster"};
 #else
   return {"memory"};
 #endif
