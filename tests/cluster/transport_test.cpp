@@ -11,6 +11,7 @@
 #include <future>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/construction_error.hpp"
@@ -110,6 +111,7 @@ TEST(cluster_transport, withdrawal_and_the_broker_clock_follow_the_slot) {
   transport bus{cluster.url()};
   for (std::string tag : {"alpha", "delta", "echo"}) {
     const std::string queue = "w:{" + tag + "}:q";
+    bus.command({"DEL", queue});  // from an earlier run (--gtest_repeat)
     bus.push(queue, "first");
     bus.push(queue, "second");
     EXPECT_TRUE(bus.withdraw(queue, "first")) << tag;
@@ -145,4 +147,43 @@ TEST(cluster_transport, a_slot_served_by_no_master_is_named_per_call) {
   }
   redis_cluster::expect_ok(home, "CLUSTER ADDSLOTS " + std::to_string(slot));
   ASSERT_TRUE(cluster.wait_until_ok(30s)) << cluster.why();
+}
+
+// Appends that wait for a replica (XADD + WAIT, on connections of their own: one per master)
+// go to the master of each stream's slot, and WAIT counts that master's replica.
+TEST(cluster_transport, replicated_appends_go_to_the_master_of_each_stream) {
+  auto& cluster = redis_cluster::shared();
+  // Every master with its replica in sync (cluster_failover, when it ran first, restarted one).
+  ASSERT_TRUE(cluster.wait_until_ok(60s)) << cluster.why();
+  transport bus{cluster.url()};
+  for (std::string tag : {"alpha", "delta", "echo"}) {
+    const std::string stream = "s:{" + tag + "}";
+    bus.command({"DEL", stream});  // from an earlier run (--gtest_repeat)
+    for (int i = 0; i < 3; ++i)
+      EXPECT_FALSE(
+          bus.stream_append(stream, "entry", 0, {.replicas = 1, .timeout = 2000ms}).empty())
+          << tag;
+    EXPECT_EQ(redis_cluster::cli(cluster.master_of_slot(hash_slot(tag)), "XLEN " + stream),
+              std::vector<std::string>{"3"})
+        << tag;
+  }
+}
+
+// The idle-consumer script touches the stream and its "seen" hash: they share the stream's slot
+// when the stream's key has no hash tag too (redwire's own keys have one).
+TEST(cluster_transport, idle_consumers_are_removed_from_a_stream_without_a_hash_tag) {
+  auto& cluster = redis_cluster::shared();
+  transport bus{cluster.url()};
+  for (std::string stream : {"untagged-stream", "rw:stream:{alpha}"}) {
+    bus.command({"DEL", stream});  // from an earlier run (--gtest_repeat)
+    bus.stream_append(stream, "entry");
+    auto idle = bus.open_stream_reader(stream, "g", "idle");
+    idle.create_group(true);
+    auto live = bus.open_stream_reader(stream, "g", "live");
+    std::vector<redwire::stream_entry> got;
+    idle.read(got, 1, 0ms);
+    idle.ack(std::vector<std::string>{got.at(0).id});
+    std::this_thread::sleep_for(30ms);
+    EXPECT_EQ(live.remove_idle_consumers(20ms), std::vector<std::string>{"idle"}) << stream;
+  }
 }

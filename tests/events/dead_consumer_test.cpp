@@ -139,7 +139,7 @@ TEST_P(dead_consumers, a_dead_consumer_leaves_the_group_once_its_entries_are_cla
   EXPECT_FALSE(log.level_of("removed consumer bystander").has_value());
 }
 
-INSTANTIATE_TEST_SUITE_P(on, dead_consumers, ::testing::ValuesIn(transport_kinds()),
+INSTANTIATE_TEST_SUITE_P(on, dead_consumers, ::testing::ValuesIn(transport_and_cluster_kinds()),
                          [](const auto& info) { return info.param; });
 
 TEST(dead_consumer_redis, live_consumers_without_traffic_stay_in_their_group) {

@@ -104,7 +104,8 @@ TEST_P(metrics, every_call_and_event_can_be_logged_through_the_sink) {
   svc->stop();
 }
 
-INSTANTIATE_TEST_SUITE_P(transports, metrics, ::testing::ValuesIn(redwire::test::transport_kinds()),
+INSTANTIATE_TEST_SUITE_P(transports, metrics,
+                         ::testing::ValuesIn(redwire::test::transport_and_cluster_kinds()),
                          redwire::test::bus_name{});
 
 }  // namespace

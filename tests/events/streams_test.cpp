@@ -348,7 +348,8 @@ TEST_P(streams, a_trace_id_goes_from_a_call_into_the_entries_it_appends_and_on_i
   EXPECT_EQ(in_nested_call, trace_of_call);
 }
 
-INSTANTIATE_TEST_SUITE_P(transports, streams, ::testing::ValuesIn(redwire::test::transport_kinds()),
+INSTANTIATE_TEST_SUITE_P(transports, streams,
+                         ::testing::ValuesIn(redwire::test::transport_and_cluster_kinds()),
                          redwire::test::bus_name{});
 
 }  // namespace

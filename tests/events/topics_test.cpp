@@ -168,7 +168,8 @@ TEST_P(topics, subscriptions_stop_with_the_service_and_come_back_with_it) {
   EXPECT_EQ(got, (std::vector<std::string>{"a", "c"}));
 }
 
-INSTANTIATE_TEST_SUITE_P(transports, topics, ::testing::ValuesIn(redwire::test::transport_kinds()),
+INSTANTIATE_TEST_SUITE_P(transports, topics,
+                         ::testing::ValuesIn(redwire::test::transport_and_cluster_kinds()),
                          redwire::test::bus_name{});
 
 TEST(topics_on_redis, subscriptions_come_back_after_redis_restarts) {

@@ -61,7 +61,7 @@ TEST_P(heartbeat_store, a_beat_reaps_expired_members_once_and_forgets_the_mourne
 }
 
 INSTANTIATE_TEST_SUITE_P(transports, heartbeat_store,
-                         ::testing::ValuesIn(redwire::test::transport_kinds()),
+                         ::testing::ValuesIn(redwire::test::transport_and_cluster_kinds()),
                          redwire::test::bus_name{});
 
 }  // namespace

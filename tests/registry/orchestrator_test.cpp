@@ -159,7 +159,7 @@ TEST_P(orchestration, on_unregistering_hears_expired_instances) {
 }
 
 INSTANTIATE_TEST_SUITE_P(transports, orchestration,
-                         ::testing::ValuesIn(redwire::test::transport_kinds()),
+                         ::testing::ValuesIn(redwire::test::transport_and_cluster_kinds()),
                          redwire::test::bus_name{});
 
 }  // namespace

@@ -2,7 +2,10 @@
 // membership events, dead instances' work, groups.
 #include <unistd.h>
 
+#include <algorithm>
 #include <future>
+#include <string>
+#include <vector>
 
 #include "registry/registry_fixture.hpp"
 #include "support/redis_stats.hpp"
@@ -187,8 +190,48 @@ TEST_P(registry, registration_can_be_turned_off) {
   EXPECT_EQ(bus_->make_client()->call(calc::add, 2, 3), 5);
 }
 
+// Services whose hash tags sit on the three masters of the cluster bus (alpha 865, delta 9053,
+// echo 14438: support/redis_cluster.hpp), the registry's index in a slot of none of them: each
+// service's keys and scripts on its own master, the index listing all three.
+namespace spread {
+inline constexpr redwire::procedure<"alpha.add", int(int, int)> alpha_add{};
+inline constexpr redwire::procedure<"delta.add", int(int, int)> delta_add{};
+inline constexpr redwire::procedure<"echo.add", int(int, int)> echo_add{};
+}  // namespace spread
+
+TEST_P(registry, services_whose_slots_sit_on_every_master_are_listed_and_called) {
+  const std::vector<std::string> names = {"alpha", "delta", "echo"};
+  std::vector<std::unique_ptr<redwire::service>> services;
+  for (const std::string& name : names)
+    services.push_back(bus_->make_service(name, {.instance_id = name + "-1"}));
+  const auto add = [](int a, int b) { return a + b; };
+  services[0]->bind(spread::alpha_add, add);
+  services[1]->bind(spread::delta_add, add);
+  services[2]->bind(spread::echo_add, add);
+  for (auto& s : services) s->start();
+  auto reg = bus_->make_registry();
+  auto listed = reg->services();
+  std::sort(listed.begin(), listed.end());
+  EXPECT_EQ(listed, names);
+  for (const std::string& name : names) {
+    auto all = reg->instances(name);
+    ASSERT_EQ(all.size(), 1u) << name;
+    EXPECT_EQ(all.front().id, name + "-1");
+    EXPECT_EQ(all.front().procedures.size(), 1u) << name;
+  }
+  auto cli = bus_->make_client();
+  EXPECT_EQ(cli->call(spread::alpha_add, 1, 2), 3);
+  EXPECT_EQ(cli->call(spread::delta_add, 3, 4), 7);
+  EXPECT_EQ(cli->call(spread::echo_add, 5, 6), 11);
+  services[1]->stop();  // deregisters at once: delta's keys and the index
+  listed = reg->services();
+  std::sort(listed.begin(), listed.end());
+  EXPECT_EQ(listed, (std::vector<std::string>{"alpha", "echo"}));
+  EXPECT_TRUE(reg->instances("delta").empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(transports, registry,
-                         ::testing::ValuesIn(redwire::test::transport_kinds()),
+                         ::testing::ValuesIn(redwire::test::transport_and_cluster_kinds()),
                          redwire::test::bus_name{});
 
 // Reads every key of every type whole (support/redis_stats.hpp): the password of the URL

@@ -9,6 +9,8 @@
 //                   subscription (client_options::inboxes = 0, the path async calls always take)
 //   "redis_tls"     "redis" over TLS (rediss://, on shared_tls_redis(): certificates made at
 //                   test time)
+//   "redis_cluster" redwire::redis::transport on redis-cluster:// (shared_redis_cluster(): three
+//                   masters and three replicas, every master flushed for each test)
 // Redis needs REDWIRE_TEST_REDIS=1 (tests/CMakeLists.txt sets it where Redis is built).
 #pragma once
 
@@ -27,6 +29,7 @@
 #if REDWIRE_TEST_REDIS
 #include <redwire/redis.hpp>
 
+#include "support/redis_cluster.hpp"
 #include "support/redis_server.hpp"
 #include "support/tls_redis.hpp"
 #endif
@@ -110,19 +113,23 @@ class redis_bus final : public bus_on<redwire::redis::transport> {
       : bus_on(url), inboxes_(inboxes) {
     transport_.command({"FLUSHALL"});
   }
+  /// On a cluster: every master is flushed, and searched for leftovers, node by node (a
+  /// command() goes to the master of its key's slot, or to one master when it has no key).
+  explicit redis_bus(redis_cluster& cluster)
+      : bus_on(flushed(cluster)), inboxes_(true), cluster_(&cluster) {}
   std::unique_ptr<redwire::client> make_client(redwire::client_options o) override {
     if (!inboxes_) o.inboxes = 0;
     return bus_on::make_client(std::move(o));
   }
   std::vector<std::string> leftovers() override {
     std::vector<std::string> keys;
-    for (auto& e : transport_.command({"KEYS", "rw:*"}).elements)
+    for (const std::string& key : all_keys())
       // queues only: the registry keeps its tombstones a while
-      if (transport_.command({"TYPE", e.str}).str == "list") keys.push_back(e.str);
+      if (transport_.command({"TYPE", key}).str == "list") keys.push_back(key);
     return keys;
   }
   void destroy_group(const std::string& key, const std::string& group) override {
-    transport_.command({"XGROUP", "DESTROY", key, group});
+    transport_.command({"XGROUP", "DESTROY", key, group});  // on a cluster: follows MOVED
   }
   std::size_t pending(const std::string& key, const std::string& group) override {
     auto r = transport_.command({"XPENDING", key, group});
@@ -130,25 +137,51 @@ class redis_bus final : public bus_on<redwire::redis::transport> {
   }
 
  private:
+  // FLUSHALL on every node (replicas refuse it and follow their master); returns the URL.
+  static std::string flushed(redis_cluster& cluster) {
+    for (int port : cluster.ports()) cluster.node(port).send_inline("FLUSHALL");
+    return cluster.url();
+  }
+  // The keys named rw:*, of every master on a cluster.
+  std::vector<std::string> all_keys() {
+    std::vector<std::string> keys;
+    if (!cluster_) {
+      for (auto& e : transport_.command({"KEYS", "rw:*"}).elements) keys.push_back(e.str);
+      return keys;
+    }
+    for (int port : cluster_->master_ports())
+      for (std::string& key : redis_cluster::cli(port, "KEYS 'rw:*'"))
+        if (!key.empty()) keys.push_back(std::move(key));
+    return keys;
+  }
+
   bool inboxes_;
+  redis_cluster* cluster_ = nullptr;
 };
+
+/// The Redis Cluster of a test program (the "redis_cluster" bus): started at first use, stopped
+/// at exit; throws if it cannot start (a test that needs it fails, it is never skipped).
+inline redis_cluster& shared_redis_cluster() {
+  return redis_cluster::shared();
+}
 #endif
 
-/// "memory", "redis", "redis_shared" or "redis_tls" (see the top of this file).
+/// "memory", "redis", "redis_shared", "redis_tls" or "redis_cluster" (see the top of this file).
 inline std::unique_ptr<bus> make_bus(const std::string& kind) {
   if (kind == "memory") return std::make_unique<memory_bus>();
 #if REDWIRE_TEST_REDIS
   if (kind == "redis") return std::make_unique<redis_bus>();
   if (kind == "redis_shared") return std::make_unique<redis_bus>(false);
   if (kind == "redis_tls") return std::make_unique<redis_bus>(true, shared_tls_redis().tls_url());
+  if (kind == "redis_cluster") return std::make_unique<redis_bus>(shared_redis_cluster());
 #endif
   throw std::invalid_argument("make_bus: no transport named " + kind);
 }
 
-/// Every transport, and every way a client waits for replies.
+/// Every transport, and every way a client waits for replies (the call suite's list).
 inline std::vector<std::string> bus_kinds() {
 #if REDWIRE_TEST_REDIS
-  return {"memory", "redis", "redis_shared", "redis_tls"};
+  return {"memory", "redis", "redis_shared", "redis_tls", "redis_cluster"};
 #else
   return {"memory"};
 #endif
@@ -161,6 +194,15 @@ inline std::vector<std::string> transport_kinds() {
 #else
   return {"memory"};
 #endif
+}
+
+/// Every transport once, and Redis Cluster (the event and registry suites' list).
+inline std::vector<std::string> transport_and_cluster_kinds() {
+  std::vector<std::string> kinds = transport_kinds();
+#if REDWIRE_TEST_REDIS
+  kinds.push_back("redis_cluster");
+#endif
+  return kinds;
 }
 
 /// Calls `f` with the bus's transport as its own type (redwire::memory::transport&, or

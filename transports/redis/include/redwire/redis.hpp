@@ -45,6 +45,7 @@
 #include "redis/inbox.hpp"
 #include "redis/queue_reader.hpp"
 #include "redis/registry_store.hpp"
+#include "redis/replicated_appends.hpp"
 #include "redis/resp.hpp"
 #include "redis/sentinel.hpp"
 #include "redis/streams.hpp"

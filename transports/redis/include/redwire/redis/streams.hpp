@@ -2,9 +2,11 @@
 //
 //   append    XADD key [MAXLEN ~ n] * rw <bytes>          shared pipelined connection
 //   range     XRANGE key - + COUNT n                        shared pipelined connection
+//   (appends that wait for replicas, XADD + WAIT: replicated_appends.hpp)
 //   reader    XGROUP CREATE ... MKSTREAM, XREADGROUP [BLOCK], XAUTOCLAIM, XPENDING, XACK,
 //             and a script of XINFO CONSUMERS + XGROUP DELCONSUMER for consumers gone idle
-//             (with a hash "<stream>:seen:<group>" of when each consumer last looked)
+//             (with a hash "<stream>:seen:<group>" of when each consumer last looked, in the
+//             stream's slot: see seen_key)
 //
 // Each stream reader has a connection of its own, as a queue reader has: XREADGROUP BLOCK holds
 // its connection until an entry comes. wake() unblocks it with CLIENT UNBLOCK sent through the
@@ -28,6 +30,7 @@
 #include <redwire/capabilities/streams.hpp>
 #include <redwire/transport.hpp>
 
+#include "cluster_slots.hpp"
 #include "command_connection.hpp"
 #include "command_router.hpp"
 #include "connection.hpp"
@@ -77,6 +80,16 @@ inline constexpr std::string_view remove_idle_consumers_script =
     "redis.call('HDEL', KEYS[2], f['name']) gone[#gone + 1] = f['name'] end end "
     "return gone";
 
+/// The hash of remove_idle_consumers_script, "<stream>:seen:<group>", in the stream's slot (its
+/// two keys must share one on a cluster): so it is when the stream's key has a hash tag, as the
+/// core's have ("rw:stream:{orders.log}"); a key without one is given its whole name as tag,
+/// "{<stream>}:seen:<group>" (a key with no tag but a '}' cannot be: CROSSSLOT on a cluster).
+inline std::string seen_key(std::string_view stream, std::string_view group) {
+  std::string plain = std::string(stream).append(":seen:").append(group);
+  if (hash_slot(plain) == hash_slot(stream)) return plain;
+  return std::string("{").append(stream).append("}:seen:").append(group);
+}
+
 /// The arguments of XADD stream [MAXLEN ~ max_length] * rw bytes (`limit` holds the number).
 inline std::vector<std::string_view> xadd_args(std::string_view stream, std::string_view bytes,
                                                std::size_t max_length, std::string& limit) {
@@ -94,82 +107,6 @@ inline std::string xadd(command_router& commands, std::string_view stream, std::
   reply r = round_trip_at(commands, stream, xadd_args(stream, bytes, max_length, limit), "XADD");
   return std::move(r.str);
 }
-
-/// Appends that wait for replicas: XADD then WAIT, pipelined, on a connection of their own
-/// (opened at the first one): WAIT holds its connection until the replicas
-/// answer, which must not hold up the pushes and publishes of the shared one. WAIT covers
-/// every write made before it on its connection, so appends from many threads may share it.
-class replicated_appends {
- public:
-  ~replicated_appends() {
-    std::lock_guard lk(m_);
-    if (router_) router_->stop();
-  }
-
-  /// Returns the entry id once `r.replicas` replicas hold it; throws transport_error when they
-  /// do not confirm it within r.timeout (the entry may then be on the master only).
-  std::string append(const settings& st, std::string_view stream, std::string_view bytes,
-                     std::size_t max_length, const replication& r) {
-    const auto until = clock::now() + st.command_timeout;
-    for (int hop = 0;; ++hop) {  // on a cluster, an XADD bounced is sent again (it did not run)
-      auto [entry, confirmed] = add_and_wait(st, stream, bytes, max_length, r);
-      const bounce b = entry.is_error() ? bounce_of(entry.str) : bounce::none;
-      if (b == bounce::none || clock::now() >= until)
-        return confirmed_id(stream, std::move(entry), confirmed, r);
-      if (b != bounce::moved)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10) * (1 << std::min(hop, 5)));
-    }
-  }
-
- private:
-  // XADD then WAIT on the stream's connection; their replies.
-  std::pair<reply, reply> add_and_wait(const settings& st, std::string_view stream,
-                                       std::string_view bytes, std::size_t max_length,
-                                       const replication& r) {
-    command_connection& c = connection(st, stream);
-    auto added = std::make_shared<std::promise<reply>>();
-    auto waited = std::make_shared<std::promise<reply>>();
-    auto id = added->get_future();
-    auto copies = waited->get_future();
-    std::string limit, n = std::to_string(r.replicas), ms = std::to_string(r.timeout.count());
-    std::string_view wait[] = {"WAIT", n, ms};
-    c.send(xadd_args(stream, bytes, max_length, limit), "XADD",
-           [added](reply&& x) { added->set_value(std::move(x)); });
-    c.send(wait, "WAIT", [waited](reply&& x) { waited->set_value(std::move(x)); });
-    if (copies.wait_for(st.command_timeout + r.timeout) != std::future_status::ready)
-      throw transport_error("redwire::redis: no reply to XADD and WAIT in time");
-    return {id.get(), copies.get()};  // in order: XADD's reply came first
-  }
-
-  // The entry's id once `r.replicas` confirmed it; transport_error otherwise.
-  static std::string confirmed_id(std::string_view stream, reply entry, const reply& confirmed,
-                                  const replication& r) {
-    const std::string n = std::to_string(r.replicas), ms = std::to_string(r.timeout.count());
-    if (entry.is_error())
-      throw transport_error("redwire::redis: XADD to " + std::string(stream) +
-                            " failed: " + entry.str);
-    if (confirmed.is_error())
-      throw transport_error("redwire::redis: WAIT after XADD to " + std::string(stream) +
-                            " failed: " + confirmed.str);
-    if (confirmed.integer < static_cast<long long>(r.replicas))
-      throw transport_error("redwire::redis: XADD to " + std::string(stream) + " reached " +
-                            std::to_string(confirmed.integer) + " of " + n + " replicas within " +
-                            ms + " ms: not confirmed (entry " + entry.str +
-                            " is on the master and may be lost in a failover)");
-    return std::move(entry.str);
-  }
-
-  // A connection of its own (WAIT holds it) to the master of the stream's slot: on a cluster,
-  // one per master (redis/command_router.hpp).
-  command_connection& connection(const settings& st, std::string_view stream) {
-    std::lock_guard lk(m_);
-    if (!router_) router_ = std::make_unique<command_router>(st);
-    return router_->at(stream);
-  }
-
-  std::mutex m_;
-  std::unique_ptr<command_router> router_;
-};
 
 /// XRANGE key - + COUNT max.
 inline std::vector<stream_entry> xrange(command_router& commands, std::string_view stream,
@@ -295,7 +232,7 @@ class stream_reader {
   /// "<stream>:seen:<group>" (see remove_idle_consumers_script).
   std::vector<std::string> remove_idle_consumers(std::chrono::milliseconds min_idle) {
     const std::string idle = std::to_string(min_idle.count());
-    const std::string seen = stream_ + ":seen:" + group_;
+    const std::string seen = detail::seen_key(stream_, group_);
     std::string_view args[] = {
         "EVAL", detail::remove_idle_consumers_script, "2", stream_, seen, group_, idle, consumer_};
     reply r = run(args);
