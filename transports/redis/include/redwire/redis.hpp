@@ -146,7 +146,8 @@ class transport : public detail::registry_connection<transport> {
                         });
   }
 
-  /// SUBSCRIBE: returns once Redis confirmed it. Handlers run on the delivery thread.
+  /// SUBSCRIBE: returns once Redis confirmed it. Handlers run on the delivery thread. On a
+  /// cluster, SSUBSCRIBE on the master of the channel's slot, followed when the slot moves.
   subscription subscribe(std::string_view channel, message_handler on_message,
                          gap_handler on_gap = {}) {
     if (shards_)
@@ -157,6 +158,8 @@ class transport : public detail::registry_connection<transport> {
   }
 
   /// PSUBSCRIBE (glob pattern, e.g. "rw:topic:orders.*"); on_message gets the actual channel.
+  /// On a cluster also recorded for publishers, who then PUBLISH what matches it (a pattern
+  /// subscriber may miss its first second: redis/pattern_registry.hpp).
   subscription psubscribe(std::string_view pattern, message_handler on_message,
                           gap_handler on_gap = {}) {
     if (shards_)
