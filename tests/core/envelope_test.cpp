@@ -14,7 +14,7 @@ redwire::envelope sample() {
   e.fingerprint = 0xfedcba9876543210ull;
   e.deadline_ms = 1764000000000;
   e.procedure = "calc.add";
-  e.reply_to = "rw:reply:client-1";
+  e.reply_to = "rw:reply:{client-1}";
   e.caller = "client-1";
   e.trace_id = "0123456789abcdef";
   e.key = "user-42";
@@ -31,7 +31,7 @@ TEST(envelope, round_trip) {
   EXPECT_EQ(d.fingerprint, 0xfedcba9876543210ull);
   EXPECT_EQ(d.deadline_ms, 1764000000000);
   EXPECT_EQ(d.procedure, "calc.add");
-  EXPECT_EQ(d.reply_to, "rw:reply:client-1");
+  EXPECT_EQ(d.reply_to, "rw:reply:{client-1}");
   EXPECT_EQ(d.caller, "client-1");
   EXPECT_EQ(d.trace_id, "0123456789abcdef");
   EXPECT_EQ(d.key, "user-42");

@@ -23,7 +23,7 @@ std::string make_request(std::size_t& header_size) {
   e.fingerprint = 0x1234;
   e.deadline_ms = 1'900'000'000'000;
   e.procedure = "calc.add";
-  e.reply_to = "rw:reply:c1";
+  e.reply_to = "rw:reply:{c1}";
   e.caller = "c1";
   e.trace_id = "t1";
   e.key = "k";

@@ -122,7 +122,7 @@ TEST(memory_transport, unsubscribe_from_inside_the_handler) {
 }
 
 TEST(memory_glob, matches_like_redis) {
-  using redwire::memory::detail::glob_match;
+  using redwire::detail::glob_match;
   EXPECT_TRUE(glob_match("orders.*", "orders.created"));
   EXPECT_FALSE(glob_match("orders.*", "order.created"));
   EXPECT_TRUE(glob_match("h?llo", "hello"));

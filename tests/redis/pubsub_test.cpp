@@ -12,18 +12,18 @@ TEST(redis_pubsub, fan_out_to_every_subscription) {
   transport bus{server.url()};
   transport other{server.url()};
   inbox a, b, c;
-  auto sa = bus.subscribe("rw:reply:1", a.handler(), a.gap());
-  auto sb = bus.subscribe("rw:reply:1", b.handler(), b.gap());
-  auto sc = other.subscribe("rw:reply:1", c.handler(), c.gap());
-  bus.publish("rw:reply:1", "hello");
-  bus.publish("rw:reply:2", "nobody");
+  auto sa = bus.subscribe("rw:reply:{1}", a.handler(), a.gap());
+  auto sb = bus.subscribe("rw:reply:{1}", b.handler(), b.gap());
+  auto sc = other.subscribe("rw:reply:{1}", c.handler(), c.gap());
+  bus.publish("rw:reply:{1}", "hello");
+  bus.publish("rw:reply:{2}", "nobody");
   ASSERT_TRUE(a.wait_count(1));
   ASSERT_TRUE(b.wait_count(1));
   ASSERT_TRUE(c.wait_count(1));
-  EXPECT_EQ(a.got[0], (std::pair<std::string, std::string>{"rw:reply:1", "hello"}));
+  EXPECT_EQ(a.got[0], (std::pair<std::string, std::string>{"rw:reply:{1}", "hello"}));
   // One connection delivers in order: once a later message has come, no copy of "hello" (nor
   // the message to rw:reply:2) is still on its way.
-  bus.publish("rw:reply:1", "later");
+  bus.publish("rw:reply:{1}", "later");
   ASSERT_TRUE(a.wait_count(2));
   ASSERT_TRUE(b.wait_count(2));
   EXPECT_EQ(a.got[1].second, "later");

@@ -13,7 +13,7 @@ TEST(redis_reconnect, kill_and_restart) {
   redwire::test::redis_server server;
   transport bus{redwire::redis::options{.url = server.url()}};
   inbox in;
-  auto sub = bus.subscribe("rw:reply:me", in.handler(), in.gap());
+  auto sub = bus.subscribe("rw:reply:{me}", in.handler(), in.gap());
   auto reader = bus.open_reader({"q"});
   std::vector<std::string> out;
   reader.pop(out, 10, 10ms);
@@ -61,7 +61,7 @@ TEST(redis_reconnect, kill_and_restart) {
     std::lock_guard lk(in.m);
     return in.gaps == 2;
   }));
-  bus.publish("rw:reply:me", "hello again");
+  bus.publish("rw:reply:{me}", "hello again");
   ASSERT_TRUE(in.wait_count(1));
   EXPECT_EQ(in.got[0].second, "hello again");
   // Back within about 2 s (README): the longest reconnect backoff is 1 s, then a connect and

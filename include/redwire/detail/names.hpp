@@ -49,9 +49,11 @@ inline std::string cancel_channel(std::string_view prefix, std::string_view serv
   return std::string(prefix).append(":{").append(service).append("}:cancel");
 }
 
-/// Where the replies of one client go: "rw:reply:<client>".
+/// Where the replies of one client go: "rw:reply:{<client>}". The client's hash tag puts the
+/// channel, and its inboxes' ("rw:reply:{<client>}:<n>"), in one slot of a Redis Cluster: a
+/// reply is published (SPUBLISH) to that slot's master only.
 inline std::string reply_channel(std::string_view prefix, std::string_view client) {
-  return std::string(prefix).append(":reply:").append(client);
+  return std::string(prefix).append(":reply:{").append(client).append("}");
 }
 
 inline std::string host_name() {

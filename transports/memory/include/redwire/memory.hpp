@@ -29,11 +29,11 @@
 #include <redwire/capabilities/patterns.hpp>
 #include <redwire/capabilities/registry_store.hpp>
 #include <redwire/capabilities/streams.hpp>
+#include <redwire/detail/glob.hpp>
 #include <redwire/detail/ring.hpp>
 #include <redwire/transport.hpp>
 
 #include "memory/faults.hpp"
-#include "memory/pattern.hpp"
 #include "memory/registry_store.hpp"
 #include "memory/streams.hpp"
 
@@ -347,7 +347,8 @@ class transport : public detail::registry_tables<transport> {
     {
       std::lock_guard lock(state_->mutex);
       for (auto& s : state_->subscriptions) {
-        if (!(s->pattern ? detail::glob_match(s->name, channel) : s->name == channel)) continue;
+        if (!(s->pattern ? redwire::detail::glob_match(s->name, channel) : s->name == channel))
+          continue;
         if (found < few.size())
           few[found] = s;
         else

@@ -5,12 +5,14 @@
 //   bus.push("rw:{calc}:q", bytes, 6s);                  // and the queue expires 6 s on at least
 //   bus.push_behind("rw:{calc}:q", bytes, 6s);           // RPUSH within 100 µs, batched
 //   auto reader = bus.open_reader({"rw:{calc}:q"});       // LPOP count / BLPOP, own connection
-//   auto sub = bus.subscribe("rw:reply:42", on_message, on_gap);
+//   auto sub = bus.subscribe("rw:reply:{42}", on_message, on_gap);
 //   redwire::redis::reply r = bus.command({"INCR", "visits"});   // Redis stays yours
 //
 // Connections: one shared pipelined connection for push/publish (and CLIENT UNBLOCK), one per
 // queue reader, one for all subscriptions (with its delivery thread), one for command(). Each
 // reconnects by itself with exponential backoff; push/publish throw transport_error while down.
+// On a cluster (docs/cluster.md): command connections and subscribers per master, and channels
+// are sharded pub/sub (SPUBLISH/SSUBSCRIBE on the master of the channel's slot).
 #pragma once
 
 #include <algorithm>
@@ -48,6 +50,7 @@
 #include "redis/replicated_appends.hpp"
 #include "redis/resp.hpp"
 #include "redis/sentinel.hpp"
+#include "redis/sharded_subscriber.hpp"
 #include "redis/streams.hpp"
 #include "redis/subscriber.hpp"
 #include "redis/topology.hpp"
@@ -65,7 +68,12 @@ class transport : public detail::registry_connection<transport> {
   explicit transport(settings st)
       : st_(with_topology(std::move(st))),
         commands_(std::make_shared<detail::command_router>(st_)),
-        subscriber_(std::make_shared<detail::subscriber>(st_)) {}
+        subscriber_(st_.cluster.seeds.empty() ? std::make_shared<detail::subscriber>(st_)
+                                              : nullptr),
+        patterns_(st_.cluster.seeds.empty()
+                      ? nullptr
+                      : std::make_shared<detail::pattern_registry>(commands_, st_.prefix)),
+        shards_(patterns_ ? make_shards(st_, patterns_) : nullptr) {}
 
   transport(const transport&) = delete;
   transport& operator=(const transport&) = delete;
@@ -73,7 +81,9 @@ class transport : public detail::registry_connection<transport> {
   /// Stops the threads and closes the connections; readers and subscriptions still alive
   /// become inert (pop throws transport_error, destroying them is fine).
   ~transport() {
-    subscriber_->stop();
+    if (subscriber_) subscriber_->stop();
+    if (shards_) shards_->stop();
+    if (patterns_) patterns_->stop();
     commands_->stop();
     st_.topology->stop();
   }
@@ -110,8 +120,10 @@ class transport : public detail::registry_connection<transport> {
     return detail::round_trip_at(*commands_, queue, args, "LREM").integer > 0;
   }
 
-  /// PUBLISH channel bytes; like push, does not wait for Redis's answer.
+  /// PUBLISH channel bytes; like push, does not wait for Redis's answer. On a cluster,
+  /// SPUBLISH to the master of the channel's slot (redis/sharded_subscriber.hpp).
   void publish(std::string_view channel, std::string_view bytes) {
+    if (patterns_) return patterns_->publish(channel, bytes, false);
     std::string_view args[] = {"PUBLISH", channel, bytes};
     commands_->first().send(args, "PUBLISH");
   }
@@ -119,6 +131,7 @@ class transport : public detail::registry_connection<transport> {
   /// A PUBLISH that waits in the command connection's buffer until flush() or the next write
   /// (redwire::corking_transport): a service's replies to one batch leave in one write.
   void publish_held(std::string_view channel, std::string_view bytes) {
+    if (patterns_) return patterns_->publish(channel, bytes, true);
     std::string_view args[] = {"PUBLISH", channel, bytes};
     commands_->first().send(args, "PUBLISH", {}, true);
   }
@@ -127,20 +140,32 @@ class transport : public detail::registry_connection<transport> {
   /// A reader over `queues`, the first served first; it connects at its first pop().
   queue_reader open_reader(std::vector<std::string> queues) {
     auto commands = queues.empty() ? commands_->shared_first() : commands_->shared_at(queues[0]);
-    const bool cluster = !st_.cluster.seeds.empty();
-    return queue_reader(std::move(commands), std::move(queues), cluster ? commands_ : nullptr);
+    if (!patterns_) return queue_reader(std::move(commands), std::move(queues));
+    return queue_reader(std::move(commands), std::move(queues), commands_,
+                        [p = patterns_](std::string_view channel, std::string_view bytes) {
+                          p->publish(channel, bytes, false);
+                        });
   }
 
-  /// SUBSCRIBE: returns once Redis confirmed it. Handlers run on the delivery thread.
+  /// SUBSCRIBE: returns once Redis confirmed it. Handlers run on the delivery thread. On a
+  /// cluster, SSUBSCRIBE on the master of the channel's slot, followed when the slot moves.
   subscription subscribe(std::string_view channel, message_handler on_message,
                          gap_handler on_gap = {}) {
+    if (shards_)
+      return subscription(
+          shards_, shards_->add(std::string(channel), std::move(on_message), std::move(on_gap)));
     return subscription(subscriber_, subscriber_->add(std::string(channel), false,
                                                       std::move(on_message), std::move(on_gap)));
   }
 
   /// PSUBSCRIBE (glob pattern, e.g. "rw:topic:orders.*"); on_message gets the actual channel.
+  /// On a cluster also recorded for publishers, who then PUBLISH what matches it (a pattern
+  /// subscriber may miss its first second: redis/pattern_registry.hpp).
   subscription psubscribe(std::string_view pattern, message_handler on_message,
                           gap_handler on_gap = {}) {
+    if (shards_)
+      return subscription(shards_, shards_->add_pattern(std::string(pattern), std::move(on_message),
+                                                        std::move(on_gap)));
     return subscription(subscriber_, subscriber_->add(std::string(pattern), true,
                                                       std::move(on_message), std::move(on_gap)));
   }
@@ -224,6 +249,7 @@ class transport : public detail::registry_connection<transport> {
     const auto third = std::max(budget / 3, std::chrono::milliseconds(1));
     st.connect_timeout = std::min(st.connect_timeout, third);
     st.command_timeout = std::min(st.command_timeout, third);
+    if (shards_) st.slot = detail::hash_slot(channel);  // SSUBSCRIBE, on the slot's master
     return inbox(st, std::move(channel));
   }
 
@@ -247,6 +273,12 @@ class transport : public detail::registry_connection<transport> {
     }
   }
 
+  static std::shared_ptr<detail::sharded_subscriber> make_shards(
+      const settings& st, std::shared_ptr<detail::pattern_registry> patterns) {
+    return std::make_shared<detail::sharded_subscriber>(
+        st, std::dynamic_pointer_cast<detail::cluster_topology>(st.topology), std::move(patterns));
+  }
+
   // Every connection of this transport asks one topology where to go (redis/topology.hpp).
   static settings with_topology(settings st) {
     st.topology.reset();
@@ -260,7 +292,9 @@ class transport : public detail::registry_connection<transport> {
   settings st_;
   std::shared_ptr<detail::command_router> commands_;       // on a cluster, one per master
   detail::broker_clock clock_{commands_->shared_first()};  // after commands_: asks TIME there
-  std::shared_ptr<detail::subscriber> subscriber_;
+  std::shared_ptr<detail::subscriber> subscriber_;         // one server: classic pub/sub
+  std::shared_ptr<detail::pattern_registry> patterns_;     // a cluster: SPUBLISH, patterns
+  std::shared_ptr<detail::sharded_subscriber> shards_;     // a cluster: sharded pub/sub
   std::mutex user_m_;
   std::unique_ptr<detail::connection> user_conn_;
   detail::replicated_appends durable_;

@@ -87,6 +87,13 @@ class cluster_topology final : public topology {
     stale_ = true;
   }
 
+  /// The map is out of date (a node ended the sharded subscriptions of a slot it gave away):
+  /// it is asked again at the next route.
+  void outdated() {
+    std::lock_guard lk(m_);
+    stale_ = true;
+  }
+
   /// Asks the known masters, then the seeds, for CLUSTER SLOTS; the first that answers gives
   /// the map. Throws transport_error naming what each node said.
   void refresh(clock::time_point deadline) {

@@ -8,8 +8,11 @@
 // (client_options::inboxes).
 //
 // No keys: like every reply channel it is pub/sub, and Redis forgets it when the connection
-// closes. A message that arrives after its call gave up (a late reply) is read by the next call
-// that borrows the inbox, which drops it by its call id.
+// closes. On a cluster it is sharded pub/sub (SSUBSCRIBE) on the master of the channel's slot
+// (the transport sets settings::slot); if that slot moves, Redis ends the subscription and the
+// inbox is lost (the next call opens another, where the slot is now). A message that arrives after
+// its call gave up (a late reply) is read by the next call that borrows the inbox, which drops it
+// by its call id.
 #pragma once
 
 #include <memory>
@@ -30,8 +33,9 @@ class inbox {
   inbox(const settings& st, std::string channel)
       : conn_(std::make_unique<detail::connection>(st, "redwire:inbox")),
         channel_(std::move(channel)) {
+    const bool sharded = !st.cluster.seeds.empty();
     std::string cmd;
-    detail::append_command(cmd, {"SUBSCRIBE", channel_});
+    detail::append_command(cmd, {sharded ? "SSUBSCRIBE" : "SUBSCRIBE", channel_});
     conn_->send(cmd);
     const auto deadline = detail::clock::now() + st.command_timeout;
     for (;;) {
@@ -39,9 +43,14 @@ class inbox {
       if (!r)
         throw transport_error("redwire::redis: subscribe to " + channel_ +
                               " was not confirmed in time");
-      if (r->is_error())
-        throw transport_error("redwire::redis: subscribe to " + channel_ + " refused: " + r->str);
-      if (r->is_array() && r->elements.size() == 3 && r->elements[0].str == "subscribe") break;
+      if (r->is_error()) {
+        conn_->on_error(r->str);  // MOVED: the slot map learns it
+        throw transport_error("redwire::redis: subscribe to " + channel_ + " refused by " +
+                              conn_->server().text() + ": " + r->str);
+      }
+      if (r->is_array() && r->elements.size() == 3 &&
+          r->elements[0].str == (sharded ? "ssubscribe" : "subscribe"))
+        break;
     }
   }
 
@@ -70,9 +79,16 @@ class inbox {
     try {
       for (;;) {
         while (reply* r = conn_->buffered_reply_view()) {
-          if (r->is_array() && r->elements.size() == 3 && r->elements[0].str == "message") {
-            out.swap(r->elements[2].str);  // both keep a capacity: no allocation per message
-            return inbox_status::message;
+          if (r->is_array() && r->elements.size() == 3) {
+            const std::string& kind = r->elements[0].str;
+            if (kind == "message" || kind == "smessage") {
+              out.swap(r->elements[2].str);  // both keep a capacity: no allocation per message
+              return inbox_status::message;
+            }
+            if (kind == "sunsubscribe") {  // a cluster: the slot moved away, nothing comes here
+              conn_.reset();
+              return inbox_status::lost;
+            }
           }
         }
         if (!conn_->read_more(deadline)) return inbox_status::timeout;

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -36,6 +37,7 @@ struct reader_state {
   settings st;
   std::shared_ptr<command_connection> commands;
   std::shared_ptr<command_router> router;  // on a cluster: commands go to the slot's master now
+  std::function<void(std::string_view, std::string_view)> publish;  // on a cluster: SPUBLISH
   std::vector<std::string> queues;
   std::unique_ptr<connection> conn;  // used by the popping thread only
   std::atomic<bool> wake_pending{false};
@@ -153,12 +155,15 @@ inline void send_unblock(const std::shared_ptr<reader_state>& s, int attempts_le
 /// wake() from any thread.
 class queue_reader {
  public:
-  /// On a cluster, `router` is the transport's: the reader's commands follow its slot.
+  /// On a cluster, `router` is the transport's: the reader's commands follow its slot; and
+  /// `publish` is the transport's (SPUBLISH: redis/pattern_registry.hpp).
   queue_reader(std::shared_ptr<detail::command_connection> commands,
                std::vector<std::string> queues,
-               std::shared_ptr<detail::command_router> router = nullptr)
+               std::shared_ptr<detail::command_router> router = nullptr,
+               std::function<void(std::string_view, std::string_view)> publish = {})
       : s_(std::make_shared<detail::reader_state>()) {
     s_->router = std::move(router);
+    s_->publish = std::move(publish);
     s_->st = detail::serving(commands->config(), queues.empty() ? "" : queues[0]);
     s_->commands = std::move(commands);
     s_->queues = std::move(queues);
@@ -190,10 +195,16 @@ class queue_reader {
   /// the server refuses CLIENT REPLY, it goes through the command connection instead, which
   /// checks its reply, so that a lasting error (an ACL on the channel) is still logged.
   /// Throws transport_error as pop() does (the reply is then lost, as the connection is).
+  /// On a cluster, SPUBLISH through the router, then pop() (redis/sharded_subscriber.hpp).
   void publish_then_pop(std::string_view channel, std::string_view bytes,
                         std::vector<std::string>& out, std::size_t max,
                         std::chrono::milliseconds timeout) {
     detail::reader_state& s = *s_;
+    if (s.publish) {  // a cluster: SPUBLISH, on the master of the channel's slot (not the queue's)
+      s.publish(channel, bytes);
+      pop(out, max, timeout);
+      return;
+    }
     const auto now = detail::clock::now();
     if (!s.conn || !s.use_lmpop || max == 0 || s.queues.empty() || timeout.count() <= 0 ||
         now - s.last_unfused >= std::chrono::milliseconds(100) ||

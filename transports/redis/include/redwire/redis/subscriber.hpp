@@ -1,15 +1,23 @@
-// redwire/redis/subscriber.hpp — pub/sub: one connection and one delivery thread per transport.
+// redwire/redis/subscriber.hpp — pub/sub: one connection and one delivery thread.
 //
 // Every subscription (SUBSCRIBE channel or PSUBSCRIBE pattern) of a transport shares them.
 // After a reconnect the thread subscribes everything again and, once Redis confirms, calls the
 // gap handler of each subscription: messages published meanwhile are gone.
+//
+// On a cluster the same class is one shard of redis/sharded_subscriber.hpp: a connection to one
+// master (settings::this_node) that SSUBSCRIBEs the channels whose slot that master serves.
+// Redis may end such a subscription (its slot moved: a `sunsubscribe` it did not ask for; a
+// MOVED answer; the node lost): the shard reports the gap and hands the entries back to its
+// front (`evict`), which subscribes them again wherever the slot is served now.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -19,30 +27,29 @@
 
 #include <redwire/transport.hpp>
 
+#include "cluster_slots.hpp"
 #include "command_connection.hpp"
 #include "connection.hpp"
+#include "subscriber_book.hpp"
+#include "subscription.hpp"
 
-namespace redwire::redis {
-namespace detail {
+namespace redwire::redis::detail {
 
-struct subscriber_entry {
-  std::string name;  // channel or pattern
-  bool pattern = false;
-  message_handler on_message;
-  gap_handler on_gap;
-  std::mutex running;  // held while a handler runs, so that unsubscribing can wait for it
-  std::atomic<bool> cancelled{false};
-  /// Subscribed and connected: false from the loss of the connection until Redis confirms the
-  /// subscription again (subscription::healthy()).
-  std::atomic<bool> live{false};
-};
-
-class subscriber {
+class subscriber final : public subscription_owner {
  public:
+  using entries = subscriber_entries;
+  /// Takes entries whose subscription Redis ended here; `failed`: after an error or a lost
+  /// connection (try again later), else at once.
+  using evict_fn = std::function<void(entries, bool failed)>;
+
+  /// Classic pub/sub, where the settings say.
   explicit subscriber(settings st) : st_(std::move(st)) {}
+  /// A shard of a cluster: sharded pub/sub on the node of `st`.
+  subscriber(settings st, evict_fn evict)
+      : st_(std::move(st)), sharded_(true), evict_(std::move(evict)) {}
   subscriber(const subscriber&) = delete;
   subscriber& operator=(const subscriber&) = delete;
-  ~subscriber() { stop(); }
+  ~subscriber() override { stop(); }
 
   void stop() noexcept {
     {
@@ -59,41 +66,26 @@ class subscriber {
     return connected_;
   }
 
-  /// Registers a handler and waits until Redis confirms the subscription, so a message published
-  /// after this returns is delivered. Throws transport_error when Redis cannot be reached.
-  std::shared_ptr<subscriber_entry> add(std::string name, bool pattern, message_handler on_message,
-                                        gap_handler on_gap) {
+  static std::shared_ptr<subscriber_entry> make_entry(std::string name, bool pattern,
+                                                      message_handler on_message,
+                                                      gap_handler on_gap) {
     auto e = std::make_shared<subscriber_entry>();
     e->name = std::move(name);
     e->pattern = pattern;
     e->on_message = std::move(on_message);
     e->on_gap = std::move(on_gap);
+    return e;
+  }
+
+  /// Registers a handler and waits until Redis confirms the subscription, so a message published
+  /// after this returns is delivered. Throws transport_error when Redis cannot be reached.
+  std::shared_ptr<subscriber_entry> add(std::string name, bool pattern, message_handler on_message,
+                                        gap_handler on_gap) {
+    auto e = make_entry(std::move(name), pattern, std::move(on_message), std::move(on_gap));
     std::unique_lock lk(m_);
-    if (stop_) throw transport_error("redwire::redis: transport is shutting down");
-    if (!thread_.joinable()) {
-      thread_ = std::thread([this] { run(); });
-      cv_.wait_for(lk, st_.connect_timeout + st_.command_timeout + std::chrono::milliseconds(100),
-                   [&] { return connected_ || attempts_ > 0 || stop_; });
-    }
-    if (!connected_) {
-      throw transport_error("redwire::redis: subscribe to " + e->name +
-                            " failed: not connected to " + st_.describe());
-    }
-    auto& states = pattern ? patterns_ : channels_;
-    auto [it, fresh] = states.try_emplace(e->name);
-    it->second.entries.push_back(e);
-    if (it->second.confirmed) e->live = true;
-    if (fresh) {
-      std::string_view args[] = {pattern ? "PSUBSCRIBE" : "SUBSCRIBE", e->name};
-      std::string cmd;
-      append_command(cmd, args);
-      try {
-        conn_->send(cmd);
-      } catch (const transport_error&) {
-        conn_->sock().shutdown();  // the delivery thread reconnects and subscribes it again
-      }
-    }
+    join(lk, e);
     if (std::this_thread::get_id() == thread_.get_id()) return e;  // from a handler: cannot wait
+    auto& states = book_.of(pattern);
     auto generation = generation_;
     bool ok = cv_.wait_for(lk, st_.command_timeout, [&] {
       auto found = states.find(e->name);
@@ -110,20 +102,44 @@ class subscriber {
     return e;
   }
 
+  /// Registers `e` and asks Redis for it, without waiting for the confirmation (e->live says
+  /// when it came). Throws transport_error when not connected.
+  void join(const std::shared_ptr<subscriber_entry>& e) {
+    std::unique_lock lk(m_);
+    join(lk, e);
+  }
+
+  /// Takes an entry evicted elsewhere: subscribed here as soon as connected, its gap handler
+  /// called once Redis confirms. Does not throw for a connection that is down. Returns true when
+  /// the channel was confirmed here already: the entry is live, and its gap handler is the
+  /// caller's to call (outside its locks).
+  bool adopt(const std::shared_ptr<subscriber_entry>& e) {
+    std::lock_guard lk(m_);
+    if (stop_) return false;
+    start_thread();
+    return enroll(e, true);
+  }
+
+  /// Whether the caller is this subscriber's delivery thread (a handler).
+  bool on_delivery_thread() const noexcept {
+    return std::this_thread::get_id() == delivery_thread_.load();
+  }
+
   /// Stops delivery to `e`; waits for its handler if it runs on another thread.
-  void remove(const std::shared_ptr<subscriber_entry>& e) noexcept {
+  void remove(const std::shared_ptr<subscriber_entry>& e) noexcept override {
     {
       std::lock_guard lk(m_);
-      auto& states = e->pattern ? patterns_ : channels_;
+      auto& states = book_.of(e->pattern);
       auto it = states.find(e->name);
       if (it != states.end()) {
         auto& v = it->second.entries;
         std::erase(v, e);
         if (v.empty()) {
-          if (!it->second.confirmed) ++stale_acks_[key(e->pattern, e->name)];
+          if (!it->second.confirmed) ++book_.stale_acks[subscriber_book::key(e->pattern, e->name)];
           states.erase(it);
           if (connected_) {
-            std::string_view args[] = {e->pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", e->name};
+            if (sharded_) ++book_.stale_unsubscribes[e->name];  // not Redis ending it
+            std::string_view args[] = {verb(e->pattern, true), e->name};
             std::string cmd;
             append_command(cmd, args);
             try {
@@ -144,14 +160,51 @@ class subscriber {
   }
 
  private:
-  struct state {
-    std::vector<std::shared_ptr<subscriber_entry>> entries;
-    bool confirmed = false;
-    bool gap_pending = false;
-  };
+  const char* verb(bool pattern, bool un) const noexcept {
+    if (pattern) return un ? "PUNSUBSCRIBE" : "PSUBSCRIBE";
+    if (sharded_) return un ? "SUNSUBSCRIBE" : "SSUBSCRIBE";
+    return un ? "UNSUBSCRIBE" : "SUBSCRIBE";
+  }
 
-  static std::string key(bool pattern, std::string_view name) {
-    return (pattern ? "p:" : "c:") + std::string(name);
+  void start_thread() {
+    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+  }
+
+  // Under m_ (lk): starts the thread, waits for the first connection, registers `e`.
+  void join(std::unique_lock<std::mutex>& lk, const std::shared_ptr<subscriber_entry>& e) {
+    if (stop_) throw transport_error("redwire::redis: transport is shutting down");
+    if (!thread_.joinable()) {
+      start_thread();
+      cv_.wait_for(lk, st_.connect_timeout + st_.command_timeout + std::chrono::milliseconds(100),
+                   [&] { return connected_ || attempts_ > 0 || stop_; });
+    }
+    if (!connected_) {
+      throw transport_error("redwire::redis: subscribe to " + e->name +
+                            " failed: not connected to " + st_.describe());
+    }
+    enroll(e, false);
+  }
+
+  // Under m_: `e` among its name's entries; subscribes the name if it is new here and connected.
+  // `gap`: the entry comes from elsewhere, its gap handler is due once confirmed. Returns
+  // whether the name is confirmed already (then that is the caller's to call).
+  bool enroll(const std::shared_ptr<subscriber_entry>& e, bool gap) {
+    auto& states = book_.of(e->pattern);
+    auto [it, fresh] = states.try_emplace(e->name);
+    it->second.entries.push_back(e);
+    if (it->second.confirmed) e->live = true;
+    if (gap && !it->second.confirmed) it->second.gap_pending = true;
+    if (fresh && connected_) {
+      std::string_view args[] = {verb(e->pattern, false), e->name};
+      std::string cmd;
+      append_command(cmd, args);
+      try {
+        conn_->send(cmd);
+      } catch (const transport_error&) {
+        conn_->sock().shutdown();  // the delivery thread reconnects and subscribes it again
+      }
+    }
+    return gap && it->second.confirmed;
   }
 
   void run() {
@@ -167,12 +220,13 @@ class subscriber {
           std::lock_guard lk(m_);
           if (stop_) break;
           conn_ = std::move(c);
-          stale_acks_.clear();
-          for (auto* states : {&channels_, &patterns_}) {
+          book_.stale_acks.clear();
+          book_.stale_unsubscribes.clear();
+          for (auto* states : {&book_.channels, &book_.patterns}) {
             for (auto& [name, s] : *states) {
               s.confirmed = false;
-              s.gap_pending = reconnect;
-              std::string_view args[] = {states == &patterns_ ? "PSUBSCRIBE" : "SUBSCRIBE", name};
+              s.gap_pending = s.gap_pending || reconnect;
+              std::string_view args[] = {verb(states == &book_.patterns, false), name};
               append_command(cmd, args);
             }
           }
@@ -197,6 +251,7 @@ class subscriber {
       // subscribed (for what was published while the subscription was being restored).
       if (lost) report_gap_to_all();
       lost = false;
+      if (sharded_) evict_all();  // the node may be gone for good: its slots elsewhere
       std::unique_lock lk(m_);
       connected_ = false;
       ++attempts_;
@@ -215,22 +270,70 @@ class subscriber {
   }
 
   void report_gap_to_all() {
-    std::vector<std::shared_ptr<subscriber_entry>> all;
+    entries all;
     {
       std::lock_guard lk(m_);
       if (stop_) return;
-      for (auto* states : {&channels_, &patterns_})
-        for (auto& [name, s] : *states) all.insert(all.end(), s.entries.begin(), s.entries.end());
+      all = book_.all();
     }
     for (auto& e : all) e->live = false;  // before any gap handler runs: see healthy()
-    for (auto& e : all) {
-      std::lock_guard running(e->running);
-      if (e->cancelled || !e->on_gap) continue;
-      try {
-        e->on_gap();
-      } catch (...) {
-        detail::log(log_level::warning, "a gap handler threw");
-      }
+    for (auto& e : all) call_gap(*e);
+  }
+
+  // Sharded: every channel of this shard goes back to the front, to be routed again.
+  void evict_all() {
+    entries out;
+    {
+      std::lock_guard lk(m_);
+      if (stop_ || book_.channels.empty()) return;
+      book_.take_channels({}, -1, out);
+      for (auto& [name, s] : book_.channels)
+        out.insert(out.end(), s.entries.begin(), s.entries.end());
+      book_.channels.clear();
+    }
+    evict_(std::move(out), true);
+  }
+
+  // Sharded: the entries Redis no longer serves here leave, their gap told (if they were live).
+  void hand_over(entries& moved, bool failed) {
+    for (auto& e : moved)
+      if (e->live.exchange(false)) call_gap(*e);
+    evict_(std::move(moved), failed);
+    moved.clear();
+  }
+
+  // Under m_: what `r` means. Messages and confirmed gaps go to `targets` (delivered by the
+  // caller, outside the lock); channels Redis ended here go to `moved`.
+  void sort(reply& r, entries& targets, bool& is_gap, std::string_view& channel,
+            std::string_view& payload, entries& moved) {
+    if (sharded_ && r.is_error()) {  // SSUBSCRIBE answered MOVED (the slot moved) or worse
+      conn_->on_error(r.str);        // MOVED: the map learns it
+      const std::optional<redirection> to = redirection::parse(r.str, conn_->server());
+      const int slot = to ? to->slot : -1;
+      book_.take_channels({}, slot, moved);
+      detail::log(log_level::info, "sharded subscription refused by " + st_.describe() + ": " +
+                                       r.str + " (subscribing again where the slot is)");
+      return;
+    }
+    if (!r.is_array() || r.elements.size() < 2) return;
+    std::string_view kind = r.elements[0].str;
+    if ((kind == "message" || kind == "smessage") && r.elements.size() == 3) {
+      auto it = book_.channels.find(r.elements[1].str);
+      if (it != book_.channels.end()) targets = it->second.entries;
+      channel = r.elements[1].str;
+      payload = r.elements[2].str;
+    } else if (kind == "pmessage" && r.elements.size() == 4) {
+      auto it = book_.patterns.find(r.elements[1].str);
+      if (it != book_.patterns.end()) targets = it->second.entries;
+      channel = r.elements[2].str;
+      payload = r.elements[3].str;
+    } else if (kind == "subscribe" || kind == "psubscribe" || kind == "ssubscribe") {
+      book_.confirm(kind == "psubscribe", r.elements[1].str, targets, is_gap);
+      cv_.notify_all();
+    } else if (kind == "sunsubscribe") {
+      const std::string& name = r.elements[1].str;
+      if (book_.ended_by_redis(name))
+        book_.take_channels(name, -1, moved);  // Redis ended it: the slot moved away
     }
   }
 
@@ -240,7 +343,7 @@ class subscriber {
   void read_loop() {
     bool ping_sent = false;
     auto heard = clock::now();
-    std::vector<std::shared_ptr<subscriber_entry>> targets;
+    entries targets, moved;
     while (true) {
       if (!conn_->read_more(clock::now() + st_.command_timeout)) {
         if (ping_sent) throw transport_error("no answer to PING");
@@ -254,65 +357,24 @@ class subscriber {
       ping_sent = false;
       heard = clock::now();
       while (reply* r = conn_->buffered_reply_view()) {  // reused: no allocation per message
-        if (!r->is_array() || r->elements.size() < 2) continue;
-        std::string_view kind = r->elements[0].str;
         targets.clear();
         bool is_gap = false;
         std::string_view channel, payload;
         {
           std::lock_guard lk(m_);
           if (stop_) return;
-          if ((kind == "message" && r->elements.size() == 3) ||
-              (kind == "pmessage" && r->elements.size() == 4)) {
-            bool pattern = kind == "pmessage";
-            auto& states = pattern ? patterns_ : channels_;
-            auto it = states.find(r->elements[1].str);
-            if (it != states.end()) targets = it->second.entries;
-            channel = r->elements[pattern ? 2 : 1].str;
-            payload = r->elements[pattern ? 3 : 2].str;
-          } else if (kind == "subscribe" || kind == "psubscribe") {
-            bool pattern = kind == "psubscribe";
-            const std::string& name = r->elements[1].str;
-            auto stale = stale_acks_.find(key(pattern, name));
-            if (stale != stale_acks_.end() && stale->second > 0) {
-              --stale->second;
-              continue;
-            }
-            auto& states = pattern ? patterns_ : channels_;
-            auto it = states.find(name);
-            if (it == states.end()) continue;
-            it->second.confirmed = true;
-            for (auto& entry : it->second.entries) entry->live = true;
-            cv_.notify_all();
-            if (it->second.gap_pending) {
-              it->second.gap_pending = false;
-              targets = it->second.entries;
-              is_gap = true;
-            }
-          }
+          sort(*r, targets, is_gap, channel, payload, moved);
         }
-        for (auto& e : targets) {
-          std::lock_guard running(e->running);
-          if (e->cancelled) continue;
-          try {
-            if (is_gap) {
-              if (e->on_gap) e->on_gap();
-            } else {
-              e->on_message(channel, payload);
-            }
-          } catch (const std::exception& ex) {
-            detail::log(log_level::warning,
-                        std::string("a handler of ") + e->name + " threw: " + ex.what());
-          } catch (...) {
-            detail::log(log_level::warning, "a handler of " + e->name + " threw");
-          }
-        }
+        for (auto& e : targets) deliver(*e, is_gap, channel, payload);
         targets.clear();
+        if (!moved.empty()) hand_over(moved, r->is_error());
       }
     }
   }
 
   settings st_;
+  const bool sharded_ = false;
+  evict_fn evict_;
   mutable std::mutex m_;
   std::condition_variable cv_;
   std::unique_ptr<connection> conn_;  // replaced by the delivery thread only, under m_
@@ -320,46 +382,9 @@ class subscriber {
   bool stop_ = false;
   int attempts_ = 0;
   std::uint64_t generation_ = 0;  // changes at every connect and disconnect
-  std::unordered_map<std::string, state> channels_, patterns_;
-  std::unordered_map<std::string, int> stale_acks_;
+  subscriber_book book_;          // under m_
   std::atomic<std::thread::id> delivery_thread_{};
   std::thread thread_;
 };
 
-}  // namespace detail
-
-/// A live subscription; destroying it (or unsubscribe()) stops delivery and waits for a handler
-/// running on another thread. Movable. May be destroyed inside its own handler.
-class subscription {
- public:
-  subscription() = default;
-  subscription(std::shared_ptr<detail::subscriber> owner,
-               std::shared_ptr<detail::subscriber_entry> e)
-      : owner_(std::move(owner)), entry_(std::move(e)) {}
-  subscription(subscription&& o) noexcept = default;
-  subscription& operator=(subscription&& o) noexcept {
-    if (this != &o) {
-      unsubscribe();
-      owner_ = std::move(o.owner_);
-      entry_ = std::move(o.entry_);
-    }
-    return *this;
-  }
-  ~subscription() { unsubscribe(); }
-
-  void unsubscribe() noexcept {
-    if (owner_ && entry_) owner_->remove(entry_);
-    owner_.reset();
-    entry_.reset();
-  }
-  bool active() const noexcept { return entry_ != nullptr; }
-  /// False from the loss of the connection until the subscription is confirmed again:
-  /// messages published meanwhile are lost (the gap handler says when it begins and ends).
-  bool healthy() const noexcept { return entry_ && entry_->live.load(); }
-
- private:
-  std::shared_ptr<detail::subscriber> owner_;
-  std::shared_ptr<detail::subscriber_entry> entry_;
-};
-
-}  // namespace redwire::redis
+}  // namespace redwire::redis::detail

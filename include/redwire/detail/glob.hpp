@@ -1,11 +1,15 @@
-// redwire/memory/pattern.hpp — glob matching as Redis PSUBSCRIBE does it: * ? [abc] [^a] [a-z] \x
+// redwire/detail/glob.hpp — glob matching as Redis PSUBSCRIBE does it: * ? [abc] [^a] [a-z] \x
+//
+// The memory transport delivers to its pattern subscriptions with it; the Redis transport on a
+// cluster finds with it the channels that a pattern subscriber elsewhere must also get by
+// classic PUBLISH (redis/pattern_registry.hpp).
 #pragma once
 
 #include <cstddef>
 #include <string_view>
 #include <utility>
 
-namespace redwire::memory::detail {
+namespace redwire::detail {
 
 constexpr bool glob_match(std::string_view pattern, std::string_view text) {
   std::size_t p = 0, t = 0, star_p = std::string_view::npos, star_t = 0;
@@ -63,4 +67,4 @@ constexpr bool glob_match(std::string_view pattern, std::string_view text) {
   return p == pattern.size();
 }
 
-}  // namespace redwire::memory::detail
+}  // namespace redwire::detail

@@ -1,0 +1,174 @@
+// redwire/redis/pattern_registry.hpp — on a cluster, which patterns are subscribed anywhere, so
+// that a publisher also sends the channels they match by classic PUBLISH.
+//
+// A channel is published with SPUBLISH (redis/sharded_subscriber.hpp), and a sharded message
+// never reaches a PSUBSCRIBE, which has no sharded form. So a transport that holds pattern
+// subscriptions records each pattern in one sorted set, "<prefix>:{patterns}" (one slot), scored
+// by when it was last refreshed on Redis's clock, every 10 s; a member not refreshed for 30 s is
+// ignored and dropped (a crashed subscriber is forgotten). A publisher reads the set at most once
+// per second, in the background (a command with a callback: publish never waits for it), and
+// sends a channel that a live pattern matches (detail/glob.hpp) by SPUBLISH and by PUBLISH,
+// which the cluster bus carries to every node, the pattern subscriber's among them. What it
+// costs is in docs/cluster.md.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <redwire/detail/glob.hpp>
+#include <redwire/transport.hpp>
+
+#include "command_router.hpp"
+#include "connection.hpp"
+
+namespace redwire::redis::detail {
+
+class pattern_registry {
+ public:
+  static constexpr std::chrono::milliseconds refresh_every{10'000}, forget_after{30'000},
+      read_every{1'000};
+
+  pattern_registry(std::shared_ptr<command_router> commands, std::string_view prefix)
+      : commands_(std::move(commands)), key_(std::string(prefix) + ":{patterns}") {}
+  pattern_registry(const pattern_registry&) = delete;
+  pattern_registry& operator=(const pattern_registry&) = delete;
+  ~pattern_registry() { stop(); }
+
+  void stop() noexcept {
+    {
+      std::lock_guard lk(m_);
+      stop_ = true;
+      cv_.notify_all();
+    }
+    if (refresher_.joinable()) refresher_.join();
+  }
+
+  const std::string& key() const noexcept { return key_; }
+
+  /// SPUBLISH on the master of the channel's slot; PUBLISH too when a live pattern matches it.
+  /// Throws transport_error as the command connection does.
+  void publish(std::string_view channel, std::string_view bytes, bool hold) {
+    std::string_view args[] = {"SPUBLISH", channel, bytes};
+    commands_->at(channel).send(args, "SPUBLISH", {}, hold);
+    if (!matched(channel)) return;
+    std::string_view classic[] = {"PUBLISH", channel, bytes};
+    commands_->first().send(classic, "PUBLISH", {}, hold);
+  }
+
+  /// Whether a pattern recorded live at the last read matches `channel`; reads again (in the
+  /// background) if that was a second ago or more.
+  bool matched(std::string_view channel) {
+    bool ask = false;
+    {
+      std::lock_guard lk(cache_->m);
+      const auto now = clock::now();
+      if (now - asked_ >= read_every) {
+        asked_ = now;
+        ask = true;
+      }
+    }
+    if (ask) read();
+    std::lock_guard lk(cache_->m);
+    for (const std::string& p : cache_->live)
+      if (redwire::detail::glob_match(p, channel)) return true;
+    return false;
+  }
+
+  /// A pattern subscribed here: recorded now, and refreshed while held.
+  void hold(const std::string& pattern) {
+    {
+      std::lock_guard lk(m_);
+      if (stop_) return;
+      ++held_[pattern];
+      if (!refresher_.joinable()) refresher_ = std::thread([this] { refresh_loop(); });
+    }
+    refresh({pattern});
+  }
+
+  /// One subscription of `pattern` fewer here. The last one stops refreshing it: publishers
+  /// forget it after forget_after (it is not removed: another process may hold it too).
+  void release(const std::string& pattern) {
+    std::lock_guard lk(m_);
+    auto it = held_.find(pattern);
+    if (it != held_.end() && --it->second == 0) held_.erase(it);
+  }
+
+ private:
+  struct cache {
+    std::mutex m;
+    std::vector<std::string> live;
+  };
+
+  void refresh_loop() {
+    std::unique_lock lk(m_);
+    while (!stop_) {
+      cv_.wait_for(lk, refresh_every, [&] { return stop_; });
+      if (stop_) break;
+      std::vector<std::string> patterns;
+      for (const auto& [p, n] : held_) patterns.push_back(p);
+      lk.unlock();
+      if (!patterns.empty()) refresh(patterns);
+      lk.lock();
+    }
+  }
+
+  // ZADD the patterns with Redis's time; drops the members older than forget_after.
+  void refresh(const std::vector<std::string>& patterns) {
+    static constexpr std::string_view script =
+        "local t = redis.call('TIME') "
+        "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
+        "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1])) "
+        "for i = 2, #ARGV do redis.call('ZADD', KEYS[1], now, ARGV[i]) end "
+        "redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[1])) return 1";
+    const std::string forget = std::to_string(forget_after.count());
+    std::vector<std::string_view> args{"EVAL", script, "1", key_, forget};
+    for (const std::string& p : patterns) args.push_back(p);
+    try {
+      commands_->at(key_).send(args, "EVAL (pattern registry)");
+    } catch (const transport_error& e) {
+      detail::log(log_level::warning, "patterns not recorded in " + key_ +
+                                          " (published channels may miss them): " + e.what());
+    }
+  }
+
+  // Asks for the live patterns; the callback replaces the cache.
+  void read() {
+    static constexpr std::string_view script =
+        "local t = redis.call('TIME') "
+        "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
+        "return redis.call('ZRANGEBYSCORE', KEYS[1], now - tonumber(ARGV[1]), '+inf')";
+    const std::string forget = std::to_string(forget_after.count());
+    std::string_view args[] = {"EVAL", script, "1", key_, forget};
+    try {
+      commands_->at(key_).send(args, "EVAL (pattern registry)", [c = cache_](reply&& r) {
+        if (!r.is_array()) return;
+        std::vector<std::string> live;
+        for (reply& p : r.elements) live.push_back(std::move(p.str));
+        std::lock_guard lk(c->m);
+        c->live = std::move(live);
+      });
+    } catch (const transport_error&) {
+      // Down: the publish that asked throws on its own; the next second asks again.
+    }
+  }
+
+  std::shared_ptr<command_router> commands_;
+  const std::string key_;
+  std::shared_ptr<cache> cache_ = std::make_shared<cache>();  // also the callbacks'
+  clock::time_point asked_{};                                 // under cache_->m
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::unordered_map<std::string, int> held_;  // pattern -> subscriptions here
+  std::thread refresher_;
+};
+
+}  // namespace redwire::redis::detail
