@@ -22,6 +22,7 @@
 
 #include "calls/test_api.hpp"
 #include "support/buses.hpp"
+#include "support/hook_log.hpp"
 
 using namespace std::chrono_literals;
 using namespace test_api;
@@ -29,26 +30,6 @@ using redwire::errc;
 namespace asio = boost::asio;
 
 namespace {
-
-/// What the client's hooks saw, one line per hook: "end calc.add <trace id> ok".
-struct async_hook_log {
-  std::mutex m;
-  std::vector<std::string> lines;
-  void add(const char* what, const redwire::call_event& e) {
-    std::lock_guard lock(m);
-    lines.push_back(std::string(what) + " " + std::string(e.procedure) + " " +
-                    std::string(e.trace_id) + " " +
-                    (e.outcome == errc{} ? "ok" : redwire::to_string(e.outcome)));
-  }
-  std::vector<std::string> copy() {
-    std::lock_guard lock(m);
-    return lines;
-  }
-  redwire::call_hooks hooks() {
-    return {.on_call_start = [this](const redwire::call_event& e) { add("start", e); },
-            .on_call_end = [this](const redwire::call_event& e) { add("end", e); }};
-  }
-};
 
 const std::string hooked_trace = "0af7651916cd43dd8448eb211c80319c";
 const std::string hooked_parent = "00-" + hooked_trace + "-b7ad6b7169203331-01";
@@ -66,7 +47,7 @@ class hooked_async : public ::testing::TestWithParam<std::string> {
     svc_.reset();
   }
 
-  async_hook_log log_;
+  redwire::test::hook_log log_;
   std::unique_ptr<redwire::test::bus> bus_;
   std::unique_ptr<redwire::service> svc_;
   std::unique_ptr<redwire::client> cli_;
@@ -148,7 +129,7 @@ INSTANTIATE_TEST_SUITE_P(transports, hooked_async,
 // The memory transport can be taken down: every push fails, and may be retried.
 TEST(hooked_retries_on_memory, each_attempt_is_hooked_and_all_are_one_trace) {
   auto bus = redwire::test::make_bus("memory");
-  async_hook_log log;
+  redwire::test::hook_log log;
   auto cli = bus->make_client({.default_timeout = 10s, .hooks = log.hooks()});
   ASSERT_TRUE(bus->set_down(true));
   auto r = cli->with({.retry = {.attempts = 3}}).try_call(calc::add, 1, 2);

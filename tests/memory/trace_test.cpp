@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "support/eventually.hpp"
+#include "support/hook_log.hpp"
 
 namespace {
 
@@ -106,21 +107,10 @@ TEST_F(chain, a_call_outside_any_handler_starts_a_new_trace) {
 inline constexpr redwire::procedure<"h.ok", int(int)> ok{};
 inline constexpr redwire::procedure<"h.bad", int(int)> bad{};
 
-struct hook_log {
-  std::mutex m;
-  std::vector<std::string> lines;
-  void add(const char* what, const redwire::call_event& e) {
-    std::lock_guard lock(m);
-    lines.push_back(std::string(what) + " " + std::string(e.procedure) + " " +
-                    std::string(e.trace_id) + " " +
-                    (e.outcome == redwire::errc{} ? "ok" : redwire::to_string(e.outcome)) +
-                    (e.duration > 0ns ? " timed" : ""));
-  }
-};
-
 TEST(call_hooks, client_and_service_hooks_see_each_call_and_a_throwing_hook_breaks_nothing) {
   redwire::memory::transport bus;
-  hook_log service_side, client_side;
+  using redwire::test::hook_log;
+  hook_log service_side{hook_log::timing::noted}, client_side{hook_log::timing::noted};
   redwire::service svc{
       bus,
       "h",
@@ -166,7 +156,8 @@ inline constexpr redwire::procedure<"nobody.add", int(int)> unserved{};
 
 TEST(call_hooks, async_calls_and_notifications_are_hooked_too_and_a_throwing_hook_breaks_nothing) {
   redwire::memory::transport bus;
-  hook_log service_side, client_side;
+  using redwire::test::hook_log;
+  hook_log service_side{hook_log::timing::noted}, client_side{hook_log::timing::noted};
   std::atomic<int> noted{0};
   redwire::service svc{bus, "h", {.hooks = {.on_call_end = [&](const redwire::call_event& e) {
                                     service_side.add("end", e);
