@@ -288,7 +288,7 @@ TEST_P(async_tokens, a_callback_may_start_the_next_call) {
 }
 
 INSTANTIATE_TEST_SUITE_P(transports, async_tokens,
-                         ::testing::ValuesIn(redwire::test::transport_kinds()),
+                         ::testing::ValuesIn(redwire::test::transport_and_cluster_kinds()),
                          redwire::test::bus_name{});
 
 }  // namespace

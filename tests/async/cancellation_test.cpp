@@ -192,7 +192,7 @@ TEST_P(cancellation, call_or_timer_in_a_coroutine) {
 }
 
 INSTANTIATE_TEST_SUITE_P(transports, cancellation,
-                         ::testing::ValuesIn(redwire::test::transport_kinds()),
+                         ::testing::ValuesIn(redwire::test::transport_and_cluster_kinds()),
                          redwire::test::bus_name{});
 
 }  // namespace

@@ -184,7 +184,7 @@ TEST_P(coroutine_handlers, a_coroutine_handler_is_cancelled_with_its_call) {
 }
 
 INSTANTIATE_TEST_SUITE_P(transports, coroutine_handlers,
-                         ::testing::ValuesIn(redwire::test::transport_kinds()),
+                         ::testing::ValuesIn(redwire::test::transport_and_cluster_kinds()),
                          redwire::test::bus_name{});
 
 }  // namespace

@@ -105,7 +105,7 @@ TEST_P(deadlines, a_nested_call_ends_by_the_deadline_of_the_call_handled) {
 }
 
 INSTANTIATE_TEST_SUITE_P(transports, deadlines,
-                         ::testing::ValuesIn(redwire::test::transport_kinds()),
+                         ::testing::ValuesIn(redwire::test::transport_and_cluster_kinds()),
                          redwire::test::bus_name{});
 
 #if REDWIRE_TEST_REDIS

@@ -123,7 +123,7 @@ TEST_P(hooked_async, a_cancelled_call_ends_with_cancelled) {
 }
 
 INSTANTIATE_TEST_SUITE_P(transports, hooked_async,
-                         ::testing::ValuesIn(redwire::test::transport_kinds()),
+                         ::testing::ValuesIn(redwire::test::transport_and_cluster_kinds()),
                          redwire::test::bus_name{});
 
 // The memory transport can be taken down: every push fails, and may be retried.

@@ -113,7 +113,7 @@ TEST_P(orchestrated_async, no_instance_is_unavailable_at_once) {
 }
 
 INSTANTIATE_TEST_SUITE_P(transports, orchestrated_async,
-                         ::testing::ValuesIn(redwire::test::transport_kinds()),
+                         ::testing::ValuesIn(redwire::test::transport_and_cluster_kinds()),
                          redwire::test::bus_name{});
 
 }  // namespace

@@ -171,7 +171,8 @@ TEST(retries_on_memory, a_client_destroyed_during_a_backoff_ends_the_call) {
   bus->set_down(false);
 }
 
-INSTANTIATE_TEST_SUITE_P(transports, retries, ::testing::ValuesIn(redwire::test::transport_kinds()),
+INSTANTIATE_TEST_SUITE_P(transports, retries,
+                         ::testing::ValuesIn(redwire::test::transport_and_cluster_kinds()),
                          redwire::test::bus_name{});
 
 }  // namespace

@@ -81,6 +81,7 @@ class transport : public detail::registry_connection<transport> {
   /// Stops the threads and closes the connections; readers and subscriptions still alive
   /// become inert (pop throws transport_error, destroying them is fine).
   ~transport() {
+    stop_registry();  // first: its callbacks may publish through the members below
     if (subscriber_) subscriber_->stop();
     if (shards_) shards_->stop();
     if (patterns_) patterns_->stop();

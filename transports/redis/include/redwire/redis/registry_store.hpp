@@ -102,7 +102,11 @@ class registry_connection {
   registry_connection() = default;
   registry_connection(const registry_connection&) = delete;
   registry_connection& operator=(const registry_connection&) = delete;
-  ~registry_connection() {
+  ~registry_connection() { stop_registry(); }
+
+  /// Stops the registry's connections: the transport does it first, before its own members go
+  /// (a cluster's targeted-push callback publishes through them).
+  void stop_registry() noexcept {
     std::lock_guard lock(mutex_);
     if (conn_) conn_->stop();
   }
@@ -195,12 +199,28 @@ class registry_connection {
                           std::string_view refusal,
                           std::chrono::milliseconds keep = std::chrono::milliseconds(0)) {
     const std::string ms = std::to_string(std::max<long long>(keep.count(), 0));
-    std::string_view args[] = {"EVAL",  registry_scripts::push_unless_member,
-                               "2",     set,
-                               queue,   member,
-                               bytes,   channel,
-                               refusal, ms};
-    connection(queue).send(args, "EVAL (targeted push)");  // pipelined: no round trip to wait for
+    const bool cluster = !config().cluster.seeds.empty();
+    std::string_view args[] = {"EVAL",
+                               registry_scripts::push_unless_member,
+                               "2",
+                               set,
+                               queue,
+                               member,
+                               bytes,
+                               cluster ? std::string_view() : channel,
+                               cluster ? std::string_view() : refusal,
+                               ms};
+    if (!cluster || channel.empty()) {
+      connection(queue).send(args, "EVAL (targeted push)");  // pipelined: no round trip to wait
+      return;
+    }
+    // On a cluster the caller's reply channel is sharded, in another slot than the script's
+    // keys: the script only says it refused (0), and the refusal is published from here.
+    connection(queue).send(args, "EVAL (targeted push)",
+                           [this, to = std::string(channel), r = std::string(refusal)](reply&& x) {
+                             if (!x.is_error() && x.integer == 0)
+                               static_cast<Transport&>(*this).publish(to, r);
+                           });
   }
 
  private:
