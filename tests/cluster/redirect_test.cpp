@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <string>
@@ -69,7 +70,11 @@ TEST(cluster_redirects, a_push_answered_moved_goes_to_the_new_master_once) {
   EXPECT_TRUE(eventually([&] { return items_at(away, queue).size() == 3; }))
       << items_at(away, queue).size();
   std::this_thread::sleep_for(100ms);  // nothing more comes: each arrived once
-  EXPECT_EQ(items_at(away, queue), (std::vector<std::string>{"one", "two", "three"}));
+  // Once each; the order of pushes bounced in flight is not kept (docs/cluster.md, limits): one
+  // may be bounced twice, when a node that has not heard of the move yet gave the map.
+  std::vector<std::string> arrived = items_at(away, queue);
+  std::sort(arrived.begin() + 1, arrived.end());
+  EXPECT_EQ(arrived, (std::vector<std::string>{"one", "three", "two"}));
   EXPECT_EQ(log.count({"RPUSH", "failed"}), 0);
   EXPECT_EQ(log.count({"given up"}), 0);
   // A round trip answered MOVED is sent again where the slot is now.

@@ -77,6 +77,7 @@ class cluster_topology final : public topology {
     if (!map_) return;
     map_->assign(r->slot, r->slot, r->to);
     stale_ = true;
+    moved_to_ = r->to;  // asked first: it has just claimed a slot, others may not know yet
   }
 
   /// A node cannot be reached: the map is asked again at the next route (a failover moves its
@@ -101,7 +102,10 @@ class cluster_topology final : public topology {
     std::vector<endpoint> ask;
     {
       std::lock_guard lk(m_);
-      if (map_) ask = map_->masters();
+      if (moved_to_) ask.push_back(*moved_to_);
+      if (map_)
+        for (const endpoint& e : map_->masters())
+          if (std::find(ask.begin(), ask.end(), e) == ask.end()) ask.push_back(e);
       asked_at_ = clock::now();
     }
     for (const endpoint& e : st_.cluster.seeds)
@@ -116,6 +120,7 @@ class cluster_topology final : public topology {
         std::lock_guard lk(m_);
         map_ = std::move(*m);
         stale_ = false;
+        moved_to_.reset();
         ++generation_;
         return;
       }
@@ -195,6 +200,7 @@ class cluster_topology final : public topology {
   mutable std::mutex m_;
   std::optional<slot_map> map_;
   bool stale_ = false;
+  std::optional<endpoint> moved_to_;  // the node the last MOVED named, until the map is asked
   std::uint64_t generation_ = 0;
   clock::time_point asked_at_{};
 };
