@@ -8,8 +8,9 @@
 #                                  (master name "redwire"), each on a free port; sets
 #                                  PRIVATE_SENTINEL_URL (redis-sentinel://...) and adds every
 #                                  process to `pids`.
-#   start_private_cluster WORK_DIR   a Redis Cluster of three masters and three replicas
-#                                  (redis-cli --cluster create), each node on a free port with a
+#   start_private_cluster WORK_DIR [REPLICAS]
+#                                  a Redis Cluster of three masters, each with REPLICAS replicas
+#                                  (default 1; redis-cli --cluster create), each node on a free port with a
 #                                  free bus port; sets PRIVATE_CLUSTER_URL (redis-cluster://...)
 #                                  and PRIVATE_CLUSTER_PORTS, adds every node to `pids`, and
 #                                  fails loudly when the cluster is not ok within 60 s.
@@ -85,9 +86,10 @@ start_private_sentinel() {
 }
 
 start_private_cluster() {
-  local work="${1:?start_private_cluster WORK_DIR}" i port nodes="" urls=""
+  local work="${1:?start_private_cluster WORK_DIR}" replicas="${2:-1}" i port nodes="" urls=""
+  local count=$((3 * (1 + replicas)))
   PRIVATE_CLUSTER_PORTS=""
-  for i in 1 2 3 4 5 6; do
+  for i in $(seq 1 "$count"); do
     port="$(_redwire_free_port)"
     mkdir -p "$work/node$i"
     redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
@@ -105,14 +107,14 @@ start_private_cluster() {
     done
   done
   # shellcheck disable=SC2086
-  redis-cli --cluster create $nodes --cluster-replicas 1 --cluster-yes > "$work/create.log" 2>&1 ||
+  redis-cli --cluster create $nodes --cluster-replicas "$replicas" --cluster-yes > "$work/create.log" 2>&1 ||
     { echo "redis-cli --cluster create failed:" >&2; cat "$work/create.log" >&2; return 1; }
   for _ in $(seq 1 1200); do
     local ok=0
     for port in $PRIVATE_CLUSTER_PORTS; do
       redis-cli -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok' && ok=$((ok + 1))
     done
-    [ "$ok" = 6 ] && { PRIVATE_CLUSTER_URL="redis-cluster://$urls"; return 0; }
+    [ "$ok" = "$count" ] && { PRIVATE_CLUSTER_URL="redis-cluster://$urls"; return 0; }
     sleep 0.05
   done
   echo "private cluster did not become ok within 60 s:" >&2
