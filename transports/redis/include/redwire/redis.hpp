@@ -161,7 +161,8 @@ class transport : public detail::registry_connection<transport> {
 
   /// PSUBSCRIBE (glob pattern, e.g. "rw:topic:orders.*"); on_message gets the actual channel.
   /// On a cluster also recorded for publishers, who then PUBLISH what matches it (a pattern
-  /// subscriber may miss its first second: redis/pattern_registry.hpp).
+  /// subscriber may miss the first second of other processes' messages:
+  /// redis/pattern_registry.hpp).
   subscription psubscribe(std::string_view pattern, message_handler on_message,
                           gap_handler on_gap = {}) {
     if (shards_)

@@ -6,12 +6,13 @@
 // subscriptions records each pattern in one sorted set, "<prefix>:{patterns}" (one slot), scored
 // by when it was last refreshed on Redis's clock, every 10 s; a member not refreshed for 30 s is
 // ignored and dropped (a crashed subscriber is forgotten). A publisher reads the set at most once
-// per second, in the background (a command with a callback: publish never waits for it), and
-// sends a channel that a live pattern matches (detail/glob.hpp) by SPUBLISH and by PUBLISH,
-// which the cluster bus carries to every node, the pattern subscriber's among them. What it
-// costs is in docs/cluster.md.
+// per second, in the background (a command with a callback: publish waits only for the very
+// first read), and sends a channel that a live pattern matches (detail/glob.hpp) by SPUBLISH and
+// by PUBLISH, which the cluster bus carries to every node, the pattern subscriber's among them.
+// What it costs is in docs/cluster.md.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -64,7 +65,9 @@ class pattern_registry {
   }
 
   /// Whether a pattern recorded live at the last read matches `channel`; reads again (in the
-  /// background) if that was a second ago or more.
+  /// background) if that was a second ago or more. The first read of all is waited for (at
+  /// most the command timeout), so that a new publisher does not miss the patterns subscribed
+  /// long before it.
   bool matched(std::string_view channel) {
     bool ask = false;
     {
@@ -76,13 +79,18 @@ class pattern_registry {
       }
     }
     if (ask) read();
-    std::lock_guard lk(cache_->m);
-    for (const std::string& p : cache_->live)
-      if (redwire::detail::glob_match(p, channel)) return true;
+    std::unique_lock lk(cache_->m);
+    if (!cache_->read)
+      cache_->answered.wait_for(lk, commands_->config().command_timeout,
+                                [&] { return cache_->read; });
+    for (const std::vector<std::string>* patterns : {&cache_->own, &cache_->live})
+      for (const std::string& p : *patterns)
+        if (redwire::detail::glob_match(p, channel)) return true;
     return false;
   }
 
-  /// A pattern subscribed here: recorded now, and refreshed while held.
+  /// A pattern subscribed here: recorded now, and refreshed while held. This transport's own
+  /// publishes match it at once.
   void hold(const std::string& pattern) {
     {
       std::lock_guard lk(m_);
@@ -90,21 +98,33 @@ class pattern_registry {
       ++held_[pattern];
       if (!refresher_.joinable()) refresher_ = std::thread([this] { refresh_loop(); });
     }
+    {
+      std::lock_guard lk(cache_->m);
+      cache_->own.push_back(pattern);
+    }
     refresh({pattern});
   }
 
   /// One subscription of `pattern` fewer here. The last one stops refreshing it: publishers
   /// forget it after forget_after (it is not removed: another process may hold it too).
   void release(const std::string& pattern) {
-    std::lock_guard lk(m_);
-    auto it = held_.find(pattern);
-    if (it != held_.end() && --it->second == 0) held_.erase(it);
+    {
+      std::lock_guard lk(m_);
+      auto it = held_.find(pattern);
+      if (it != held_.end() && --it->second == 0) held_.erase(it);
+    }
+    std::lock_guard lk(cache_->m);
+    auto own = std::find(cache_->own.begin(), cache_->own.end(), pattern);
+    if (own != cache_->own.end()) cache_->own.erase(own);
   }
 
  private:
   struct cache {
     std::mutex m;
-    std::vector<std::string> live;
+    std::condition_variable answered;
+    std::vector<std::string> live;  // recorded on Redis at the last read
+    std::vector<std::string> own;   // subscribed here (once per subscription)
+    bool read = false;              // a read was answered (or failed): publishes wait no more
   };
 
   void refresh_loop() {
@@ -149,14 +169,17 @@ class pattern_registry {
     std::string_view args[] = {"EVAL", script, "1", key_, forget};
     try {
       commands_->at(key_).send(args, "EVAL (pattern registry)", [c = cache_](reply&& r) {
-        if (!r.is_array()) return;
         std::vector<std::string> live;
         for (reply& p : r.elements) live.push_back(std::move(p.str));
         std::lock_guard lk(c->m);
-        c->live = std::move(live);
+        if (r.is_array()) c->live = std::move(live);
+        c->read = true;
+        c->answered.notify_all();
       });
     } catch (const transport_error&) {
       // Down: the publish that asked throws on its own; the next second asks again.
+      std::lock_guard lk(cache_->m);
+      cache_->read = true;
     }
   }
 
