@@ -63,10 +63,21 @@ inline void run_hook(const std::function<void(const call_event&)>& hook, const c
   }
 }
 
+// Lower-case hex and not all zeros (an all-zero id is invalid). Every call and every handler
+// run checks 48 characters, so no branch per character: a table, and one test at the end.
 inline bool is_lower_hex(std::string_view s) {
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return s.find_first_not_of('0') != std::string_view::npos;  // all zeros is invalid
+  static constexpr std::array<bool, 256> hex = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c = '0'; c <= '9'; ++c) t[c] = true;
+    for (unsigned char c = 'a'; c <= 'f'; ++c) t[c] = true;
+    return t;
+  }();
+  bool all = true, nonzero = false;
+  for (char c : s) {
+    all &= hex[static_cast<unsigned char>(c)];
+    nonzero |= c != '0';
+  }
+  return all && nonzero;
 }
 
 /// The parts of a traceparent, or false when `text` is not one (version ff, a wrong length, an
