@@ -80,9 +80,11 @@ class pattern_registry {
     }
     if (ask) read();
     std::unique_lock lk(cache_->m);
-    if (!cache_->read)
+    if (!cache_->read) {
       cache_->answered.wait_for(lk, commands_->config().command_timeout,
                                 [&] { return cache_->read; });
+      cache_->read = true;  // waited once: never again, answered or not
+    }
     for (const std::vector<std::string>* patterns : {&cache_->own, &cache_->live})
       for (const std::string& p : *patterns)
         if (redwire::detail::glob_match(p, channel)) return true;
