@@ -10,8 +10,8 @@
 #                                  process to `pids`.
 #   start_private_cluster WORK_DIR [REPLICAS]
 #                                  a Redis Cluster of three masters, each with REPLICAS replicas
-#                                  (default 1; redis-cli --cluster create), each node on a free port with a
-#                                  free bus port; sets PRIVATE_CLUSTER_URL (redis-cluster://...)
+#                                  (default 1; redis-cli --cluster create), each node on a free
+#                                  port with a free bus port; sets PRIVATE_CLUSTER_URL (redis-cluster://...)
 #                                  and PRIVATE_CLUSTER_PORTS, adds every node to `pids`, and
 #                                  fails loudly when the cluster is not ok within 60 s.
 #   cleanup_at_exit WORK_DIR       at exit, stops every process in the array `pids` (TERM, then
