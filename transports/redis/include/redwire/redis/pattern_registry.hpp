@@ -12,7 +12,6 @@
 // What it costs is in docs/cluster.md.
 #pragma once
 
-#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -69,25 +68,23 @@ class pattern_registry {
   /// most the command timeout), so that a new publisher does not miss the patterns subscribed
   /// long before it.
   bool matched(std::string_view channel) {
-    bool ask = false;
-    {
-      std::lock_guard lk(cache_->m);
-      const auto now = clock::now();
-      if (now - asked_ >= read_every) {
-        asked_ = now;
-        ask = true;
-      }
+    std::unique_lock lk(cache_->m);  // once per publish, unless a read is due
+    const auto now = clock::now();
+    if (now - asked_ >= read_every) {
+      asked_ = now;
+      lk.unlock();
+      read();
+      lk.lock();
     }
-    if (ask) read();
-    std::unique_lock lk(cache_->m);
     if (!cache_->read) {
       cache_->answered.wait_for(lk, commands_->config().command_timeout,
                                 [&] { return cache_->read; });
       cache_->read = true;  // waited once: never again, answered or not
     }
-    for (const std::vector<std::string>* patterns : {&cache_->own, &cache_->live})
-      for (const std::string& p : *patterns)
-        if (redwire::detail::glob_match(p, channel)) return true;
+    for (const auto& [pattern, subscriptions] : cache_->held)
+      if (redwire::detail::glob_match(pattern, channel)) return true;
+    for (const std::string& pattern : cache_->live)
+      if (redwire::detail::glob_match(pattern, channel)) return true;
     return false;
   }
 
@@ -97,12 +94,11 @@ class pattern_registry {
     {
       std::lock_guard lk(m_);
       if (stop_) return;
-      ++held_[pattern];
       if (!refresher_.joinable()) refresher_ = std::thread([this] { refresh_loop(); });
     }
     {
       std::lock_guard lk(cache_->m);
-      cache_->own.push_back(pattern);
+      ++cache_->held[pattern];
     }
     refresh({pattern});
   }
@@ -110,23 +106,18 @@ class pattern_registry {
   /// One subscription of `pattern` fewer here. The last one stops refreshing it: publishers
   /// forget it after forget_after (it is not removed: another process may hold it too).
   void release(const std::string& pattern) {
-    {
-      std::lock_guard lk(m_);
-      auto it = held_.find(pattern);
-      if (it != held_.end() && --it->second == 0) held_.erase(it);
-    }
     std::lock_guard lk(cache_->m);
-    auto own = std::find(cache_->own.begin(), cache_->own.end(), pattern);
-    if (own != cache_->own.end()) cache_->own.erase(own);
+    auto it = cache_->held.find(pattern);
+    if (it != cache_->held.end() && --it->second == 0) cache_->held.erase(it);
   }
 
  private:
   struct cache {
     std::mutex m;
     std::condition_variable answered;
-    std::vector<std::string> live;  // recorded on Redis at the last read
-    std::vector<std::string> own;   // subscribed here (once per subscription)
-    bool read = false;              // a read was answered (or failed): publishes wait no more
+    std::vector<std::string> live;              // recorded on Redis at the last read
+    std::unordered_map<std::string, int> held;  // pattern -> subscriptions here
+    bool read = false;  // a read was answered (or failed): publishes wait no more
   };
 
   void refresh_loop() {
@@ -134,9 +125,12 @@ class pattern_registry {
     while (!stop_) {
       cv_.wait_for(lk, refresh_every, [&] { return stop_; });
       if (stop_) break;
-      std::vector<std::string> patterns;
-      for (const auto& [p, n] : held_) patterns.push_back(p);
       lk.unlock();
+      std::vector<std::string> patterns;
+      {
+        std::lock_guard held(cache_->m);
+        for (const auto& [pattern, subscriptions] : cache_->held) patterns.push_back(pattern);
+      }
       if (!patterns.empty()) refresh(patterns);
       lk.lock();
     }
@@ -189,10 +183,9 @@ class pattern_registry {
   const std::string key_;
   std::shared_ptr<cache> cache_ = std::make_shared<cache>();  // also the callbacks'
   clock::time_point asked_{};                                 // under cache_->m
-  std::mutex m_;
+  std::mutex m_;                                              // the refresher's
   std::condition_variable cv_;
   bool stop_ = false;
-  std::unordered_map<std::string, int> held_;  // pattern -> subscriptions here
   std::thread refresher_;
 };
 
