@@ -153,17 +153,20 @@ class dispatcher final : public request_runner {
   }
 
   bool run(const std::string& bytes, std::string& reply, std::string* defer_to, bool hold,
-           async_ends& ends) override {
+           async_ends& ends, std::chrono::steady_clock::duration& ran) override {
     envelope e;
     try {
       e = decode_envelope(bytes);
     } catch (const std::system_error&) {
       return false;  // admit() refused it already
     }
-    const bound_procedure* target = check(bytes, e, reply);
+    // The broker's clock, read once: a run reads the clock three times in all
+    // (docs/performance.md).
+    const auto checked_at = bus_.deadline_clock();
+    const bound_procedure* target = check(bytes, e, reply, checked_at);
     if (!target) return false;
     if (target->spawn) {
-      auto call = std::make_shared<coroutine_request>(*this, *target, bytes, ends);
+      auto call = std::make_shared<coroutine_request>(*this, *target, bytes, ends, checked_at);
       {
         call_scope scope(call->context_);
         call->started_ = begin_run(*target, call->context_);
@@ -184,7 +187,7 @@ class dispatcher final : public request_runner {
     call_scope scope(context);
     const auto started = begin_run(*target, context);
     const outcome result = invoke(*target, e.payload, reply);
-    end_run(*target, e, context, result, started);
+    ran = end_run(*target, e, context, result, started, checked_at);
     replies_.answer(e, reply, header_size, result, defer_to, hold);
     return false;
   }
@@ -211,7 +214,7 @@ class dispatcher final : public request_runner {
   class coroutine_request final : public coroutine_call {
    public:
     coroutine_request(dispatcher& owner, const bound_procedure& target, const std::string& bytes,
-                      async_ends& ends)
+                      async_ends& ends, std::chrono::system_clock::time_point checked_at)
         : owner_(owner),
           target_(target),
           ends_(ends),
@@ -221,7 +224,8 @@ class dispatcher final : public request_runner {
                    (request_.flags & envelope::cancellable) != 0),
           span_(request_.trace_id),
           context_(owner.context_of(request_, span_, running_->token())),
-          header_size_(owner.replies_.begin_reply(request_, reply_, message_kind::reply, errc{})) {}
+          header_size_(owner.replies_.begin_reply(request_, reply_, message_kind::reply, errc{})),
+          checked_at_(checked_at) {}
 
     std::string_view arguments() const noexcept override { return request_.payload; }
     const call_context& context() const noexcept override { return context_; }
@@ -244,6 +248,7 @@ class dispatcher final : public request_runner {
     call_context context_;
     std::string reply_;
     std::size_t header_size_;
+    std::chrono::system_clock::time_point checked_at_;  // the broker's clock at its check
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   };
 
@@ -251,7 +256,7 @@ class dispatcher final : public request_runner {
     try {
       const outcome result = failure ? failure_of(failure) : outcome{};
       call_scope scope(r.context_);
-      end_run(r.target_, r.request_, r.context_, result, r.started_);
+      end_run(r.target_, r.request_, r.context_, result, r.started_, r.checked_at_);
       replies_.answer(r.request_, r.reply_, r.header_size_, result, nullptr, false);
     } catch (const std::exception& e) {
       log(log_level::warning, "service " + id_.instance_id + ": a reply was lost: " + e.what());
@@ -269,7 +274,8 @@ class dispatcher final : public request_runner {
 
  private:
   /// The handler that may run `e`, or nullptr after counting (and answering) the refusal.
-  const bound_procedure* check(std::string_view bytes, const envelope& e, std::string& reply) {
+  const bound_procedure* check(std::string_view bytes, const envelope& e, std::string& reply,
+                               std::chrono::system_clock::time_point now) {
     if (e.kind != message_kind::request && e.kind != message_kind::notification) {
       counters_.bad_messages.fetch_add(1, std::memory_order_relaxed);
       return nullptr;
@@ -284,7 +290,7 @@ class dispatcher final : public request_runner {
       }
     }
     const bound_procedure* found = table_.find(e.procedure);  // immutable once requests run
-    if (e.expired(bus_.deadline_clock())) {
+    if (e.expired(now)) {
       counters_.expired.fetch_add(1, std::memory_order_relaxed);
       if (found && found->metrics) found->metrics->timeouts.fetch_add(1, std::memory_order_relaxed);
       return nullptr;
@@ -326,9 +332,12 @@ class dispatcher final : public request_runner {
   }
 
   /// A handler run ends: its outcome counted (metrics for those that ran: arguments decoded),
-  /// then on_call_end.
-  void end_run(const bound_procedure& target, const envelope& e, const call_context& c,
-               const outcome& r, std::chrono::steady_clock::time_point started) {
+  /// then on_call_end. Returns how long it ran. Whether it ended past its deadline is told by
+  /// the broker's clock at its check plus that time: the clock is not read again.
+  std::chrono::steady_clock::duration end_run(const bound_procedure& target, const envelope& e,
+                                              const call_context& c, const outcome& r,
+                                              std::chrono::steady_clock::time_point started,
+                                              std::chrono::system_clock::time_point checked_at) {
     target.metrics->in_flight.fetch_sub(1, std::memory_order_relaxed);
     const auto elapsed = std::chrono::steady_clock::now() - started;
     const bool ran = r.failure == errc{} || r.failure == errc::remote_exception;
@@ -339,13 +348,18 @@ class dispatcher final : public request_runner {
       counters_.rejected.fetch_add(1, std::memory_order_relaxed);
       target.metrics->bad_messages.fetch_add(1, std::memory_order_relaxed);
     }
-    if (ran) record(target, e, c.trace_id, elapsed, r.failure != errc{});
+    if (ran) {
+      const auto ended_at =
+          checked_at + std::chrono::duration_cast<std::chrono::system_clock::duration>(elapsed);
+      record(target, e, c.trace_id, elapsed, r.failure != errc{}, e.expired(ended_at));
+    }
     if (id_.hooks.on_call_end) {
       call_event ended = hook_event(c);
       ended.outcome = r.failure;
       ended.duration = elapsed;
       run_hook(id_.hooks.on_call_end, ended);
     }
+    return elapsed;
   }
 
   static call_event hook_event(const call_context& c) {
@@ -354,9 +368,8 @@ class dispatcher final : public request_runner {
 
   /// Metrics and, with log_calls, a debug line: for every handler that ran.
   void record(const bound_procedure& target, const envelope& e, std::string_view trace_id,
-              std::chrono::steady_clock::duration elapsed, bool failed) {
+              std::chrono::steady_clock::duration elapsed, bool failed, bool late) {
     target.metrics->record(elapsed, failed);
-    const bool late = e.expired(bus_.deadline_clock());
     if (late) target.metrics->timeouts.fetch_add(1, std::memory_order_relaxed);
     if (!id_.log_calls) return;
     log(log_level::debug,
