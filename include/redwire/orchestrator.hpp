@@ -40,6 +40,7 @@
 #include "detail/call_router.hpp"
 #include "detail/membership.hpp"
 #include "detail/selection.hpp"
+#include "detail/thread_name.hpp"
 #include "instance_info.hpp"
 #include "orchestrator_options.hpp"
 #include "registry.hpp"
@@ -98,7 +99,10 @@ class orchestrator {
     lock.unlock();
     watch_ = registry_.watch([this](const membership_event& e) { on_event(e); });
     refresh_all();
-    maintainer_ = std::thread([this] { maintain(); });
+    maintainer_ = std::thread([this] {
+      detail::name_this_thread("rw-orchestrate");
+      maintain();
+    });
   }
 
   /// Stops watching; calls still work with what is known.

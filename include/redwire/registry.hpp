@@ -29,6 +29,7 @@
 #include "detail/any_transport.hpp"
 #include "detail/membership.hpp"
 #include "detail/names.hpp"
+#include "detail/thread_name.hpp"
 #include "instance_info.hpp"
 #include "log.hpp"
 #include "transport.hpp"
@@ -156,6 +157,7 @@ class registry {
               "connection was interrupted); read instances() again");
         });
     w.state_->reaper = std::thread([this, s = w.state_.get()] {
+      detail::name_this_thread("rw-reaper");
       std::unique_lock lock(s->mutex);
       while (!s->stopping) {
         lock.unlock();

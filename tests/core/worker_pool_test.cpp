@@ -9,8 +9,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -192,6 +195,28 @@ TEST(worker_pool, a_pop_asks_for_no_more_than_the_idle_workers_can_start) {
   EXPECT_EQ(reader.asked.front(), 3u);  // no run time known yet: one request per idle worker
 }
 
+// Operators tell redwire's threads apart by name (top -H, perf --sort comm, gdb).
+TEST(worker_pool, its_threads_are_named_rw_worker) {
+  const auto named_workers = [] {
+    int n = 0;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+      std::ifstream comm(task.path() / "comm");
+      std::string name;
+      std::getline(comm, name);
+      n += name == "rw-worker";
+    }
+    return n;
+  };
+  const int before = named_workers();
+  scripted_reader reader(false);
+  recording_runner runner;
+  worker_pool pool(runner, reader, settings(3));
+  pool.start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (named_workers() < before + 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(named_workers(), before + 3);
+}
 TEST(worker_pool, bytes_that_are_not_requests_are_dropped_and_the_rest_run) {
   scripted_reader reader(false);
   recording_runner runner;

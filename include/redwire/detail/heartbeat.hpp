@@ -24,6 +24,7 @@
 #include "component.hpp"
 #include "host_facts.hpp"
 #include "membership.hpp"
+#include "thread_name.hpp"
 
 namespace redwire::detail {
 
@@ -68,7 +69,10 @@ class heartbeat final : public component {
       log(log_level::warning, "service " + info_.id + ": cannot register yet (" + e.what() +
                                   "); the heartbeat will retry");
     }
-    thread_ = std::thread([this] { beat_loop(); });
+    thread_ = std::thread([this] {
+      name_this_thread("rw-heartbeat");
+      beat_loop();
+    });
   }
 
   void stop() override {

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 #include <utility>
+#include "thread_name.hpp"
 
 namespace redwire::detail {
 
@@ -26,7 +27,11 @@ class later_tasks {
     std::lock_guard lk(m_);
     if (stop_) return;
     tasks_.emplace(when, std::move(task));
-    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+    if (!thread_.joinable())
+      thread_ = std::thread([this] {
+        name_this_thread("rw-later");
+        run();
+      });
     cv_.notify_one();
   }
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <ctime>
+#include "thread_name.hpp"
 #endif
 
 namespace redwire::detail {
@@ -313,6 +314,7 @@ class pending_calls {
   // Deadlines of calls with the same timeout are made in time order, so one FIFO per distinct
   // timeout keeps them sorted for free: the timer looks only at the front of each.
   void timer_loop() {
+    name_this_thread("rw-timer");
     std::unique_lock lock(mutex_);
     std::vector<std::pair<pending_call*, std::chrono::milliseconds>> expired;
     std::vector<std::function<void(bool)>> due;  // tasks of after()

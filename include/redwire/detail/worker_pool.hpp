@@ -36,6 +36,7 @@
 #include "../transport.hpp"
 #include "any_transport.hpp"
 #include "key_order.hpp"
+#include "thread_name.hpp"
 
 namespace redwire::detail {
 
@@ -99,7 +100,11 @@ class worker_pool final : private async_ends {
 
   void start() {
     std::lock_guard lock(mutex_);
-    for (std::size_t i = 0; i < s_.workers; ++i) threads_.emplace_back([this] { work(); });
+    for (std::size_t i = 0; i < s_.workers; ++i)
+      threads_.emplace_back([this] {
+        name_this_thread("rw-worker");
+        work();
+      });
   }
 
   /// Stops popping; the workers finish every request already taken, then end. Returns at once.

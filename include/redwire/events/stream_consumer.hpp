@@ -31,6 +31,7 @@
 #include "../context.hpp"
 #include "../detail/any_transport.hpp"
 #include "../detail/component.hpp"
+#include "../detail/thread_name.hpp"
 #include "../log.hpp"
 #include "../metrics.hpp"
 #include "../stream.hpp"
@@ -77,7 +78,10 @@ class stream_consumer final : public component {
     key_ = stream_key(instance.bus.prefix(), s_.stream);
     dead_key_ = dead_letter_key(instance.bus.prefix(), s_.stream, s_.group);
     reader_ = streams_->open_stream_reader(key_, s_.group, s_.consumer);
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      name_this_thread("rw-stream");
+      run();
+    });
   }
 
   /// Finishes the entry being handled; entries taken but not started stay pending on this

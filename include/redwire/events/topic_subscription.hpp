@@ -26,6 +26,7 @@
 #include "../context.hpp"
 #include "../detail/any_transport.hpp"
 #include "../detail/component.hpp"
+#include "../detail/thread_name.hpp"
 #include "../log.hpp"
 #include "../metrics.hpp"
 #include "../topic.hpp"
@@ -124,7 +125,10 @@ class topic_subscription final : public component {
       log(log_level::warning, "topic " + s_.name + ": cannot subscribe yet (" + e.what() +
                                   "); retrying in the background");
     }
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      name_this_thread("rw-topic");
+      run();
+    });
   }
 
   void stop() override {

@@ -27,6 +27,7 @@
 #include <redwire/log.hpp>
 #include <redwire/redis.hpp>
 
+#include <redwire/detail/thread_name.hpp>
 #include "frame.hpp"
 #include "options.hpp"
 #include "pending.hpp"
@@ -87,7 +88,11 @@ class core {
     std::lock_guard lk(life_m_);
     if (started_) throw std::logic_error("redwire::inventa: start() called twice");
     stopping_ = false;
-    for (std::size_t i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { work(); });
+    for (std::size_t i = 0; i < options_.workers; ++i)
+      workers_.emplace_back([this] {
+        redwire::detail::name_this_thread("rw-inv-worker");
+        work();
+      });
     try {
       redis::subscription s = bus_.subscribe(
           self_.channel(), [this](std::string_view, std::string_view p) { receive(p); },

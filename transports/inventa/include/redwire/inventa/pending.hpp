@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include <redwire/detail/thread_name.hpp>
 #include <redwire/errors.hpp>
 
 namespace redwire::inventa::detail {
@@ -42,7 +43,11 @@ class pending_calls {
     auto [it, fresh] = calls_.try_emplace(id, entry{std::move(done), deadlines_.end()});
     if (!fresh || !timed) return;
     it->second.timer = deadlines_.emplace(deadline, id);
-    if (!timer_.joinable() && !stopping_) timer_ = std::thread([this] { run_timer(); });
+    if (!timer_.joinable() && !stopping_)
+      timer_ = std::thread([this] {
+        redwire::detail::name_this_thread("rw-inv-timer");
+        run_timer();
+      });
     if (deadlines_.begin()->first == deadline) cv_.notify_all();
   }
 

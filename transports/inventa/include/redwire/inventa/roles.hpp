@@ -28,6 +28,7 @@
 #include <redwire/admission.hpp>
 #include <redwire/detail/selection.hpp>
 
+#include <redwire/detail/thread_name.hpp>
 #include "core.hpp"
 
 namespace redwire::inventa::detail {
@@ -62,8 +63,14 @@ class roles {
       beat();
       if (core_.options().discover) discover();
     }
-    heartbeat_thread_ = std::thread([this] { run_heartbeats(); });
-    liveness_thread_ = std::thread([this] { run_liveness(); });
+    heartbeat_thread_ = std::thread([this] {
+      redwire::detail::name_this_thread("rw-inv-beat");
+      run_heartbeats();
+    });
+    liveness_thread_ = std::thread([this] {
+      redwire::detail::name_this_thread("rw-inv-liveness");
+      run_liveness();
+    });
   }
 
   /// Ends the threads; a registered service or an orchestrator removes its key, so that it

@@ -2,20 +2,18 @@
 //
 // Writers append their formatted command to one output buffer under a mutex; the first writer
 // that finds nobody flushing writes everything queued so far (one send() for many commands when
-// threads push concurrently, no thread hop when they do not). A reader thread takes the replies
-// in FIFO order, hands them to the command's callback if it has one, logs error replies (on a
-// cluster, hands bounced commands back: pending_replies.hpp), and reconnects with exponential
-// backoff when the connection is lost.
+// threads push concurrently, no thread hop when they do not). A reader thread ("rw-commands")
+// takes the replies in FIFO order, hands them to the command's callback if it has one, logs
+// error replies (on a cluster, hands bounced commands back: pending_replies.hpp), and reconnects
+// with exponential backoff when the connection is lost.
 //
 // RPUSH and PUBLISH without a callback go out without a reply (quiet_writes.hpp): two wake-ups
 // fewer per call; one every 100 ms keeps its reply, so that a lasting error (an ACL that forbids
 // the key, OOM, WRONGTYPE) is still logged. A push given an expiry hint owes its queue a PEXPIRE
-// pair, which the writer thread sends within 10 ms.
-//
-// Write-behind (push_behind): a caller with many requests in flight hands its RPUSHes over to
-// be written within `write_behind` by the writer thread of this connection; what comes meanwhile
-// leaves in the same write, and consecutive pushes to one queue become one RPUSH of many
-// values, which one pop of the service takes at once.
+// pair, which the writer thread ("rw-writer") sends within 10 ms. Write-behind (push_behind): a
+// caller with many requests in flight hands its RPUSHes to the writer thread, which writes them
+// within `write_behind`; what comes meanwhile leaves in the same write, and consecutive pushes
+// to one queue become one RPUSH of many values, which one pop of the service takes at once.
 #pragma once
 
 #include <chrono>
@@ -30,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include <redwire/detail/thread_name.hpp>
 #include <redwire/log.hpp>
 #include <redwire/transport.hpp>
 
@@ -211,6 +210,7 @@ class command_connection {
   // The writer thread: writes pushes kept behind write_behind after the first, and the expiry
   // pairs when due (they wait while the connection is down: its pushes may have arrived).
   void writer_loop() {
+    redwire::detail::name_this_thread("rw-writer");
     std::unique_lock lk(m_);
     while (!stop_) {
       const auto due = connected_ ? expiries_.next_due() : clock::now() + expiry_schedule::window;
@@ -278,6 +278,7 @@ class command_connection {
   }
 
   void run() {
+    redwire::detail::name_this_thread("rw-commands");
     auto backoff = st_.reconnect_min;
     while (true) {
       {
@@ -383,9 +384,7 @@ class command_connection {
   std::condition_variable cv_;
   reply_skipping skipping_;  // before conn_: open_quiet() sets it
   std::unique_ptr<connection> conn_;
-  bool connected_ = false;
-  bool flushing_ = false;
-  bool stop_ = false;
+  bool connected_ = false, flushing_ = false, stop_ = false;
   int blocked_writers_ = 0;
   std::string out_;
   std::string spare_;         // the other of the two buffers that writers swap (under m_)

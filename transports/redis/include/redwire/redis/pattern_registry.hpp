@@ -26,6 +26,7 @@
 #include <redwire/detail/glob.hpp>
 #include <redwire/transport.hpp>
 
+#include <redwire/detail/thread_name.hpp>
 #include "command_router.hpp"
 #include "connection.hpp"
 
@@ -94,7 +95,11 @@ class pattern_registry {
     {
       std::lock_guard lk(m_);
       if (stop_) return;
-      if (!refresher_.joinable()) refresher_ = std::thread([this] { refresh_loop(); });
+      if (!refresher_.joinable())
+        refresher_ = std::thread([this] {
+          redwire::detail::name_this_thread("rw-patterns");
+          refresh_loop();
+        });
     }
     {
       std::lock_guard lk(cache_->m);

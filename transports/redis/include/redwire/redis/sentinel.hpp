@@ -26,6 +26,7 @@
 
 #include <redwire/transport.hpp>
 
+#include <redwire/detail/thread_name.hpp>
 #include "connection.hpp"
 #include "settings.hpp"
 #include "topology.hpp"
@@ -44,7 +45,11 @@ class sentinel_topology final : public topology {
   /// Starts the thread that listens to +switch-master.
   void start() {
     std::lock_guard lk(m_);
-    if (!stop_ && !thread_.joinable()) thread_ = std::thread([this] { watch(); });
+    if (!stop_ && !thread_.joinable())
+      thread_ = std::thread([this] {
+        redwire::detail::name_this_thread("rw-sentinel");
+        watch();
+      });
   }
 
   void stop() noexcept override {

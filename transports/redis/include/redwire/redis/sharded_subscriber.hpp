@@ -31,6 +31,7 @@
 
 #include <redwire/transport.hpp>
 
+#include <redwire/detail/thread_name.hpp>
 #include "cluster.hpp"
 #include "cluster_slots.hpp"
 #include "pattern_registry.hpp"
@@ -177,7 +178,11 @@ class sharded_subscriber final : public subscription_owner {
     if (stop_) return;
     const auto due = clock::now() + (failed ? retry_after : std::chrono::milliseconds(0));
     for (auto& e : es) moving_.push_back({std::move(e), due});
-    if (!mover_.joinable()) mover_ = std::thread([this] { move_loop(); });
+    if (!mover_.joinable())
+      mover_ = std::thread([this] {
+        redwire::detail::name_this_thread("rw-shard-mover");
+        move_loop();
+      });
     cv_.notify_all();
   }
 

@@ -27,6 +27,7 @@
 
 #include <redwire/transport.hpp>
 
+#include <redwire/detail/thread_name.hpp>
 #include "cluster_slots.hpp"
 #include "command_connection.hpp"
 #include "connection.hpp"
@@ -167,7 +168,11 @@ class subscriber final : public subscription_owner {
   }
 
   void start_thread() {
-    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+    if (!thread_.joinable())
+      thread_ = std::thread([this] {
+        redwire::detail::name_this_thread("rw-subscriber");
+        run();
+      });
   }
 
   // Under m_ (lk): starts the thread, waits for the first connection, registers `e`.

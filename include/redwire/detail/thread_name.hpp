@@ -1,0 +1,20 @@
+// redwire/detail/thread_name.hpp — the names redwire's threads carry, so that `top -H`, `ps -L`,
+// perf (`--sort comm`) and gdb tell them apart: "rw-" and the thread's role (docs/operations.md).
+#pragma once
+
+#if defined(__linux__)
+#include <pthread.h>
+#endif
+
+namespace redwire::detail {
+
+/// Names the calling thread; Linux keeps 15 characters. Nothing where threads have no names.
+inline void name_this_thread(const char* name) noexcept {
+#if defined(__linux__)
+  pthread_setname_np(pthread_self(), name);
+#else
+  (void)name;
+#endif
+}
+
+}  // namespace redwire::detail
