@@ -12,7 +12,9 @@
 //                              floor's requests are 24 + P bytes) in alternating blocks of
 //                              4,096 calls (8 N if more), N in flight; R service instances
 //                              (the floor: R server threads); T caller threads sharing one
-//                              client (the floor has one); x_floor = redwire / floor (>= 0.9)
+//                              client (the floor has one); x_floor = redwire / floor (>= 0.9);
+//                              [floor_]cpu_us and [floor_]redis_us: µs of CPU per call in
+//                              this process and in the redis-server
 //   floor/large/bytes:B        a call carrying B bytes each way against a SET + GET of B bytes,
 //                              alternating blocks of 4; x_floor = bytes/s ratio (goal >= 0.8)
 //
@@ -27,6 +29,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
+#include <fstream>
 #include <future>
 #include <map>
 #include <memory>
@@ -109,6 +113,22 @@ void floor_sync(benchmark::State& state) {
   state.counters["x_floor_p50"] = ratio(1, 0.5);
 }
 
+/// CPU time so far, in ns: of this process (all its threads: the floor's client and server, or
+/// redwire's caller and services), and of the redis-server's main thread (schedstat: exact).
+/// Per call, they tell whether a ratio under 1 is CPU spent or time waited: on 2 cores both
+/// pipelines leave a quarter of the machine idle (docs/performance.md).
+double process_cpu_ns() {
+  timespec t{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e9 + static_cast<double>(t.tv_nsec);
+}
+double server_cpu_ns(pid_t server) {
+  std::ifstream schedstat("/proc/" + std::to_string(server) + "/schedstat");
+  double ns = 0;
+  schedstat >> ns;
+  return ns;
+}
+
 /// Makes `total` echo calls of `payload` on `threads` threads sharing `cli`, keeping
 /// `in_flight` calls in flight in all.
 void keep_in_flight(redwire::client& cli, const std::string& payload, std::size_t in_flight,
@@ -141,17 +161,26 @@ void floor_async(benchmark::State& state) {
   const std::size_t block = std::max<std::size_t>(4096, 8 * in_flight);
   floor.run(in_flight, block);  // warm, both
   keep_in_flight(cli, payload, in_flight, block, threads);
-  double seconds[2] = {0, 0};
+  double seconds[2] = {0, 0}, cpu_ns[2] = {0, 0}, server_ns[2] = {0, 0};
   std::size_t calls[2] = {0, 0}, n = 0;
   for (auto _ : state) {
     const std::size_t on_redwire = n++ % 2;
+    const double cpu0 = process_cpu_ns(), server0 = server_cpu_ns(e.server.pid());
     const auto t0 = clock::now();
     if (on_redwire)
       keep_in_flight(cli, payload, in_flight, block, threads);
     else
       floor.run(in_flight, block);
     seconds[on_redwire] += std::chrono::duration<double>(clock::now() - t0).count();
+    cpu_ns[on_redwire] += process_cpu_ns() - cpu0;
+    server_ns[on_redwire] += server_cpu_ns(e.server.pid()) - server0;
     calls[on_redwire] += block;
+  }
+  const char* side[2] = {"floor_", ""};
+  for (int i = 0; i < 2; ++i) {
+    if (calls[i] == 0) continue;
+    state.counters[std::string(side[i]) + "cpu_us"] = cpu_ns[i] / 1e3 / calls[i];
+    state.counters[std::string(side[i]) + "redis_us"] = server_ns[i] / 1e3 / calls[i];
   }
   const double f = seconds[0] > 0 ? static_cast<double>(calls[0]) / seconds[0] : 0;
   const double r = seconds[1] > 0 ? static_cast<double>(calls[1]) / seconds[1] : 0;

@@ -4,6 +4,7 @@
 // Starts service instances in this process (on a namespace of their own, so your services are
 // not disturbed), calls them for a while, and prints latency percentiles, calls/s and, as the
 // baseline, a bare hiredis PING round trip to the same server. See --help.
+#include <redwire/detail/thread_name.hpp>
 #include <redwire/redis.hpp>
 #include <redwire/redwire.hpp>
 
@@ -16,10 +17,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -192,6 +196,30 @@ std::string micros(double ns) {
   return text;
 }
 
+/// CPU time (ns) of the threads of process `pid` so far, by thread name: redwire names its
+/// threads by role ("rw-worker", "rw-subscriber", ...), so the split shows where a call's CPU
+/// goes. Linux's /proc; empty elsewhere.
+std::map<std::string, double> cpu_by_thread_name(const std::string& pid) {
+  std::map<std::string, double> by_name;
+  const double tick_ns = 1e9 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  std::error_code error;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + pid + "/task", error)) {
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close + 2 > line.size())
+      continue;
+    std::istringstream fields(line.substr(close + 2));  // from field 3 (state) on
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i)
+      if (i >= 14) ticks += std::strtod(field.c_str(), nullptr);  // utime, stime
+    by_name[line.substr(open + 1, close - open - 1)] += ticks * tick_ns;
+  }
+  return by_name;
+}
+
 struct caller_result {
   bench::samples latency;
   std::uint64_t errors = 0;
@@ -202,6 +230,7 @@ struct caller_result {
 void caller(redwire::client& cli, const std::string& payload, std::size_t window,
             const std::atomic<bool>& measuring, const std::atomic<bool>& stop,
             std::atomic<std::uint64_t>& done, caller_result& out) {
+  redwire::detail::name_this_thread("caller");
   auto record = [&](clock::time_point started, bool ok) {
     done.fetch_add(1, std::memory_order_relaxed);
     if (ok && measuring.load(std::memory_order_relaxed)) out.latency.add(clock::now() - started);
@@ -322,11 +351,20 @@ int redwire::latency::run(int argc, char** argv, const char* program_name) try {
   };
   auto warm_start = clock::now();
   if (c.warmup > 0) sleep_showing(c.warmup, "warm-up", warm_start);
+  const std::string server_pid = server ? std::to_string(server->pid()) : "";
+  auto cpu_now = [&] {
+    auto cpu = cpu_by_thread_name("self");
+    if (!server_pid.empty())
+      for (const auto& [name, ns] : cpu_by_thread_name(server_pid)) cpu["redis-server"] += ns;
+    return cpu;
+  };
+  const auto cpu_before = cpu_now();
   measuring = true;
   const std::uint64_t done_before = done.load();
   const auto started = clock::now();
   sleep_showing(c.duration, "measuring", started);
   measuring = false;
+  auto cpu_per_call = cpu_now();
   const auto elapsed = seconds_f(clock::now() - started).count();
   const std::uint64_t calls = done.load() - done_before;
   stop = true;
@@ -342,6 +380,10 @@ int redwire::latency::run(int argc, char** argv, const char* program_name) try {
     if (first_error.empty()) first_error = r.first_error;
   }
   const double rate = static_cast<double>(calls) / elapsed;
+  for (auto& [name, ns] : cpu_per_call) {
+    const auto before = cpu_before.find(name);
+    ns = calls ? (ns - (before == cpu_before.end() ? 0 : before->second)) / 1e3 / calls : 0;
+  }
   const double p50 = all.quantile(0.5), p90 = all.quantile(0.9), p99 = all.quantile(0.99),
                p999 = all.quantile(0.999), max = all.quantile(1.0);
   const double ratio = ping_p50 > 0 ? p50 / ping_p50 : 0;
@@ -360,6 +402,10 @@ int redwire::latency::run(int argc, char** argv, const char* program_name) try {
               ping_kind.c_str());
   std::printf("  ratio     call p50 / PING p50 = %.2fx%s\n", ratio,
               c.concurrency == 1 ? "   (goal for sync calls: <= 2.3x)" : "");
+  std::printf("  CPU/call ");  // threads by name; µs of CPU per call over the measured time
+  for (const auto& [name, us] : cpu_per_call)
+    if (us >= 0.005) std::printf("  %s %.2f us", name.c_str(), us);
+  std::printf("\n");
   if (errors) std::printf("  first error: %s\n", first_error.c_str());
 
   if (!c.json.empty()) {
@@ -382,6 +428,13 @@ int redwire::latency::run(int argc, char** argv, const char* program_name) try {
       << ", \"p99\": " << us(p99) << ", \"p999\": " << us(p999) << ", \"max\": " << us(max)
       << "},\n"
       << "  \"ping_p50_us\": " << us(ping_p50) << ",\n"
+      << "  \"cpu_us_per_call\": {";
+    const char* comma = "";
+    for (const auto& [name, cpu_us] : cpu_per_call) {
+      j << comma << "\"" << name << "\": " << std::round(cpu_us * 100) / 100;
+      comma = ", ";
+    }
+    j << "},\n"
       << "  \"ratio_p50_to_ping\": " << std::round(ratio * 100) / 100 << "\n"
       << "}\n";
   }

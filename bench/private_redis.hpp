@@ -66,6 +66,7 @@ class private_redis {
     std::filesystem::remove_all(dir_, ec);
   }
 
+  pid_t pid() const { return pid_; }  // of the redis-server
   int port() const { return port_; }
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
   std::string unix_url() const { return "unix://" + dir_ + "/redis.sock"; }
