@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 #include <utility>
+
 #include "thread_name.hpp"
 
 namespace redwire::detail {

@@ -19,6 +19,7 @@
 
 #include "../errors.hpp"
 #include "ring.hpp"
+#include "thread_name.hpp"
 
 #ifdef __linux__
 #include <linux/futex.h>
@@ -26,7 +27,6 @@
 #include <unistd.h>
 
 #include <ctime>
-#include "thread_name.hpp"
 #endif
 
 namespace redwire::detail {

@@ -23,11 +23,11 @@
 #include <utility>
 #include <vector>
 
+#include <redwire/detail/thread_name.hpp>
 #include <redwire/errors.hpp>
 #include <redwire/log.hpp>
 #include <redwire/redis.hpp>
 
-#include <redwire/detail/thread_name.hpp>
 #include "frame.hpp"
 #include "options.hpp"
 #include "pending.hpp"

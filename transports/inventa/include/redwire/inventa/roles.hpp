@@ -27,8 +27,8 @@
 
 #include <redwire/admission.hpp>
 #include <redwire/detail/selection.hpp>
-
 #include <redwire/detail/thread_name.hpp>
+
 #include "core.hpp"
 
 namespace redwire::inventa::detail {

@@ -24,9 +24,9 @@
 #include <vector>
 
 #include <redwire/detail/glob.hpp>
+#include <redwire/detail/thread_name.hpp>
 #include <redwire/transport.hpp>
 
-#include <redwire/detail/thread_name.hpp>
 #include "command_router.hpp"
 #include "connection.hpp"
 

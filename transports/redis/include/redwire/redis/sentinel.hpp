@@ -24,9 +24,9 @@
 #include <thread>
 #include <vector>
 
+#include <redwire/detail/thread_name.hpp>
 #include <redwire/transport.hpp>
 
-#include <redwire/detail/thread_name.hpp>
 #include "connection.hpp"
 #include "settings.hpp"
 #include "topology.hpp"

@@ -29,9 +29,9 @@
 #include <utility>
 #include <vector>
 
+#include <redwire/detail/thread_name.hpp>
 #include <redwire/transport.hpp>
 
-#include <redwire/detail/thread_name.hpp>
 #include "cluster.hpp"
 #include "cluster_slots.hpp"
 #include "pattern_registry.hpp"

@@ -25,9 +25,9 @@
 #include <utility>
 #include <vector>
 
+#include <redwire/detail/thread_name.hpp>
 #include <redwire/transport.hpp>
 
-#include <redwire/detail/thread_name.hpp>
 #include "cluster_slots.hpp"
 #include "command_connection.hpp"
 #include "connection.hpp"
