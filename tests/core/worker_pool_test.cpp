@@ -13,8 +13,9 @@
 #include <fstream>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "support/eventually.hpp"
 
 namespace {
 
@@ -212,10 +213,7 @@ TEST(worker_pool, its_threads_are_named_rw_worker) {
   recording_runner runner;
   worker_pool pool(runner, reader, settings(3));
   pool.start();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (named_workers() < before + 3 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  EXPECT_EQ(named_workers(), before + 3);
+  EXPECT_TRUE(redwire::test::eventually([&] { return named_workers() == before + 3; }));
 }
 TEST(worker_pool, bytes_that_are_not_requests_are_dropped_and_the_rest_run) {
   scripted_reader reader(false);
