@@ -99,10 +99,7 @@ class orchestrator {
     lock.unlock();
     watch_ = registry_.watch([this](const membership_event& e) { on_event(e); });
     refresh_all();
-    maintainer_ = std::thread([this] {
-      detail::name_this_thread("rw-orchestrate");
-      maintain();
-    });
+    maintainer_ = detail::named_thread("rw-orchestrate", [this] { maintain(); });
   }
 
   /// Stops watching; calls still work with what is known.

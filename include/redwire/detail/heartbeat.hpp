@@ -69,10 +69,7 @@ class heartbeat final : public component {
       log(log_level::warning, "service " + info_.id + ": cannot register yet (" + e.what() +
                                   "); the heartbeat will retry");
     }
-    thread_ = std::thread([this] {
-      name_this_thread("rw-heartbeat");
-      beat_loop();
-    });
+    thread_ = named_thread("rw-heartbeat", [this] { beat_loop(); });
   }
 
   void stop() override {

@@ -28,11 +28,7 @@ class later_tasks {
     std::lock_guard lk(m_);
     if (stop_) return;
     tasks_.emplace(when, std::move(task));
-    if (!thread_.joinable())
-      thread_ = std::thread([this] {
-        name_this_thread("rw-later");
-        run();
-      });
+    if (!thread_.joinable()) thread_ = named_thread("rw-later", [this] { run(); });
     cv_.notify_one();
   }
 

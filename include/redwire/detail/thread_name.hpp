@@ -6,6 +6,9 @@
 #include <pthread.h>
 #endif
 
+#include <thread>
+#include <utility>
+
 namespace redwire::detail {
 
 /// Names the calling thread; Linux keeps 15 characters. Nothing where threads have no names.
@@ -15,6 +18,15 @@ inline void name_this_thread(const char* name) noexcept {
 #else
   (void)name;
 #endif
+}
+
+/// A thread named `name` (see name_this_thread) that runs `body`.
+template <class F>
+std::thread named_thread(const char* name, F&& body) {
+  return std::thread([name, body = std::forward<F>(body)]() mutable {
+    name_this_thread(name);
+    body();
+  });
 }
 
 }  // namespace redwire::detail

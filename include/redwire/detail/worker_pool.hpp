@@ -101,10 +101,7 @@ class worker_pool final : private async_ends {
   void start() {
     std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < s_.workers; ++i)
-      threads_.emplace_back([this] {
-        name_this_thread("rw-worker");
-        work();
-      });
+      threads_.emplace_back(named_thread("rw-worker", [this] { work(); }));
   }
 
   /// Stops popping; the workers finish every request already taken, then end. Returns at once.

@@ -78,10 +78,7 @@ class stream_consumer final : public component {
     key_ = stream_key(instance.bus.prefix(), s_.stream);
     dead_key_ = dead_letter_key(instance.bus.prefix(), s_.stream, s_.group);
     reader_ = streams_->open_stream_reader(key_, s_.group, s_.consumer);
-    thread_ = std::thread([this] {
-      name_this_thread("rw-stream");
-      run();
-    });
+    thread_ = named_thread("rw-stream", [this] { run(); });
   }
 
   /// Finishes the entry being handled; entries taken but not started stay pending on this

@@ -125,10 +125,7 @@ class topic_subscription final : public component {
       log(log_level::warning, "topic " + s_.name + ": cannot subscribe yet (" + e.what() +
                                   "); retrying in the background");
     }
-    thread_ = std::thread([this] {
-      name_this_thread("rw-topic");
-      run();
-    });
+    thread_ = named_thread("rw-topic", [this] { run(); });
   }
 
   void stop() override {

@@ -89,10 +89,7 @@ class core {
     if (started_) throw std::logic_error("redwire::inventa: start() called twice");
     stopping_ = false;
     for (std::size_t i = 0; i < options_.workers; ++i)
-      workers_.emplace_back([this] {
-        redwire::detail::name_this_thread("rw-inv-worker");
-        work();
-      });
+      workers_.emplace_back(redwire::detail::named_thread("rw-inv-worker", [this] { work(); }));
     try {
       redis::subscription s = bus_.subscribe(
           self_.channel(), [this](std::string_view, std::string_view p) { receive(p); },

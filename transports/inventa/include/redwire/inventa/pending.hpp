@@ -44,10 +44,7 @@ class pending_calls {
     if (!fresh || !timed) return;
     it->second.timer = deadlines_.emplace(deadline, id);
     if (!timer_.joinable() && !stopping_)
-      timer_ = std::thread([this] {
-        redwire::detail::name_this_thread("rw-inv-timer");
-        run_timer();
-      });
+      timer_ = redwire::detail::named_thread("rw-inv-timer", [this] { run_timer(); });
     if (deadlines_.begin()->first == deadline) cv_.notify_all();
   }
 

@@ -63,14 +63,8 @@ class roles {
       beat();
       if (core_.options().discover) discover();
     }
-    heartbeat_thread_ = std::thread([this] {
-      redwire::detail::name_this_thread("rw-inv-beat");
-      run_heartbeats();
-    });
-    liveness_thread_ = std::thread([this] {
-      redwire::detail::name_this_thread("rw-inv-liveness");
-      run_liveness();
-    });
+    heartbeat_thread_ = redwire::detail::named_thread("rw-inv-beat", [this] { run_heartbeats(); });
+    liveness_thread_ = redwire::detail::named_thread("rw-inv-liveness", [this] { run_liveness(); });
   }
 
   /// Ends the threads; a registered service or an orchestrator removes its key, so that it

@@ -96,10 +96,7 @@ class pattern_registry {
       std::lock_guard lk(m_);
       if (stop_) return;
       if (!refresher_.joinable())
-        refresher_ = std::thread([this] {
-          redwire::detail::name_this_thread("rw-patterns");
-          refresh_loop();
-        });
+        refresher_ = redwire::detail::named_thread("rw-patterns", [this] { refresh_loop(); });
     }
     {
       std::lock_guard lk(cache_->m);

@@ -46,10 +46,7 @@ class sentinel_topology final : public topology {
   void start() {
     std::lock_guard lk(m_);
     if (!stop_ && !thread_.joinable())
-      thread_ = std::thread([this] {
-        redwire::detail::name_this_thread("rw-sentinel");
-        watch();
-      });
+      thread_ = redwire::detail::named_thread("rw-sentinel", [this] { watch(); });
   }
 
   void stop() noexcept override {

@@ -179,10 +179,7 @@ class sharded_subscriber final : public subscription_owner {
     const auto due = clock::now() + (failed ? retry_after : std::chrono::milliseconds(0));
     for (auto& e : es) moving_.push_back({std::move(e), due});
     if (!mover_.joinable())
-      mover_ = std::thread([this] {
-        redwire::detail::name_this_thread("rw-shard-mover");
-        move_loop();
-      });
+      mover_ = redwire::detail::named_thread("rw-shard-mover", [this] { move_loop(); });
     cv_.notify_all();
   }
 

@@ -169,10 +169,7 @@ class subscriber final : public subscription_owner {
 
   void start_thread() {
     if (!thread_.joinable())
-      thread_ = std::thread([this] {
-        redwire::detail::name_this_thread("rw-subscriber");
-        run();
-      });
+      thread_ = redwire::detail::named_thread("rw-subscriber", [this] { run(); });
   }
 
   // Under m_ (lk): starts the thread, waits for the first connection, registers `e`.
