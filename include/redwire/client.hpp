@@ -144,6 +144,7 @@ class client : public detail::call_api<client>, public detail::event_api<client>
     if (box) return wait_in_inbox<R>(box, p, o, id, timeout, deadline, frame);
 
     detail::pending_call slot;
+    slot.procedure = p.name;
     pending_.add(id, &slot);
     std::optional<std::string> failure = send(p, o, frame);
     const bool sent = !failure;  // else it never ran (detail/retry.hpp)
@@ -312,7 +313,7 @@ class client : public detail::call_api<client>, public detail::event_api<client>
                           const std::string& frame) const {
     if (auto failure = send(p, o, frame)) return detail::unsent(*failure, p.name);
     envelope e;
-    switch (detail::reply_in_inbox(box, replies_, id, deadline, e)) {
+    switch (detail::reply_in_inbox(box, replies_, id, p.name, deadline, e)) {
       case inbox_status::timeout:
         return timed_out(p.name, o, timeout);
       case inbox_status::lost:
@@ -370,9 +371,8 @@ class client : public detail::call_api<client>, public detail::event_api<client>
 
   void on_reply(std::string_view bytes) {
     envelope e;
-    if (!replies_.accept(bytes, e)) return;
-    detail::pending_call* call = pending_.take(e.call_id);
-    if (!call) return;  // late: the call timed out already
+    detail::pending_call* call = replies_.take_answered(pending_, bytes, e);
+    if (!call) return;  // not a reply, forged, or late: the call timed out already
     if (e.kind == message_kind::error_reply) {
       call->error = e.error == errc{} ? errc::bad_message : e.error;
       call->instance.assign(e.instance);  // errors name who answered; results need not

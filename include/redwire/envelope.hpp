@@ -21,6 +21,10 @@
 // with the token emptied again and compares in constant time (CRYPTO_memcmp). Replies of such a
 // service are MACed the same way and carry the caller's id, so a client can reject forgeries.
 //
+// A reply names the instance that answered but no procedure and no trace id: its caller knows
+// both by the call id, and checks a reply with the secret of the service it called, whatever a
+// reply might claim (detail/reply_gate.hpp).
+//
 // A reader refuses anything it does not understand with errc::bad_message: an unknown magic or
 // version, a kind out of range, a length past the end. Later versions append fields after the
 // token (older readers skip nothing, so they bump the version) — the magic stays.

@@ -37,15 +37,15 @@ std::int64_t ms_from_now(std::chrono::milliseconds d) {
 }
 
 /// A reply to `request` as a service would send it, with `value` as the result, addressed to
-/// `caller`; MACed with `secret` unless it is empty.
+/// `caller`; MACed with `secret` unless it is empty. Services name no procedure in a reply; a
+/// forger may name any (`procedure`).
 std::string reply_frame(const redwire::envelope& request, int value, std::string_view caller,
-                        std::string_view secret) {
+                        std::string_view secret, std::string_view procedure = {}) {
   redwire::envelope r;
   r.kind = redwire::message_kind::reply;
   r.call_id = request.call_id;
   r.fingerprint = request.fingerprint;
-  r.procedure = request.procedure;
-  r.trace_id = request.trace_id;
+  r.procedure = procedure;
   r.instance = "played-by-the-test";
   r.caller = caller;
   std::string frame;
@@ -219,7 +219,8 @@ TEST_P(secured_calls, captured_request_does_not_run_after_its_deadline) {
 
 // A client holding a service's secret believes only replies MACed with it and addressed to
 // itself. Here the test plays the "audit" service: it takes each request off the queue and
-// answers it first with a forged reply (no MAC, another result), then with a MACed one for
+// answers it first with forged replies (no MAC, another result; one naming audit.add, one
+// naming a procedure of a service without a secret, one naming none), then with a MACed one for
 // another client, then with the real one. The forgeries are dropped and logged, the call goes
 // on waiting, and ends with the real answer — sync calls and async ones.
 TEST_P(secured_calls, forged_replies_are_dropped_and_the_call_waits_for_the_real_one) {
@@ -243,10 +244,12 @@ TEST_P(secured_calls, forged_replies_are_dropped_and_the_call_waits_for_the_real
       const redwire::envelope request = redwire::decode_envelope(requests.front());
       ASSERT_EQ(request.procedure, "audit.add");
       const std::string reply_to(request.reply_to);
-      t.publish(reply_to, reply_frame(request, 99, request.caller, ""));  // no MAC
+      t.publish(reply_to, reply_frame(request, 99, request.caller, "", "audit.add"));  // no MAC
+      t.publish(reply_to, reply_frame(request, 97, request.caller, "", "calc.add"));
+      t.publish(reply_to, reply_frame(request, 96, request.caller, ""));
       t.publish(reply_to, reply_frame(request, 98, "another-client", audit_secret));
       ASSERT_TRUE(eventually([&] {
-        return log.count({"dropped a reply to audit.add", "not authentic"}) == forged_before + 2;
+        return log.count({"dropped a reply to audit.add", "not authentic"}) == forged_before + 4;
       })) << "the forged replies did not reach the client";
       EXPECT_EQ(log.count({"dropped a reply to audit.add", "another client"}), other_before + 1);
       EXPECT_EQ(answer.wait_for(0s), std::future_status::timeout) << "a forgery was taken";

@@ -37,14 +37,13 @@ struct call_canceller {
   void operator()() const noexcept { cancel(owner, id); }
 };
 
-/// An async call in flight: the pending_call, the procedure's name and signature, and what
+/// An async call in flight: the pending_call (with the procedure's name), its signature, and what
 /// completes it: the promise of the caller's future (a std::promise<R>, whose size does not
 /// depend on R) or the caller's callback (in place when small enough, else on the heap), built
 /// in `storage`.
 struct async_call : pending_call {
   static constexpr std::size_t storage_size = 128;
 
-  std::string_view procedure;
   std::string_view signature;  ///< the caller's, for a signature_mismatch message
   async_call_pool* pool = nullptr;
   // A cancellable call (call_options::stop): its stop callback, and where its request waits,

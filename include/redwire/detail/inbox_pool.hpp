@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -112,16 +113,18 @@ class inbox_pool {
   std::chrono::steady_clock::time_point retry_after_{};
 };
 
-/// Waits in `box` until `deadline` for the reply to call `id`, decoded into `e` (a view of
-/// box->bytes). Anything else is skipped: the late reply of an earlier call that gave up, or a
-/// forgery (reply_gate).
+/// Waits in `box` until `deadline` for the reply to call `id` (to `procedure`), decoded into `e`
+/// (a view of box->bytes). Anything else is skipped: the late reply of an earlier call that gave
+/// up, or a forgery (reply_gate).
 inline inbox_status reply_in_inbox(inbox_pool::lease& box, const reply_gate& replies,
-                                   std::uint64_t id, std::chrono::steady_clock::time_point deadline,
-                                   envelope& e) {
+                                   std::uint64_t id, std::string_view procedure,
+                                   std::chrono::steady_clock::time_point deadline, envelope& e) {
   for (;;) {
     const inbox_status status = box->box->receive(box->bytes, deadline);
     if (status != inbox_status::message) return status;
-    if (replies.accept(box->bytes, e) && e.call_id == id) return status;
+    if (replies.decode(box->bytes, e) && e.call_id == id &&
+        replies.trusts(box->bytes, e, procedure))
+      return status;
   }
 }
 

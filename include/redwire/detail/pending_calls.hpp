@@ -12,7 +12,9 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -99,9 +101,12 @@ class completion_flag {
 
 /// The outcome of a call as it arrived: a payload, or an error code with its message.
 struct pending_call {
-  errc error{};            ///< errc{} when the call succeeded
-  std::string payload;     ///< encoded result, or the error message
-  std::string instance;    ///< who answered
+  errc error{};          ///< errc{} when the call succeeded
+  std::string payload;   ///< encoded result, or the error message
+  std::string instance;  ///< who answered
+  /// The procedure called (a procedure<>'s constant, which outlives the call): the secret that
+  /// a reply must be MACed with is its service's, whatever the reply says (reply_gate.hpp).
+  std::string_view procedure;
   bool never_ran = false;  ///< failed because its request could not be sent (detail/retry.hpp)
   /// Async calls complete through this hook (on the thread that completes them); sync calls
   /// leave it null and wait on `done`.
@@ -250,6 +255,14 @@ class pending_calls {
       timer_wakes_at_ = at;
       timer_wake_.notify_one();
     }
+  }
+
+  /// The procedure that call `id` called, or nothing if the call is no longer pending.
+  std::optional<std::string_view> procedure_of(std::uint64_t id) const {
+    std::lock_guard lock(mutex_);
+    const pending_call* call = calls_.find(id);
+    if (!call) return std::nullopt;
+    return call->procedure;
   }
 
   /// Removes and returns the call, or nullptr if someone else already took it.

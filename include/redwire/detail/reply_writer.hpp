@@ -61,9 +61,7 @@ class reply_writer {
     r.call_id = request.call_id;
     r.fingerprint = request.fingerprint;
     r.error = code;
-    r.procedure = request.procedure;
-    r.trace_id = request.trace_id;
-    r.instance = instance_;
+    r.instance = instance_;  // no procedure, no trace id: the caller has both (reply_gate.hpp)
     if (key_) r.caller = request.caller;  // inside the MAC: the reply is for that client only
     encode_envelope_header(out, r);
     return out.size();
