@@ -1,5 +1,6 @@
 #include "common.hpp"
 #include "support/fault_proxy.hpp"
+#include "support/log_capture.hpp"
 #include "support/redis_stats.hpp"
 
 #include <algorithm>
@@ -405,4 +406,46 @@ TEST(redis_queues, a_pop_whose_reply_comes_late_loses_nothing) {
     EXPECT_EQ(direct.command({"LLEN", "q"}).integer, 0);
     proxy.set(redwire::test::fault::pass());
   }
+}
+
+// Pushes without a callback go out under one CLIENT REPLY OFF, not each behind a CLIENT REPLY
+// SKIP: one write in 100 ms keeps its reply (ON before it, OFF after), so 1000 pushes made in T
+// cost Redis at most 2 × (T / 100 ms + 2) CLIENT REPLY commands, plus the two of the probe at
+// connect. Each behind its SKIP, they cost a thousand.
+TEST(redis_queues, quiet_pushes_share_one_client_reply_off) {
+  redwire::test::redis_server server;
+  transport bus{server.url()};
+  const long long before = redwire::test::command_calls(bus, "client|reply");
+  const auto start = clock_type::now();
+  for (int i = 0; i < 1000; ++i) bus.push("rw:{calc}:q", "v" + std::to_string(i));
+  const auto pushing = clock_type::now() - start;
+  ASSERT_TRUE(eventually([&] { return bus.command({"LLEN", "rw:{calc}:q"}).integer == 1000; }));
+  const long long switches = redwire::test::command_calls(bus, "client|reply") - before;
+  const long long most = 2 * (pushing / 100ms + 2) + 2;
+  std::printf("[ measured ] 1000 pushes in %lld us took %lld CLIENT REPLY commands (at most %lld)\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::microseconds>(pushing).count()),
+              switches, most);
+  EXPECT_GE(switches, 1);
+  EXPECT_LE(switches, most);
+}
+
+// A lasting error of quiet writes still reaches the log, since one write in 100 ms is answered:
+// pushes to a key that is not a list, for 350 ms, get WRONGTYPE logged. Pushes to a list then go
+// on, and no reply comes that the connection did not expect (its mode and the replies it waits
+// for stay in step).
+TEST(redis_queues, a_lasting_error_of_quiet_pushes_is_logged) {
+  redwire::test::redis_server server;
+  transport bus{server.url()};
+  redwire::test::log_capture log;
+  bus.command({"SET", "rw:{calc}:s", "not a list"});
+  for (const auto until = clock_type::now() + 350ms; clock_type::now() < until;) {
+    bus.push("rw:{calc}:s", "x");
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_TRUE(eventually([&] { return log.count({"RPUSH failed", "WRONGTYPE"}) >= 1; }));
+  for (int i = 0; i < 100; ++i) bus.push("rw:{calc}:q", "v");
+  ASSERT_TRUE(eventually([&] { return bus.command({"LLEN", "rw:{calc}:q"}).integer == 100; }));
+  EXPECT_EQ(log.count({"reply without a command"}), 0);
+  EXPECT_EQ(log.count({"command connection lost"}), 0);
 }

@@ -7,13 +7,14 @@
 // error replies (on a cluster, hands bounced commands back: pending_replies.hpp), and reconnects
 // with exponential backoff when the connection is lost.
 //
-// RPUSH and PUBLISH without a callback go out without a reply (quiet_writes.hpp): two wake-ups
-// fewer per call; one every 100 ms keeps its reply, so that a lasting error (an ACL that forbids
-// the key, OOM, WRONGTYPE) is still logged. A push given an expiry hint owes its queue a PEXPIRE
-// pair, which the writer thread ("rw-writer") sends within 10 ms. Write-behind (push_behind): a
-// caller with many requests in flight hands its RPUSHes to the writer thread, which writes them
-// within `write_behind`; what comes meanwhile leaves in the same write, and consecutive pushes
-// to one queue become one RPUSH of many values, which one pop of the service takes at once.
+// RPUSH and PUBLISH without a callback go out under CLIENT REPLY OFF (quiet_writes.hpp): two
+// wake-ups fewer per call; one every 100 ms keeps its reply, so that a lasting error (an ACL
+// that forbids the key, OOM, WRONGTYPE) is still logged. A push given an expiry hint owes its queue
+// a PEXPIRE pair, which the writer thread ("rw-writer") sends within 10 ms. Write-behind
+// (push_behind): a caller with many requests in flight hands its RPUSHes to the writer thread,
+// which writes them within `write_behind`; what comes meanwhile leaves in the same write, and
+// consecutive pushes to one queue become one RPUSH of many values, which one pop of the service
+// takes at once.
 #pragma once
 
 #include <chrono>
@@ -22,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -85,7 +87,8 @@ class command_connection {
     settle_behind();  // pushes written behind go first: one connection keeps one order
     if (!cb && args.size() > 1)
       append_kept(args, what, std::chrono::milliseconds(0));
-    else if (append_quiet(out_, args, !cb && skipping_.next()) > 0)
+    else if (const bool quiet = skipping_.enter(out_, pending_, !cb);
+             append_quiet(out_, args, quiet) > 0)
       pending_.expect(what, std::move(cb));
     if (hold && out_.size() < max_held) return;  // flush() or the next send writes it
     flush_locked(lk);
@@ -131,7 +134,7 @@ class command_connection {
   }
 
   /// Writes a command that a node bounced (pending_replies.hpp), after ASKING when `asking`: kept
-  /// again until its reply. Throws transport_error when down.
+  /// again until its reply (a cluster's connection never goes quiet). Throws when down.
   void resend(std::unique_ptr<bounced_command> c, bool asking) {
     std::unique_lock lk(m_);
     admit(lk, c->what);
@@ -150,7 +153,7 @@ class command_connection {
   static constexpr std::chrono::microseconds write_behind{100};
   const settings& config() const noexcept { return st_; }
 
-  /// Whether the server takes `CLIENT REPLY SKIP` from this user (probed at every connect).
+  /// Whether the server takes `CLIENT REPLY` from this user (probed at every connect).
   bool skips_replies() const {
     std::lock_guard lk(m_);
     return skipping_.allowed;
@@ -160,37 +163,36 @@ class command_connection {
   // Under m_ (lk): waits while the buffer is over max_buffered (Redis reads slower than we write:
   // wait a little rather than grow forever); throws transport_error when `what` cannot be sent.
   void admit(std::unique_lock<std::mutex>& lk, const char* what) {
-    if (out_.size() + behind_.values.size() > max_buffered) {
+    const auto full = [&] { return out_.size() + behind_.values.size() > max_buffered; };
+    if (full()) {
       ++blocked_writers_;
-      cv_.wait_for(lk, st_.command_timeout, [&] {
-        return out_.size() + behind_.values.size() <= max_buffered || !connected_ || stop_;
-      });
+      cv_.wait_for(lk, st_.command_timeout, [&] { return !full() || !connected_ || stop_; });
       --blocked_writers_;
-      if (connected_ && !stop_ && out_.size() + behind_.values.size() > max_buffered) {
+      if (connected_ && !stop_ && full())
         throw transport_error("redwire::redis: " + std::string(what) +
                               " timed out (Redis not reading)");
-      }
     }
-    if (!connected_ || stop_) {
+    if (!connected_ || stop_)
       throw transport_error("redwire::redis: " + std::string(what) + " failed: not connected to " +
                             st_.describe());
-    }
   }
 
-  // Under m_: appends `args` (on args[1]) without a callback, its reply skipped where the server
+  // Under m_: appends `args` (on args[1]) without a callback, without a reply where the server
   // allows it (quiet_writes.hpp), else kept; on a cluster with the command (pending_replies.hpp).
   void append_kept(std::span<const std::string_view> args, const char* what,
                    std::chrono::milliseconds keep) {
+    const bool quiet = skipping_.enter(out_, pending_, true);
     const std::size_t from = out_.size();
-    if (append_quiet(out_, args, skipping_.next()) == 0) return;
+    if (append_quiet(out_, args, quiet) == 0) return;
     pending_.expect_kept(std::string_view(out_).substr(from), args[1], what, keep);
   }
 
   // Under m_: turns the pushes kept by push_behind into one RPUSH in the output buffer.
   void settle_behind() {
     if (behind_.empty()) return;
+    const bool quiet = skipping_.enter(out_, pending_, true);
     const std::size_t at = out_.size();
-    if (behind_.append_to(out_, skipping_.next()) > 0)
+    if (behind_.append_to(out_, quiet) > 0)
       pending_.expect_kept(std::string_view(out_).substr(at), behind_.queue, "RPUSH", behind_.keep);
     owe_expiry(behind_.queue, behind_.keep);
     behind_.clear(max_kept_buffer);
@@ -226,7 +228,10 @@ class command_connection {
       behind_due_ = false;
       if (!connected_ || stop_) continue;  // mark_down() dropped the pushes kept behind
       settle_behind();
-      pending_.expect(expiries_.settle(out_, clock::now(), skipping_.next()), "PEXPIRE");
+      if (const auto now = clock::now(); expiries_.next_due() <= now) {
+        const bool quiet = skipping_.enter(out_, pending_, true);
+        pending_.expect(expiries_.settle(out_, now, quiet), "PEXPIRE");
+      }
       if (out_.empty()) continue;  // a send took them along meanwhile
       try {
         flush_locked(lk);
@@ -240,8 +245,7 @@ class command_connection {
     if (flushing_) return;  // the writer at work will take it along
     flushing_ = true;
     std::string batch = std::move(spare_);  // its capacity is kept: no allocation per command
-    bool failed = false;
-    std::string error;
+    std::optional<std::string> error;       // why the send failed
     while (!out_.empty() && connected_) {
       batch.swap(out_);
       if (blocked_writers_ > 0) cv_.notify_all();
@@ -249,12 +253,11 @@ class command_connection {
       try {
         conn_->send(batch);  // conn_ is not replaced while flushing_ is set
       } catch (const transport_error& e) {
-        failed = true;
         error = e.what();
       }
       batch.clear();
       lk.lock();
-      if (failed) {
+      if (error) {
         mark_down();
         break;
       }
@@ -263,7 +266,7 @@ class command_connection {
     if (out_.empty() && out_.capacity() > max_kept_buffer) std::string().swap(out_);
     flushing_ = false;
     cv_.notify_all();
-    if (failed) throw transport_error(error);
+    if (error) throw transport_error(*error);
   }
 
   static constexpr std::size_t max_buffered = 8 << 20;
@@ -281,10 +284,7 @@ class command_connection {
     redwire::detail::name_this_thread("rw-commands");
     auto backoff = st_.reconnect_min;
     while (true) {
-      {
-        std::unique_lock lk(m_);
-        if (stop_) break;
-      }
+      if (std::lock_guard lk(m_); stop_) break;
       if (conn_) {
         read_until_lost();
         lose_connection();
@@ -295,6 +295,7 @@ class command_connection {
         auto c = open_quiet(st_, "redwire:commands", skip);
         std::lock_guard lk(m_);
         skipping_.allowed = skip;
+        skipping_.off = false;  // a new connection answers every command
         conn_ = std::move(c);
         connected_ = !stop_;
         backoff = st_.reconnect_min;
@@ -345,7 +346,7 @@ class command_connection {
               lk.unlock();
               static constexpr std::string_view ping[] = {"PING"};
               try {
-                send(ping, "PING");
+                send(ping, "PING", [](reply&&) {});  // answered, never quiet
               } catch (const transport_error&) {
                 return;
               }

@@ -1,10 +1,12 @@
 // redwire/redis/quiet_writes.hpp — the commands that the shared command connection
 // (command_connection.hpp) writes without a reply, and the pushes it builds of them.
 //
-// RPUSH and PUBLISH without a callback go out as `CLIENT REPLY SKIP` + the command: Redis sends
-// no reply, so no thread wakes up for one. probe_reply_skip tells, at every connect, whether
-// the server takes CLIENT REPLY SKIP from this user (an ACL may refuse it); if not, every
-// command gets its reply, as before.
+// RPUSH and PUBLISH without a callback go out without a reply: the connection stays in
+// `CLIENT REPLY OFF` while such commands follow each other, and goes back with `CLIENT REPLY ON`
+// (whose "OK" is read) before a command that needs its reply. Redis then runs no extra command
+// per write (a `CLIENT REPLY SKIP` before each cost it 0.22 µs per call), and no thread wakes up
+// for a reply. probe_reply_off tells, at every connect, whether the server takes CLIENT REPLY
+// from this user (an ACL may refuse it); if not, every command gets its reply, as before.
 //
 // A push keeps its queue alive past the deadline of the request it carries, and no longer
 // (capabilities/queue_expiry.hpp): `PEXPIRE queue keep NX` gives a queue without a TTL one, and
@@ -32,6 +34,7 @@
 #include <redwire/transport.hpp>
 
 #include "connection.hpp"
+#include "pending_replies.hpp"
 #include "resp.hpp"
 #include "settings.hpp"
 
@@ -39,13 +42,18 @@ namespace redwire::redis::detail {
 
 inline constexpr std::string_view skip_next_reply =
     "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n";
+inline constexpr std::string_view replies_off =
+    "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n";
+inline constexpr std::string_view replies_on = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$2\r\nON\r\n";
 
-/// Whether the next command without a callback skips its reply: yes where the server allows it
-/// (probe_reply_skip), but for one every `checked_interval`, so that a lasting error (an ACL
-/// that forbids the key, OOM, WRONGTYPE) still shows in the log.
+/// Whether the next command without a callback goes without a reply: yes where the server allows
+/// it (probe_reply_off), but for one every `checked_interval`, so that a lasting error (an ACL
+/// that forbids the key, OOM, WRONGTYPE) still shows in the log. And the mode the connection is
+/// in after what has been written to it so far (`off`), which switch_to() changes.
 struct reply_skipping {
   static constexpr std::chrono::milliseconds checked_interval{100};
   bool allowed = false;
+  bool off = false;  // CLIENT REPLY OFF is in force after the output buffer (a new connection: no)
   clock::time_point last_checked{};
 
   bool next() {
@@ -54,27 +62,44 @@ struct reply_skipping {
     last_checked = now;
     return false;
   }
+
+  /// Appends to `out` what puts the connection in the mode for the next command, quiet or not,
+  /// if it is not in it; returns the replies to expect for that (the "OK" of CLIENT REPLY ON).
+  std::size_t switch_to(std::string& out, bool quiet) {
+    if (quiet == off) return 0;
+    off = quiet;
+    out.append(quiet ? replies_off : replies_on);
+    return quiet ? 0 : 1;
+  }
+
+  /// Whether the next command goes without a reply (`wanted`, and next() allows it); first puts
+  /// the connection in that mode, telling `pending` of the reply that costs.
+  bool enter(std::string& out, pending_replies& pending, bool wanted) {
+    const bool quiet = wanted && next();
+    pending.expect(switch_to(out, quiet), "CLIENT REPLY ON");
+    return quiet;
+  }
 };
 
-/// Appends `args` to `out`, after CLIENT REPLY SKIP when `skip`; returns the replies to expect.
+/// Appends `args` to `out`; returns the replies to expect: none when the connection is `quiet`
+/// (reply_skipping::switch_to).
 inline std::size_t append_quiet(std::string& out, std::span<const std::string_view> args,
-                                bool skip) {
-  if (skip) out.append(skip_next_reply);
+                                bool quiet) {
   append_command(out, args);
-  return skip ? 0 : 1;
+  return quiet ? 0 : 1;
 }
 
 /// Appends the PEXPIREs that keep `queue` at least `keep` from now (nothing when keep is not
-/// positive); returns the replies to expect.
+/// positive); returns the replies to expect (none when `quiet`).
 inline std::size_t append_keep(std::string& out, std::string_view queue,
-                               std::chrono::milliseconds keep, bool skip) {
+                               std::chrono::milliseconds keep, bool quiet) {
   if (keep.count() <= 0) return 0;
   char digits[24];
   const auto end = std::to_chars(digits, digits + sizeof digits, keep.count()).ptr;
   const std::string_view ms(digits, static_cast<std::size_t>(end - digits));
   const std::string_view nx[] = {"PEXPIRE", queue, ms, "NX"};
   const std::string_view gt[] = {"PEXPIRE", queue, ms, "GT"};
-  return append_quiet(out, nx, skip) + append_quiet(out, gt, skip);
+  return append_quiet(out, nx, quiet) + append_quiet(out, gt, quiet);
 }
 
 /// The pushes that push_behind keeps for one queue until they are written: one RPUSH of all
@@ -97,14 +122,13 @@ struct behind_batch {
     ++count;
   }
 
-  /// Appends the RPUSH to `out`; returns the replies to expect (0 or 1).
-  std::size_t append_to(std::string& out, bool skip) const {
-    if (skip) out.append(skip_next_reply);
+  /// Appends the RPUSH to `out`; returns the replies to expect (none when `quiet`).
+  std::size_t append_to(std::string& out, bool quiet) const {
     append_header(out, '*', count + 2);
     append_bulk(out, "RPUSH");
     append_bulk(out, queue);
     out.append(values);
-    return skip ? 0 : 1;
+    return quiet ? 0 : 1;
   }
 
   /// Forgets the values (a buffer grown past `max_kept_buffer` is given back).
@@ -146,13 +170,14 @@ class expiry_schedule {
     return debts_.empty() ? clock::time_point::max() : debts_.front().due;
   }
 
-  /// Appends the pairs of the debts due by `now` to `out`; returns the replies to expect.
-  std::size_t settle(std::string& out, clock::time_point now, bool skip) {
+  /// Appends the pairs of the debts due by `now` to `out`; returns the replies to expect (none
+  /// when `quiet`).
+  std::size_t settle(std::string& out, clock::time_point now, bool quiet) {
     std::size_t replies = 0, paid = 0;
     for (; paid < debts_.size() && debts_[paid].due <= now; ++paid) {
       const auto left = std::chrono::ceil<std::chrono::milliseconds>(debts_[paid].until - now);
       replies +=
-          append_keep(out, debts_[paid].queue, std::max(left, std::chrono::milliseconds(1)), skip);
+          append_keep(out, debts_[paid].queue, std::max(left, std::chrono::milliseconds(1)), quiet);
     }
     for (std::size_t i = 0; i < paid && spare_names_.size() < max_spare_names; ++i)
       spare_names_.push_back(std::move(debts_[i].queue));
@@ -171,18 +196,20 @@ class expiry_schedule {
   std::vector<std::string> spare_names_;
 };
 
-/// Does the server take CLIENT REPLY SKIP from us? SKIP, PING a, PING b: one reply ("b") if it
-/// does, three if it refused (an error, "a", "b"). The handshake proved PING allowed.
-inline bool probe_reply_skip(connection& c, const settings& st) {
-  std::string out(skip_next_reply);
+/// Does the server take CLIENT REPLY from us? OFF, PING a, ON, PING b: two replies ("OK" of ON,
+/// then "b") if it does; more if it refused (an error for OFF, "a", ...). The handshake proved
+/// PING allowed.
+inline bool probe_reply_off(connection& c, const settings& st) {
+  std::string out(replies_off);
   append_command(out, {"PING", "redwire:a"});
+  out.append(replies_on);
   append_command(out, {"PING", "redwire:b"});
   c.send(out);
   const auto deadline = clock::now() + st.command_timeout;
   for (int replies = 0;; ++replies) {
     std::optional<reply> r = c.read_reply(deadline);
     if (!r) throw transport_error("redwire::redis: " + st.describe() + " did not answer in time");
-    if (r->is_string() && r->str == "redwire:b") return replies == 0;
+    if (r->is_string() && r->str == "redwire:b") return replies == 1;
   }
 }
 
@@ -192,7 +219,7 @@ inline bool probe_reply_skip(connection& c, const settings& st) {
 inline std::unique_ptr<connection> open_quiet(const settings& st, std::string_view name,
                                               bool& skip_replies) {
   auto c = std::make_unique<connection>(st, name);
-  skip_replies = st.cluster.seeds.empty() && probe_reply_skip(*c, st);
+  skip_replies = st.cluster.seeds.empty() && probe_reply_off(*c, st);
   return c;
 }
 
