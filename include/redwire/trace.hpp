@@ -92,8 +92,9 @@ inline bool parse_traceparent(std::string_view text, std::string_view& trace,
   trace = text.substr(3, 32);
   parent = text.substr(36, 16);
   flags = text.substr(53, 2);
-  const bool flags_hex = flags.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-  return is_lower_hex(trace) && is_lower_hex(parent) && flags_hex;
+  // Flags may be "00": lower-case hex, zeros allowed (is_lower_hex("00" + "1") says just that).
+  const char f[3] = {flags[0], flags[1], '1'};
+  return is_lower_hex(trace) && is_lower_hex(parent) && is_lower_hex({f, 3});
 }
 
 /// "00-<trace>-<span>-<flags>" into `out` (55 characters); returns its view.

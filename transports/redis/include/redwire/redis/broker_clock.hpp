@@ -30,16 +30,18 @@ class broker_clock {
   explicit broker_clock(std::shared_ptr<command_connection> commands)
       : commands_(std::move(commands)) {}
 
+  // One reading of the local clock (every request reads this clock once: docs/performance.md).
+  // A local clock that steps, either way, by more than `refresh` asks again at once.
   clock::time_point now() {
-    const auto steady = std::chrono::steady_clock::now().time_since_epoch().count();
-    if (!known_.load(std::memory_order_acquire)) {
-      learn_now();
-    } else if (steady - asked_at_.load(std::memory_order_relaxed) > refresh_ns &&
-               !asking_.exchange(true)) {
-      asked_at_.store(steady, std::memory_order_relaxed);
+    if (!known_.load(std::memory_order_acquire)) learn_now();
+    const auto local = clock::now();
+    const std::int64_t at = nanoseconds_of(local);
+    const std::int64_t since = at - asked_at_.load(std::memory_order_relaxed);
+    if ((since > refresh_ns || since < -refresh_ns) && !asking_.exchange(true)) {
+      asked_at_.store(at, std::memory_order_relaxed);
       ask_behind();
     }
-    return clock::now() + std::chrono::microseconds(offset_us_.load(std::memory_order_relaxed));
+    return local + std::chrono::microseconds(offset_us_.load(std::memory_order_relaxed));
   }
 
   /// The offset learnt (Redis's time minus this host's), for tests and diagnostics.
@@ -48,6 +50,9 @@ class broker_clock {
   }
 
  private:
+  static std::int64_t nanoseconds_of(clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  }
   static constexpr std::int64_t refresh_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(refresh).count();
 
@@ -55,8 +60,8 @@ class broker_clock {
   void learn_now() {
     std::lock_guard lock(first_);
     if (known_.load(std::memory_order_acquire)) return;
-    asked_at_.store(std::chrono::steady_clock::now().time_since_epoch().count());
     const auto sent = clock::now();
+    asked_at_.store(nanoseconds_of(sent));
     try {
       std::string_view args[] = {"TIME"};
       note(round_trip(*commands_, args, "TIME"), sent, clock::now());
@@ -95,7 +100,7 @@ class broker_clock {
   std::shared_ptr<command_connection> commands_;
   std::mutex first_;
   std::atomic<bool> known_{false}, asking_{false};
-  std::atomic<std::int64_t> asked_at_{0};  // steady clock, ns
+  std::atomic<std::int64_t> asked_at_{0};  // this host's clock, ns
   std::atomic<std::int64_t> offset_us_{0};
 };
 
