@@ -422,10 +422,11 @@ TEST(redis_queues, quiet_pushes_share_one_client_reply_off) {
   ASSERT_TRUE(eventually([&] { return bus.command({"LLEN", "rw:{calc}:q"}).integer == 1000; }));
   const long long switches = redwire::test::command_calls(bus, "client|reply") - before;
   const long long most = 2 * (pushing / 100ms + 2) + 2;
-  std::printf("[ measured ] 1000 pushes in %lld us took %lld CLIENT REPLY commands (at most %lld)\n",
-              static_cast<long long>(
-                  std::chrono::duration_cast<std::chrono::microseconds>(pushing).count()),
-              switches, most);
+  std::printf(
+      "[ measured ] 1000 pushes in %lld us took %lld CLIENT REPLY commands (at most %lld)\n",
+      static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::microseconds>(pushing).count()),
+      switches, most);
   EXPECT_GE(switches, 1);
   EXPECT_LE(switches, most);
 }
