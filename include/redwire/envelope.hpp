@@ -72,19 +72,28 @@ struct envelope {
   }
 };
 
-/// Appends the frame of `e` (without its payload) to `out`; the caller appends the payload.
+/// Appends the frame of `e` (without its payload) to `out`; the caller appends the payload. The
+/// header is sized first and written in place (every call encodes two: the request's and the
+/// reply's).
 inline void encode_envelope_header(std::string& out, const envelope& e) {
-  out.append(envelope::magic, 2);
-  out.push_back(static_cast<char>(envelope::version));
-  out.push_back(static_cast<char>(e.kind));
-  out.push_back(static_cast<char>(e.flags));
-  detail::append_little_endian(out, e.call_id);
-  detail::append_little_endian(out, e.fingerprint);
-  detail::append_little_endian(out, e.deadline_ms);
-  detail::append_little_endian(out, static_cast<std::uint16_t>(e.error));
-  for (std::string_view s :
-       {e.procedure, e.reply_to, e.caller, e.trace_id, e.key, e.instance, e.token})
-    detail::append_length_prefixed(out, s);
+  const std::string_view fields[] = {e.procedure, e.reply_to, e.caller, e.trace_id,
+                                     e.key,       e.instance, e.token};
+  std::size_t size = envelope::fixed_size;
+  for (std::string_view f : fields) size += detail::length_prefixed_size(f);
+  const std::size_t at = out.size();
+  out.resize(at + size);
+  char* p = out.data() + at;
+  p[0] = envelope::magic[0];
+  p[1] = envelope::magic[1];
+  p[2] = static_cast<char>(envelope::version);
+  p[3] = static_cast<char>(e.kind);
+  p[4] = static_cast<char>(e.flags);
+  detail::store_little_endian(p + 5, e.call_id);
+  detail::store_little_endian(p + 13, e.fingerprint);
+  detail::store_little_endian(p + 21, e.deadline_ms);
+  detail::store_little_endian(p + 29, static_cast<std::uint16_t>(e.error));
+  p += envelope::fixed_size;
+  for (std::string_view f : fields) p = detail::store_length_prefixed(p, f);
 }
 
 /// Decodes a frame; throws std::system_error(errc::bad_message) on anything malformed.

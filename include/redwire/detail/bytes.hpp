@@ -60,13 +60,18 @@ constexpr std::size_t varint_size(std::uint64_t value) noexcept {
   return size;
 }
 
+/// Writes the varint of `value` (its shortest form) at `out`, which must have room for
+/// varint_size(value) bytes; returns the end of what it wrote. Never fails.
+inline char* store_varint(char* out, std::uint64_t value) noexcept {
+  for (; value >= 0x80; value >>= 7) *out++ = static_cast<char>((value & 0x7f) | 0x80);
+  *out++ = static_cast<char>(value);
+  return out;
+}
+
 /// Appends the varint of `value` (its shortest form) to `out`. Never fails: any 64-bit value fits.
 inline void append_varint(std::string& out, std::uint64_t value) {
   char bytes[max_varint_size];
-  std::size_t size = 0;
-  for (; value >= 0x80; value >>= 7) bytes[size++] = static_cast<char>((value & 0x7f) | 0x80);
-  bytes[size++] = static_cast<char>(value);
-  out.append(bytes, size);
+  out.append(bytes, static_cast<std::size_t>(store_varint(bytes, value) - bytes));
 }
 
 /// Reads a varint from [position, end) and moves `position` past it. A longer form than needed
@@ -133,6 +138,19 @@ T load_little_endian(const char* in) noexcept {
 inline void append_length_prefixed(std::string& out, std::string_view text) {
   append_varint(out, text.size());
   out.append(text);
+}
+
+/// Bytes that `text` takes length-prefixed.
+constexpr std::size_t length_prefixed_size(std::string_view text) noexcept {
+  return varint_size(text.size()) + text.size();
+}
+
+/// Writes `text` length-prefixed at `out`, which must have room for length_prefixed_size(text);
+/// returns the end of what it wrote. Never fails.
+inline char* store_length_prefixed(char* out, std::string_view text) noexcept {
+  out = store_varint(out, text.size());
+  if (!text.empty()) std::memcpy(out, text.data(), text.size());
+  return out + text.size();
 }
 
 /// Takes a length-prefixed string from the front of `in` and returns it (a view into `in`'s
