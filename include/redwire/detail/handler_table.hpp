@@ -54,8 +54,8 @@ class handler_table {
   const bound_procedure* find(std::string_view procedure) const {
     const std::size_t dollar = procedure.find(".$");
     const auto& table = dollar == std::string_view::npos ? handlers_ : builtins_;
-    auto found = table.find(
-        std::string(dollar == std::string_view::npos ? procedure : procedure.substr(dollar + 1)));
+    auto found =  // a view: no string made per request
+        table.find(dollar == std::string_view::npos ? procedure : procedure.substr(dollar + 1));
     return found == table.end() ? nullptr : &found->second;
   }
 
@@ -74,8 +74,16 @@ class handler_table {
   }
 
  private:
-  std::unordered_map<std::string, bound_procedure> handlers_;
-  std::unordered_map<std::string, bound_procedure> builtins_;  // "$ping": bind_builtin
+  // Found by a string_view (transparent): the name as the request carries it.
+  struct name_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view name) const noexcept {
+      return std::hash<std::string_view>{}(name);
+    }
+  };
+  using table_type = std::unordered_map<std::string, bound_procedure, name_hash, std::equal_to<>>;
+  table_type handlers_;
+  table_type builtins_;  // "$ping": bind_builtin
 };
 
 }  // namespace redwire::detail
