@@ -286,6 +286,20 @@ std::vector<std::string> whole_list(transport& bus, std::string_view key) {
 }
 }  // namespace
 
+namespace {
+/// Prints what 1000 `pushes` made in `took` cost Redis (`count` of `command`), and checks that
+/// it is at least one and at most `most`.
+void expect_commands(const char* pushes, clock_type::duration took, const char* command,
+                     long long count, long long most) {
+  std::printf(
+      "[ measured ] 1000 %s in %lld us took %lld %s commands (at most %lld)\n", pushes,
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(took).count()),
+      count, command, most);
+  EXPECT_GE(count, 1);
+  EXPECT_LE(count, most);
+}
+}  // namespace
+
 // The write-behind thread waits 100 µs after the first push it is given, then writes all it
 // holds as one RPUSH: two RPUSHes are at least 100 µs apart, and only the last can come after
 // the pushing ends. So however the machine schedules this thread, 1000 pushes made in T take
@@ -300,15 +314,8 @@ TEST(redis_queues, pushes_behind_arrive_in_order_and_share_their_rpush) {
   const auto pushing = clock_type::now() - start;
   ASSERT_TRUE(eventually([&] { return bus.command({"LLEN", "rw:{calc}:q"}).integer == 1000; }));
   EXPECT_EQ(whole_list(bus, "rw:{calc}:q"), expected);
-  const long long rpushes = redwire::test::command_calls(bus, "rpush");
-  const long long most = pushing / redwire::redis::detail::command_connection::write_behind + 2;
-  std::printf(
-      "[ measured ] 1000 pushes behind in %lld us took %lld RPUSH commands (at most %lld)\n",
-      static_cast<long long>(
-          std::chrono::duration_cast<std::chrono::microseconds>(pushing).count()),
-      rpushes, most);
-  EXPECT_GE(rpushes, 1);
-  EXPECT_LE(rpushes, most);
+  expect_commands("pushes behind", pushing, "RPUSH", redwire::test::command_calls(bus, "rpush"),
+                  pushing / redwire::redis::detail::command_connection::write_behind + 2);
 }
 
 // A push that is not behind, and a push to another queue, take the kept pushes along first:
@@ -420,15 +427,9 @@ TEST(redis_queues, quiet_pushes_share_one_client_reply_off) {
   for (int i = 0; i < 1000; ++i) bus.push("rw:{calc}:q", "v" + std::to_string(i));
   const auto pushing = clock_type::now() - start;
   ASSERT_TRUE(eventually([&] { return bus.command({"LLEN", "rw:{calc}:q"}).integer == 1000; }));
-  const long long switches = redwire::test::command_calls(bus, "client|reply") - before;
-  const long long most = 2 * (pushing / 100ms + 2) + 2;
-  std::printf(
-      "[ measured ] 1000 pushes in %lld us took %lld CLIENT REPLY commands (at most %lld)\n",
-      static_cast<long long>(
-          std::chrono::duration_cast<std::chrono::microseconds>(pushing).count()),
-      switches, most);
-  EXPECT_GE(switches, 1);
-  EXPECT_LE(switches, most);
+  expect_commands("pushes", pushing, "CLIENT REPLY",
+                  redwire::test::command_calls(bus, "client|reply") - before,
+                  2 * (pushing / 100ms + 2) + 2);
 }
 
 // A lasting error of quiet writes still reaches the log, since one write in 100 ms is answered:
