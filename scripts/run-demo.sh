@@ -45,7 +45,7 @@ echo "== calc: two replicas and a caller"
 pids+=($!)
 "$bin/calc_service" "$url" --instance calc-b > "$work/calc-b.out" 2>&1 &
 pids+=($!)
-sleep 0.3  # let both replicas start waiting, so that both get work
+# The caller waits until both replicas are registered, so that both get work.
 "$bin/calc_caller" "$url" --expect-replicas 2
 
 echo "== demo finished"

@@ -1,13 +1,16 @@
 // Calls the calc service a few times and shows which replica answered each call.
 //   calc_caller [redis-url] [--expect-replicas N]
-// With --expect-replicas it exits non-zero unless N different replicas answered (the demo and
-// the tests use it to check that the load is shared).
+// With --expect-replicas it first waits (up to 10 s) until N replicas are registered, then exits
+// non-zero unless N different replicas answered (the demo and the tests use it to check that the
+// load is shared).
 #include <redwire/redis.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <set>
+#include <thread>
 
 #include "../common/example_support.hpp"
 #include "calc_api.hpp"
@@ -20,6 +23,11 @@ int main(int argc, char** argv) {
   redwire::redis::transport bus{example::redis_url(argc, argv)};
   redwire::client cli{bus};
   std::set<std::string> replicas;
+  if (expect_replicas > 0) {  // replicas started just now may still be on their way
+    redwire::registry registry{bus};
+    for (int i = 0; i < 100 && registry.instances("calc").size() < expect_replicas; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 
   try {
     std::printf("calc.add(2, 3) = %d\n", cli.call(calc::add, 2, 3));
