@@ -156,8 +156,7 @@ class registry {
               "registry: membership events may have been missed (the "
               "connection was interrupted); read instances() again");
         });
-    w.state_->reaper = std::thread([this, s = w.state_.get()] {
-      detail::name_this_thread("rw-reaper");
+    w.state_->reaper = detail::named_thread("rw-reaper", [this, s = w.state_.get()] {
       std::unique_lock lock(s->mutex);
       while (!s->stopping) {
         lock.unlock();
