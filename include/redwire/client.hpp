@@ -12,7 +12,6 @@
 // call is checked against the procedure's declaration at compile time.
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -34,6 +33,7 @@
 #include "detail/call_cancel.hpp"
 #include "detail/call_outcome.hpp"
 #include "detail/completion.hpp"
+#include "detail/completion_batch.hpp"
 #include "detail/diagnostics.hpp"
 #include "detail/frame_buffer.hpp"
 #include "detail/hooked_calls.hpp"
@@ -87,6 +87,8 @@ class client : public detail::call_api<client>, public detail::event_api<client>
     pending_.stop_timer();  // first: a retry's backoff ends here, never sends from here on
     inboxes_.reset();
     reply_subscription_.reset();  // no reply handler runs past this line
+    // nor does a reader's batch still hold one of our calls (completion_batch.hpp)
+    detail::completion_batch::wait_for_release(deferred_);
     pending_.fail_all(errc::cancelled, "the client was destroyed");
   }
 
@@ -347,15 +349,12 @@ class client : public detail::call_api<client>, public detail::event_api<client>
                                      replies_.key_for(p.service), std::forward<G>(args)...);
   }
 
-  /// With more async calls than this in flight, their requests are written behind (see
-  /// redwire::write_behind_transport): up to 100 µs later, many in one write and one RPUSH, where
-  /// each would otherwise cost a write of its own. Latency matters little to a caller who keeps
-  /// that many calls waiting; throughput does.
+  /// Above this many async calls in flight, requests are written behind (write_behind_transport):
+  /// up to 100 µs later, many in one write and RPUSH. Such a caller wants throughput, not latency.
   static constexpr std::size_t write_behind_above = 16;
 
-  /// Hands the frame to the transport; returns why it could not, or nothing. A queue that nobody
-  /// reads goes once what it holds is past its deadline (queue_expiry.hpp); a named instance
-  /// refuses at once (errc::unavailable) if it is not alive.
+  /// Hands the frame to the transport; returns why it could not, or nothing. An unread queue goes
+  /// once past its deadline (queue_expiry.hpp); a dead named instance refuses (errc::unavailable).
   template <class P>
   std::optional<std::string> send(const P& p, const call_options& o, const std::string& frame,
                                   bool behind = false) const {
@@ -378,7 +377,7 @@ class client : public detail::call_api<client>, public detail::event_api<client>
       call->instance.assign(e.instance);  // errors name who answered; results need not
     }
     call->payload.assign(e.payload);
-    call->complete();
+    detail::completion_batch::complete(*call, deferred_);
   }
 
   std::unique_ptr<detail::any_transport> bus_;
@@ -392,6 +391,7 @@ class client : public detail::call_api<client>, public detail::event_api<client>
   // client is, so calls may be made through a const client (from any number of threads).
   mutable detail::async_call_pool async_calls_;  // before pending_: outlives the calls it holds
   mutable detail::pending_calls pending_;
+  std::atomic<std::size_t> deferred_{0};  // calls a reader's completion_batch holds
   mutable std::atomic<std::uint64_t> next_id_{1};
   std::unique_ptr<detail::any_subscription> reply_subscription_;
   mutable std::optional<detail::inbox_pool> inboxes_;  // after bus_: closed before it

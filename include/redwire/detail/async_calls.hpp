@@ -105,8 +105,10 @@ class async_call_pool {
   template <class R>
   async_call* start(std::string_view procedure, void (*on_complete)(pending_call*),
                     std::string_view signature = {}) {
-    return start_with<std::promise<R>>(procedure, on_complete, signature, std::allocator_arg,
-                                       recycling_allocator<char>{});
+    async_call* c = start_with<std::promise<R>>(procedure, on_complete, signature,
+                                                std::allocator_arg, recycling_allocator<char>{});
+    c->wakes_a_waiter = true;
+    return c;
   }
 
   /// A call that holds an F made of `args` (a callback, say), completed through `on_complete`.
@@ -117,6 +119,7 @@ class async_call_pool {
     c->procedure = procedure;
     c->signature = signature;
     c->on_complete = on_complete;
+    c->wakes_a_waiter = false;
     try {
       if constexpr (async_call::in_place<F>)
         new (c->storage) F(std::forward<Args>(args)...);

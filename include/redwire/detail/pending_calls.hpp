@@ -108,6 +108,8 @@ struct pending_call {
   /// a reply must be MACed with is its service's, whatever the reply says (reply_gate.hpp).
   std::string_view procedure;
   bool never_ran = false;  ///< failed because its request could not be sent (detail/retry.hpp)
+  /// A future's: completed with the others of its read, newest first (completion_batch.hpp).
+  bool wakes_a_waiter = false;
   /// Async calls complete through this hook (on the thread that completes them); sync calls
   /// leave it null and wait on `done`.
   void (*on_complete)(pending_call*) = nullptr;

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include <redwire/detail/completion_batch.hpp>
 #include <redwire/detail/thread_name.hpp>
 #include <redwire/transport.hpp>
 
@@ -358,6 +359,8 @@ class subscriber final : public subscription_owner {
       }
       ping_sent = false;
       heard = clock::now();
+      // The futures this read makes ready become ready together (completion_batch.hpp).
+      redwire::detail::completion_batch::scope batch(batch_);
       while (reply* r = conn_->buffered_reply_view()) {  // reused: no allocation per message
         targets.clear();
         bool is_gap = false;
@@ -383,8 +386,9 @@ class subscriber final : public subscription_owner {
   bool connected_ = false;
   bool stop_ = false;
   int attempts_ = 0;
-  std::uint64_t generation_ = 0;  // changes at every connect and disconnect
-  subscriber_book book_;          // under m_
+  std::uint64_t generation_ = 0;             // changes at every connect and disconnect
+  subscriber_book book_;                     // under m_
+  redwire::detail::completion_batch batch_;  // the delivery thread's
   std::atomic<std::thread::id> delivery_thread_{};
   std::thread thread_;
 };
