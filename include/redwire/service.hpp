@@ -272,11 +272,13 @@ class service {
         components_.push_back(std::make_unique<detail::heartbeat>(options_.registration));
         registered_ = true;
       }
-      workers_.emplace(
-          *dispatch_, *reader_,
-          detail::pool_settings{options_.workers, options_.batch_size, options_.poll_interval,
-                                bus_->corking() != nullptr, options_.max_in_flight,
-                                "service " + options_.instance_id});
+      workers_.emplace(*dispatch_, *reader_,
+                       detail::pool_settings{.workers = options_.workers,
+                                             .batch_size = options_.batch_size,
+                                             .poll_interval = options_.poll_interval,
+                                             .cork = bus_->corking() != nullptr,
+                                             .max_in_flight = options_.max_in_flight,
+                                             .name = "service " + options_.instance_id});
       workers_->start();
       for (auto& c : components_) components.push_back(c.get());
     }

@@ -11,6 +11,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -107,6 +108,7 @@ class recording_runner final : public redwire::detail::request_runner {
     {
       std::unique_lock lock(m);
       started.push_back(name);
+      ran_on[name] = std::this_thread::get_id();
       ++running;
       most_running = std::max(most_running, running);
       cv.notify_all();
@@ -152,6 +154,7 @@ class recording_runner final : public redwire::detail::request_runner {
   std::mutex m;
   std::condition_variable cv;
   std::vector<std::string> started, sent, held;
+  std::map<std::string, std::thread::id> ran_on;  // request name -> the worker that ran it
   int running = 0, most_running = 0, held_runs = 0, flushes = 0;
   bool released = false;
 };
@@ -317,6 +320,54 @@ TEST(worker_pool, replies_to_a_fast_batch_leave_together_once_it_is_all_taken) {
   // held run after that — never one per reply.
   EXPECT_LE(runner.flushes, 3 * static_cast<int>(pops));
   EXPECT_LT(runner.flushes, 32);
+}
+
+/// Runs `n` fast lone requests, one after the other, so that the pool knows its handlers' run time.
+void warm_up(scripted_reader& reader, recording_runner& runner, int n) {
+  for (int i = 0; i < n; ++i) {
+    reader.script({"warm" + std::to_string(i)});
+    ASSERT_TRUE(wait_for(runner.m, runner.cv,
+                         [&] { return runner.sent.size() == static_cast<std::size_t>(i + 1); }));
+  }
+}
+
+TEST(worker_pool, a_batch_of_fast_requests_is_run_by_the_worker_that_took_it) {
+  scripted_reader reader(false);
+  recording_runner runner;
+  auto s = settings(4);
+  s.keep_window = 1s;  // any handler of the test is fast enough, even under a sanitizer
+  s.takeover = 20s;    // and no watcher takes over from a descheduled keeper
+  worker_pool pool(runner, reader, s);
+  pool.start();
+  warm_up(reader, runner, 4);
+  for (int round = 0; round < 5; ++round) {
+    std::vector<std::string> batch;
+    for (int i = 0; i < 16; ++i)
+      batch.push_back("r" + std::to_string(round) + "-" + std::to_string(i));
+    reader.script(batch);
+    ASSERT_TRUE(
+        wait_for(runner.m, runner.cv, [&] { return runner.sent.size() == 4 + 16 * (round + 1u); }));
+    std::lock_guard lock(runner.m);
+    for (const auto& name : batch)  // four workers, and none woken to share the batch
+      EXPECT_EQ(runner.ran_on[name], runner.ran_on[batch.front()]) << name;
+  }
+}
+
+TEST(worker_pool, a_kept_batch_whose_handler_blocks_is_handed_out_to_the_others) {
+  scripted_reader reader(false);
+  recording_runner runner;
+  auto s = settings(3);
+  s.keep_window = 1s;
+  worker_pool pool(runner, reader, s);
+  release_at_exit guard{runner};
+  pool.start();
+  warm_up(reader, runner, 4);
+  reader.script({"block-a", "b", "c"});  // kept: its popper runs block-a, and blocks there
+  ASSERT_TRUE(wait_for(runner.m, runner.cv, [&] { return runner.sent.size() == 6; }));
+  std::lock_guard lock(runner.m);  // b and c ran while block-a still blocked: nobody released it
+  EXPECT_EQ(runner.running, 1);
+  EXPECT_NE(runner.ran_on["b"], runner.ran_on["block-a"]);
+  EXPECT_NE(runner.ran_on["c"], runner.ran_on["block-a"]);
 }
 
 TEST(worker_pool, stop_finishes_what_was_taken_and_takes_no_more) {
