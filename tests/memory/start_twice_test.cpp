@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -33,10 +35,20 @@ TEST(service_start, run_after_start_waits_for_stop) {
   redwire::service svc{bus, "calc"};
   svc.bind(twice, [](int x) { return 2 * x; });
   svc.start();
-  std::thread runner([&] { svc.run(); });  // already started: it only waits
+  std::atomic<bool> returned{false};
+  std::thread runner([&] {
+    svc.run();  // already started: it only waits
+    returned = true;
+  });
   redwire::client cli{bus};
   EXPECT_EQ(cli.call(twice, 2), 4);
-  svc.stop();
+  EXPECT_FALSE(returned);
+  // A runner thread scheduled only after a stop() would start the service again (run() starts
+  // a stopped service), and wait for the next stop(): stop until it has returned.
+  while (!returned) {
+    svc.stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   runner.join();
 }
 
