@@ -14,17 +14,13 @@
 // takeover (pool_settings), that worker pops instead.
 //
 // A batch of fast requests: replies wait in the transport (capabilities/corking.hpp) while more
-// of the batch is ready to run, if handlers take under hold_below_ns on average; as soon as the
-// batch is all taken they are written, in one write instead of one per reply. A held reply
-// thus waits only until the rest of its batch has been taken by free workers, never for the
-// handlers it does not run itself.
+// of the batch is ready to run, if handlers take under hold_below_ns on average; once the batch
+// is all taken they are written, in one write instead of one per reply.
 //
-// A batch that its popper can run alone within keep_window (handlers of a few µs) it keeps: it
-// wakes no other worker, runs the batch, and pops again. Woken to share such a batch, the
-// others would spend more on wake-ups and the pool's lock than the handlers take (on two
-// cores, four workers sharing fast batches took 1.7 times the CPU per request of one). As for
-// a lone request, one idle worker watches: if the keeper takes no request for takeover (its
-// handler blocks), the watcher hands the batch out to all.
+// A batch its popper can run alone within keep_window it keeps: it wakes no other worker, runs
+// the batch and pops again (on two cores, four workers sharing fast batches took 1.7 times the
+// CPU per request of one). As for a lone request, one idle worker watches: if the keeper takes
+// no request for takeover (its handler blocks), the watcher hands the batch out to all.
 #pragma once
 
 #include <algorithm>
@@ -257,13 +253,17 @@ class worker_pool final : private async_ends {
     bool take_over = stopping_;  // stopping: every worker helps finish what was taken
     if (!take_over) {
       watching_ = true;
+      auto since = std::chrono::steady_clock::now();  // when the keeper last took one, `seen`
       for (std::uint64_t seen = taken_; kept_by_ != std::thread::id{} && requests_.has_ready();) {
-        if (stopping_ ||
-            (changed_.wait_for(lock, s_.takeover) == std::cv_status::timeout && taken_ == seen)) {
+        const auto now = std::chrono::steady_clock::now();
+        if (taken_ != seen) {
+          seen = taken_;
+          since = now;
+        } else if (stopping_ || now >= since + s_.takeover) {
           take_over = true;
           break;
         }
-        seen = taken_;
+        changed_.wait_until(lock, since + s_.takeover);
       }
       watching_ = false;
     }
