@@ -51,7 +51,7 @@ concurrent+=':*starved*'
 # Over TLS they run under ASan; TSan leaves them out: libssl is not instrumented, so TSan
 # cannot see the ordering its locks give.
 concurrent+='-*/redis_tls'
-pools='block_recycler*:async_call_pool*:frame_buffer*:worker_pool*:key_order*'
+pools='block_recycler*:async_call_pool*:frame_buffer*:worker_pool*:key_order*:completion_batch*'
 step "TSan run: core_tests ($pools), memory_tests, call_tests ($concurrent)"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$here/tests/tsan.supp"
 "${run[@]}" "$here/build-tsan/tests/core_tests" --gtest_brief=1 --gtest_filter="$pools"
