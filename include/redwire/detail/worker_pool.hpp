@@ -289,6 +289,7 @@ class worker_pool final : private async_ends {
   void pop(std::unique_lock<std::mutex>& lock, worker& w) {
     popping_ = true;
     pop_owed_ = false;
+    kept_by_ = {};  // a keeper that pops has run its batch: what turns ready meanwhile is anyone's
     const std::size_t take = batch_limit();
     lock.unlock();
     w.batch.clear();
@@ -328,7 +329,6 @@ class worker_pool final : private async_ends {
 
   // Called with the lock held, after a pop: who runs what was taken, and who pops next.
   void hand_out() {
-    kept_by_ = {};
     const std::size_t ready = requests_.ready_count();
     if (ready > 1 && s_.workers > 1 && average_run_ns_ > 0 &&
         static_cast<std::int64_t>(ready) * average_run_ns_ <=
