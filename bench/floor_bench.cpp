@@ -15,6 +15,9 @@
 //                              client (the floor has one); x_floor = redwire / floor (>= 0.9);
 //                              [floor_]cpu_us and [floor_]redis_us: µs of CPU per call in
 //                              this process and in the redis-server
+//   floor/async_then/...       the same with callbacks (async_call with a callable): each
+//                              call's callback makes the next, as the floor's client does; no
+//                              future to set or wait on (threads is not used)
 //   floor/large/bytes:B        a call carrying B bytes each way against a SET + GET of B bytes,
 //                              alternating blocks of 4; x_floor = bytes/s ratio (goal >= 0.8)
 //
@@ -28,12 +31,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <future>
 #include <map>
 #include <memory>
+#include <semaphore>
 #include <string>
 #include <thread>
 #include <vector>
@@ -149,6 +154,33 @@ void keep_in_flight(redwire::client& cli, const std::string& payload, std::size_
   for (auto& t : ts) t.join();
 }
 
+/// The same with callbacks: each call's callback (on the client's reply thread) makes the next,
+/// as the floor's client does; no future, so no thread waits on one.
+void keep_in_flight_then(redwire::client& cli, const std::string& payload, std::size_t in_flight,
+                         std::size_t total, std::size_t /*threads*/) {
+  struct driver {
+    redwire::client& cli;
+    const std::string& payload;
+    std::atomic<std::size_t> unsent;
+    std::atomic<std::size_t> left;
+    std::binary_semaphore done{0};
+    void issue() {
+      cli.async_call(bench::echo, payload, [this](redwire::result<std::string> r) {
+        benchmark::DoNotOptimize(r);
+        std::size_t n = unsent.load();
+        while (n > 0 && !unsent.compare_exchange_weak(n, n - 1)) {
+        }
+        if (n > 0) issue();
+        if (left.fetch_sub(1) == 1) done.release();
+      });
+    }
+  } d{cli, payload, total - std::min(total, in_flight), total};
+  for (std::size_t i = 0; i < std::min(total, in_flight); ++i) d.issue();
+  d.done.acquire();
+}
+
+template <void (*Redwire)(redwire::client&, const std::string&, std::size_t, std::size_t,
+                          std::size_t)>
 void floor_async(benchmark::State& state) {
   auto& e = env::get();
   const auto in_flight = static_cast<std::size_t>(state.range(0));
@@ -160,7 +192,7 @@ void floor_async(benchmark::State& state) {
   const std::string payload(payload_bytes, 'x');
   const std::size_t block = std::max<std::size_t>(4096, 8 * in_flight);
   floor.run(in_flight, block);  // warm, both
-  keep_in_flight(cli, payload, in_flight, block, threads);
+  Redwire(cli, payload, in_flight, block, threads);
   double seconds[2] = {0, 0}, cpu_ns[2] = {0, 0}, server_ns[2] = {0, 0};
   std::size_t calls[2] = {0, 0}, n = 0;
   for (auto _ : state) {
@@ -168,7 +200,7 @@ void floor_async(benchmark::State& state) {
     const double cpu0 = process_cpu_ns(), server0 = server_cpu_ns(e.server.pid());
     const auto t0 = clock::now();
     if (on_redwire)
-      keep_in_flight(cli, payload, in_flight, block, threads);
+      Redwire(cli, payload, in_flight, block, threads);
     else
       floor.run(in_flight, block);
     seconds[on_redwire] += std::chrono::duration<double>(clock::now() - t0).count();
@@ -266,7 +298,7 @@ class ratio_summary : public benchmark::ConsoleReporter {
 }  // namespace
 
 BENCHMARK(floor_sync)->Name("floor/sync")->UseRealTime()->MinTime(3.0);
-BENCHMARK(floor_async)
+BENCHMARK(floor_async<keep_in_flight>)
     ->Name("floor/async")
     ->ArgNames({"inflight", "payload", "replicas", "threads"})
     ->Args({256, 16, 1, 1})
@@ -274,6 +306,13 @@ BENCHMARK(floor_async)
     ->Args({256, 1024, 1, 1})
     ->Args({256, 16, 2, 1})
     ->Args({256, 16, 1, 4})
+    ->Iterations(64)
+    ->UseRealTime();
+BENCHMARK(floor_async<keep_in_flight_then>)
+    ->Name("floor/async_then")
+    ->ArgNames({"inflight", "payload", "replicas", "threads"})
+    ->Args({256, 16, 1, 1})
+    ->Args({1024, 16, 1, 1})
     ->Iterations(64)
     ->UseRealTime();
 BENCHMARK(floor_large)

@@ -1,5 +1,6 @@
 // The worker pool on a scripted reader and a recording runner: batching, key order, lone-request
 // takeover, reply corking and fusing — the paths that a real transport reaches only under load.
+#include <redwire/detail/batch_sizing.hpp>
 #include <redwire/detail/key_order.hpp>
 #include <redwire/detail/worker_pool.hpp>
 
@@ -76,14 +77,16 @@ class scripted_reader final : public redwire::detail::any_reader,
     {
       std::lock_guard lock(m);
       fused.push_back(std::string(channel) + " " + std::string(bytes));
+      fused_by.push_back(std::this_thread::get_id());
     }
     pop(out, max, timeout);
   }
 
   std::mutex m;
   std::condition_variable cv;
-  std::vector<std::size_t> asked;  // `max` of every pop, in order
-  std::vector<std::string> fused;  // "<channel> <reply>" sent with a pop
+  std::vector<std::size_t> asked;         // `max` of every pop, in order
+  std::vector<std::string> fused;         // "<channel> <reply>" sent with a pop
+  std::vector<std::thread::id> fused_by;  // the worker that sent each
 
  private:
   const bool fuses_;
@@ -351,6 +354,59 @@ TEST(worker_pool, a_batch_of_fast_requests_is_run_by_the_worker_that_took_it) {
     for (const auto& name : batch)  // four workers, and none woken to share the batch
       EXPECT_EQ(runner.ran_on[name], runner.ran_on[batch.front()]) << name;
   }
+}
+
+TEST(worker_pool, the_keeper_of_a_batch_pops_next_with_its_last_reply) {
+  scripted_reader reader(true);
+  recording_runner runner;
+  auto s = settings(4, /*cork=*/true);
+  s.keep_window = 1s;
+  s.takeover = 20s;
+  worker_pool pool(runner, reader, s);
+  pool.start();
+  for (int i = 0; i < 4; ++i) {  // lone requests: the pool learns its handlers' run time
+    const std::string name = "warm" + std::to_string(i);
+    reader.script({name});
+    ASSERT_TRUE(wait_for(runner.m, runner.cv, [&] {
+      return std::count(runner.started.begin(), runner.started.end(), name) == 1;
+    }));
+  }
+  reader.script({"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7"});
+  ASSERT_TRUE(wait_for(reader.m, reader.cv,
+                       [&] {
+                         return std::find(reader.fused.begin(), reader.fused.end(),
+                                          "to-k7 reply:k7") != reader.fused.end();
+                       }))  // the batch's last reply went out with a pop, not on its own
+      << ::testing::PrintToString(reader.fused) << ::testing::PrintToString(runner.sent);
+  std::scoped_lock lock(reader.m, runner.m);
+  const auto last = std::find(reader.fused.begin(), reader.fused.end(), "to-k7 reply:k7");
+  EXPECT_EQ(reader.fused_by[static_cast<std::size_t>(last - reader.fused.begin())],
+            runner.ran_on["k7"]);  // by the keeper: no other worker woke to pop meanwhile
+  for (int i = 0; i < 7; ++i) {    // the others left together, before k7 ran
+    const std::string reply = "reply:k" + std::to_string(i);
+    EXPECT_EQ(std::count(runner.sent.begin(), runner.sent.end(), reply), 1) << reply;
+    EXPECT_EQ(runner.ran_on["k" + std::to_string(i)], runner.ran_on["k7"]);
+  }
+}
+
+TEST(batch_sizing, takes_what_the_workers_finish_in_the_window_and_what_pop_bytes_holds) {
+  redwire::detail::batch_sizing sizing;
+  EXPECT_EQ(sizing.limit(0, 4, 4, 256, 1024), 4u);  // nothing known: one per idle worker
+  EXPECT_FALSE(sizing.holds());
+  EXPECT_FALSE(sizing.keeps(2, 50us));
+  for (int i = 0; i < 32; ++i) sizing.ran(1us);
+  EXPECT_EQ(sizing.limit(0, 4, 4, 128, 1024), 128u);  // fast handlers: the batch size
+  EXPECT_EQ(sizing.limit(0, 4, 4, 256, 100), 100u);   // no more than room in flight
+  EXPECT_TRUE(sizing.holds());
+  EXPECT_TRUE(sizing.keeps(50, 50us));
+  EXPECT_FALSE(sizing.keeps(51, 50us));
+  sizing.took(4, 4u << 20);  // 1 MiB requests
+  EXPECT_EQ(sizing.limit(0, 4, 4, 256, 1024), 4u);
+  for (int i = 0; i < 64; ++i) sizing.took(1, 16u << 20);
+  EXPECT_EQ(sizing.limit(0, 4, 4, 256, 1024), 1u);  // never none
+  for (int i = 0; i < 64; ++i) sizing.ran(20ms);    // slow handlers: one per idle worker again
+  for (int i = 0; i < 64; ++i) sizing.took(1, 100);
+  EXPECT_EQ(sizing.limit(1, 4, 4, 256, 1024), 3u);
 }
 
 TEST(worker_pool, a_kept_batch_whose_handler_blocks_is_handed_out_to_the_others) {

@@ -14,13 +14,14 @@
 // takeover (pool_settings), that worker pops instead.
 //
 // A batch of fast requests: replies wait in the transport (capabilities/corking.hpp) while more
-// of the batch is ready to run, if handlers take under hold_below_ns on average; once the batch
+// of the batch is ready to run, if handlers are fast (batch_sizing.hpp); once the batch
 // is all taken they are written, in one write instead of one per reply.
 //
 // A batch its popper can run alone within keep_window it keeps: it wakes no other worker, runs
 // the batch and pops again (on two cores, four workers sharing fast batches took 1.7 times the
-// CPU per request of one). As for a lone request, one idle worker watches: if the keeper takes
-// no request for takeover (its handler blocks), the watcher hands the batch out to all.
+// CPU per request of one); the batch's last reply leaves with that pop, as a lone request's
+// does. As for a lone request, one idle worker watches: if the keeper takes no request for
+// takeover (its handler blocks), the watcher hands the batch out to all, or pops instead.
 #pragma once
 
 #include <algorithm>
@@ -38,6 +39,7 @@
 #include "../log.hpp"
 #include "../transport.hpp"
 #include "any_transport.hpp"
+#include "batch_sizing.hpp"
 #include "key_order.hpp"
 #include "thread_name.hpp"
 
@@ -142,8 +144,6 @@ class worker_pool final : private async_ends {
 
  private:
   static constexpr std::chrono::milliseconds lone_linger{20};
-  static constexpr std::int64_t hold_below_ns = 50'000;
-  static constexpr std::int64_t batch_window_ns = 200'000;
 
   struct worker {
     std::vector<std::string> batch;
@@ -184,10 +184,12 @@ class worker_pool final : private async_ends {
     work_item item = requests_.take();
     ++busy_;
     ++taken_;
-    const bool lone = fuse_ && pop_owed_ && owed_by_ == std::this_thread::get_id();
+    const auto me = std::this_thread::get_id();
+    if (fuse_ && kept_by_ == me && !requests_.has_ready() && !popping_ && !pop_owed_)
+      owe_pop(me);  // the last of a kept batch: its keeper pops next, with this reply
+    const bool lone = fuse_ && pop_owed_ && owed_by_ == me;
     // Part of a batch of fast requests: the reply waits for the batch's others (see the top).
-    const bool hold = s_.cork && !lone && requests_.has_ready() && average_run_ns_ > 0 &&
-                      average_run_ns_ < hold_below_ns;
+    const bool hold = s_.cork && !lone && requests_.has_ready() && sizing_.holds();
     const bool flush_first = held_replies_ && !requests_.has_ready();  // the batch is all taken
     if (flush_first) held_replies_ = false;
     lock.unlock();
@@ -200,7 +202,7 @@ class worker_pool final : private async_ends {
     if (continues)
       ++continued_;  // its key stays held until it ends
     else if (ran > ran.zero())
-      note_run_time(ran);
+      sizing_.ran(ran);
     if (!item.key.empty() && !continues) requests_.release(item.key);
     held_replies_ = held_replies_ || hold;
     if (held_replies_ && !requests_.has_ready()) {  // the batch is taken: its replies go now
@@ -290,7 +292,9 @@ class worker_pool final : private async_ends {
     popping_ = true;
     pop_owed_ = false;
     kept_by_ = {};  // a keeper that pops has run its batch: what turns ready meanwhile is anyone's
-    const std::size_t take = batch_limit();
+    const std::size_t take =
+        sizing_.limit(requests_.ready_count(), s_.workers - busy_, s_.workers, s_.batch_size,
+                      s_.max_in_flight - std::min(s_.max_in_flight, in_progress()));
     lock.unlock();
     w.batch.clear();
     bool failed = false;
@@ -304,8 +308,10 @@ class worker_pool final : private async_ends {
       log(log_level::warning, s_.name + ": cannot take requests: " + e.what());
     }
     w.reply_to.clear();
-    const std::size_t kept = admit_batch(w);  // outside the lock: it decodes
+    std::size_t bytes = 0;
+    const std::size_t kept = admit_batch(w, bytes);  // outside the lock: it decodes
     lock.lock();
+    sizing_.took(kept, bytes);
     for (std::size_t i = 0; i < kept; ++i)
       requests_.admit(std::move(w.batch[i]), std::move(w.keys[i]));
     popping_ = false;
@@ -314,13 +320,15 @@ class worker_pool final : private async_ends {
       changed_.wait_for(lock, std::chrono::milliseconds(100));
   }
 
-  // Keeps, at the front of w.batch, the requests the runner admits, their keys in w.keys.
-  std::size_t admit_batch(worker& w) {
+  // Keeps, at the front of w.batch, the requests the runner admits, their keys in w.keys; adds
+  // their sizes to `bytes`.
+  std::size_t admit_batch(worker& w, std::size_t& bytes) {
     if (w.keys.size() < w.batch.size()) w.keys.resize(w.batch.size());
     std::size_t kept = 0;
     for (std::size_t i = 0; i < w.batch.size(); ++i) {
       w.keys[kept].clear();
       if (!runner_.admit(w.batch[i], w.keys[kept])) continue;
+      bytes += w.batch[i].size();
       if (kept != i) w.batch[kept] = std::move(w.batch[i]);
       ++kept;
     }
@@ -330,46 +338,24 @@ class worker_pool final : private async_ends {
   // Called with the lock held, after a pop: who runs what was taken, and who pops next.
   void hand_out() {
     const std::size_t ready = requests_.ready_count();
-    if (ready > 1 && s_.workers > 1 && average_run_ns_ > 0 &&
-        static_cast<std::int64_t>(ready) * average_run_ns_ <=
-            std::chrono::nanoseconds(s_.keep_window).count()) {
+    if (ready > 1 && s_.workers > 1 && sizing_.keeps(ready, s_.keep_window)) {
       kept_by_ = std::this_thread::get_id();  // this worker runs the batch alone (see the top)
       if (!watching_) changed_.notify_one();  // a watcher, unless one is there
     } else if (ready > 1) {
       changed_.notify_all();
     } else if (ready == 1 && s_.workers > 1) {
-      pop_owed_ = true;  // this worker runs it, then pops again (see the top)
-      owed_since_ = std::chrono::steady_clock::now();
-      owed_by_ = std::this_thread::get_id();
+      owe_pop(std::this_thread::get_id());    // this worker runs it, then pops again (see the top)
       if (!watching_) changed_.notify_one();  // a watcher, unless one is there
     } else {
       changed_.notify_one();  // someone else takes over popping
     }
   }
 
-  // Called with the lock held. Take no more than the idle workers can start: what this instance
-  // takes, replicas cannot, so an instance that over-takes leaves its replicas idle while
-  // requests wait. Except when handlers are fast: then a batch that the workers finish within
-  // batch_window_ns waits less than a replica's pop round trip would, and one pop instead of
-  // one per request is what lets an instance serve 100k calls/s (docs/performance.md).
-  std::size_t batch_limit() const {
-    const std::size_t ready = requests_.ready_count();
-    const std::size_t idle = s_.workers - busy_;
-    std::size_t room = idle > ready ? idle - ready : 1;
-    if (average_run_ns_ > 0) {
-      const auto by_time = static_cast<std::size_t>(static_cast<std::int64_t>(s_.workers) *
-                                                    batch_window_ns / average_run_ns_);
-      if (by_time > ready) room = std::max(room, by_time - ready);
-    }
-    room = std::min(room, s_.max_in_flight - std::min(s_.max_in_flight, in_progress()));
-    return std::max<std::size_t>(1, std::min(s_.batch_size, room));
-  }
-
-  // Called with the lock held: a moving average of handler run time (0 until the first call).
-  void note_run_time(std::chrono::steady_clock::duration ran) {
-    const auto ns = std::max<std::int64_t>(
-        1, std::chrono::duration_cast<std::chrono::nanoseconds>(ran).count());
-    average_run_ns_ = average_run_ns_ == 0 ? ns : average_run_ns_ + (ns - average_run_ns_) / 8;
+  // Called with the lock held: `who` runs a request and then pops; another may take over.
+  void owe_pop(std::thread::id who) {
+    pop_owed_ = true;
+    owed_since_ = std::chrono::steady_clock::now();
+    owed_by_ = who;
   }
 
   request_runner& runner_;
@@ -383,11 +369,11 @@ class worker_pool final : private async_ends {
   std::condition_variable changed_;
   key_order requests_;
   bool stopping_ = false;
-  bool popping_ = false;             // a worker is in pop()
-  std::size_t busy_ = 0;             // workers running a request
-  std::size_t continued_ = 0;        // requests that went on without a worker (async_ends)
-  std::int64_t average_run_ns_ = 0;  // see batch_limit()
-  bool held_replies_ = false;        // replies wait in the transport for the batch's last one
+  bool popping_ = false;       // a worker is in pop()
+  std::size_t busy_ = 0;       // workers running a request
+  std::size_t continued_ = 0;  // requests that went on without a worker (async_ends)
+  batch_sizing sizing_;        // how many to take, and whether a batch is kept or held
+  bool held_replies_ = false;  // replies wait in the transport for the batch's last one
   // The lone-request handshake: the worker that runs a lone request owes the next pop.
   bool pop_owed_ = false;
   bool watching_ = false;  // an idle worker watches the one who owes it
