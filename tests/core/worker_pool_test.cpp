@@ -395,8 +395,12 @@ TEST(batch_sizing, takes_what_the_workers_finish_in_the_window_and_what_pop_byte
   EXPECT_FALSE(sizing.holds());
   EXPECT_FALSE(sizing.keeps(2, 50us));
   for (int i = 0; i < 32; ++i) sizing.ran(1us);
-  EXPECT_EQ(sizing.limit(0, 4, 4, 128, 1024), 128u);  // fast handlers: the batch size
+  EXPECT_EQ(sizing.limit(0, 4, 4, 128, 1024), 64u);   // fast handlers: half the batch size,
+  sizing.popped(64, 64);                              // until a pop finds a backlog,
+  EXPECT_EQ(sizing.limit(0, 4, 4, 128, 1024), 128u);  // then all of it
   EXPECT_EQ(sizing.limit(0, 4, 4, 256, 100), 100u);   // no more than room in flight
+  sizing.popped(128, 20);
+  EXPECT_EQ(sizing.limit(0, 4, 4, 128, 1024), 64u);
   EXPECT_TRUE(sizing.holds());
   EXPECT_TRUE(sizing.keeps(50, 50us));
   EXPECT_FALSE(sizing.keeps(51, 50us));

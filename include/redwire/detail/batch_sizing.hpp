@@ -24,7 +24,9 @@ class batch_sizing {
   /// while requests wait. Except when handlers are fast: then a batch that the workers finish
   /// within window_ns waits less than a replica's pop round trip would, and one pop instead of
   /// one per request is what lets an instance serve 100k calls/s (docs/performance.md). Never
-  /// more than `most` (the batch size), nor than `room` (in flight), nor than pop_bytes holds.
+  /// more than `most` (the batch size; half of it unless the last pop got all it asked for: a
+  /// backlog), nor than `room` (in flight), nor than pop_bytes holds. Taking all of a short
+  /// queue at once leaves a replica nothing, and then the two take turns instead of overlapping.
   std::size_t limit(std::size_t ready, std::size_t idle, std::size_t workers, std::size_t most,
                     std::size_t room) const {
     std::size_t take = idle > ready ? idle - ready : 1;
@@ -36,6 +38,7 @@ class batch_sizing {
     if (bytes_ > 0)
       take =
           std::min(take, static_cast<std::size_t>(std::max<std::int64_t>(1, pop_bytes / bytes_)));
+    if (!full_) most = std::max<std::size_t>(1, most / 2);  // no backlog seen: half
     return std::max<std::size_t>(1, std::min({most, take, room}));
   }
 
@@ -53,6 +56,9 @@ class batch_sizing {
     average(run_ns_, std::chrono::duration_cast<std::chrono::nanoseconds>(ran).count());
   }
 
+  /// A pop asked for `asked` and got `got` (all of it: there may be more waiting).
+  void popped(std::size_t asked, std::size_t got) { full_ = got >= asked && asked > 1; }
+
   /// A pop took `count` requests of `bytes` in all.
   void took(std::size_t count, std::size_t bytes) {
     if (count > 0) average(bytes_, static_cast<std::int64_t>(bytes / count));
@@ -67,6 +73,7 @@ class batch_sizing {
 
   std::int64_t run_ns_ = 0;  // handler run time
   std::int64_t bytes_ = 0;   // request size
+  bool full_ = false;        // the last pop got all it asked for
 };
 
 }  // namespace redwire::detail

@@ -312,6 +312,7 @@ class worker_pool final : private async_ends {
     const std::size_t kept = admit_batch(w, bytes);  // outside the lock: it decodes
     lock.lock();
     sizing_.took(kept, bytes);
+    sizing_.popped(take, w.batch.size());
     for (std::size_t i = 0; i < kept; ++i)
       requests_.admit(std::move(w.batch[i]), std::move(w.keys[i]));
     popping_ = false;
