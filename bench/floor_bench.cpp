@@ -38,6 +38,8 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <semaphore>
 #include <string>
 #include <thread>
@@ -155,7 +157,8 @@ void keep_in_flight(redwire::client& cli, const std::string& payload, std::size_
 }
 
 /// The same with callbacks: each call's callback (on the client's reply thread) makes the next,
-/// as the floor's client does; no future, so no thread waits on one.
+/// as the floor's client does; no future, so no thread waits on one. A failed call stops the
+/// run (no call is made from a failure's callback, which may run inline) and throws its error.
 void keep_in_flight_then(redwire::client& cli, const std::string& payload, std::size_t in_flight,
                          std::size_t total, std::size_t /*threads*/) {
   struct driver {
@@ -164,19 +167,32 @@ void keep_in_flight_then(redwire::client& cli, const std::string& payload, std::
     std::atomic<std::size_t> unsent;
     std::atomic<std::size_t> left;
     std::binary_semaphore done{0};
+    std::mutex m{};
+    std::optional<redwire::rpc_error> failed{};
+    void finish(std::size_t n) {
+      if (left.fetch_sub(n) == n) done.release();
+    }
     void issue() {
       cli.async_call(bench::echo, payload, [this](redwire::result<std::string> r) {
+        if (!r) {
+          {
+            std::lock_guard lock(m);
+            if (!failed) failed = r.error();
+          }
+          return finish(1 + unsent.exchange(0));
+        }
         benchmark::DoNotOptimize(r);
         std::size_t n = unsent.load();
         while (n > 0 && !unsent.compare_exchange_weak(n, n - 1)) {
         }
         if (n > 0) issue();
-        if (left.fetch_sub(1) == 1) done.release();
+        finish(1);
       });
     }
   } d{cli, payload, total - std::min(total, in_flight), total};
   for (std::size_t i = 0; i < std::min(total, in_flight); ++i) d.issue();
   d.done.acquire();
+  if (d.failed) throw *d.failed;
 }
 
 template <void (*Redwire)(redwire::client&, const std::string&, std::size_t, std::size_t,

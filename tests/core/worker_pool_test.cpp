@@ -372,13 +372,13 @@ TEST(worker_pool, the_keeper_of_a_batch_pops_next_with_its_last_reply) {
     }));
   }
   reader.script({"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7"});
-  ASSERT_TRUE(wait_for(reader.m, reader.cv,
-                       [&] {
-                         return std::find(reader.fused.begin(), reader.fused.end(),
-                                          "to-k7 reply:k7") != reader.fused.end();
-                       }))  // the batch's last reply went out with a pop, not on its own
-      << ::testing::PrintToString(reader.fused) << ::testing::PrintToString(runner.sent);
+  const bool last_fused = wait_for(reader.m, reader.cv, [&] {
+    return std::find(reader.fused.begin(), reader.fused.end(), "to-k7 reply:k7") !=
+           reader.fused.end();
+  });
   std::scoped_lock lock(reader.m, runner.m);
+  ASSERT_TRUE(last_fused)  // the batch's last reply went out with a pop, not on its own
+      << ::testing::PrintToString(reader.fused) << ::testing::PrintToString(runner.sent);
   const auto last = std::find(reader.fused.begin(), reader.fused.end(), "to-k7 reply:k7");
   EXPECT_EQ(reader.fused_by[static_cast<std::size_t>(last - reader.fused.begin())],
             runner.ran_on["k7"]);  // by the keeper: no other worker woke to pop meanwhile
@@ -398,20 +398,20 @@ TEST(batch_sizing, takes_what_the_workers_finish_in_the_window_and_what_pop_byte
   EXPECT_FALSE(sizing.keeps(2, 50us));
   for (int i = 0; i < 32; ++i) sizing.ran(1us);
   EXPECT_EQ(sizing.limit(0, 4, 4, 128, 1024), 64u);   // fast handlers: half the batch size,
-  sizing.popped(64, 64);                              // until a pop finds a backlog,
+  sizing.popped(64, 64, 64 * 40);                     // until a pop finds a backlog,
   EXPECT_EQ(sizing.limit(0, 4, 4, 128, 1024), 128u);  // then all of it
   EXPECT_EQ(sizing.limit(0, 4, 4, 256, 100), 100u);   // no more than room in flight
-  sizing.popped(128, 20);
+  sizing.popped(128, 20, 20 * 40);
   EXPECT_EQ(sizing.limit(0, 4, 4, 128, 1024), 64u);
   EXPECT_TRUE(sizing.holds());
   EXPECT_TRUE(sizing.keeps(50, 50us));
   EXPECT_FALSE(sizing.keeps(51, 50us));
-  sizing.took(4, 4u << 20);  // 1 MiB requests
+  for (int i = 0; i < 64; ++i) sizing.popped(8, 4, 4u << 20);  // 1 MiB requests
   EXPECT_EQ(sizing.limit(0, 4, 4, 256, 1024), 4u);
-  for (int i = 0; i < 64; ++i) sizing.took(1, 16u << 20);
+  for (int i = 0; i < 64; ++i) sizing.popped(8, 1, 16u << 20);
   EXPECT_EQ(sizing.limit(0, 4, 4, 256, 1024), 1u);  // never none
   for (int i = 0; i < 64; ++i) sizing.ran(20ms);    // slow handlers: one per idle worker again
-  for (int i = 0; i < 64; ++i) sizing.took(1, 100);
+  for (int i = 0; i < 64; ++i) sizing.popped(8, 1, 100);
   EXPECT_EQ(sizing.limit(1, 4, 4, 256, 1024), 3u);
 }
 

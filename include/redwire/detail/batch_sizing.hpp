@@ -56,12 +56,11 @@ class batch_sizing {
     average(run_ns_, std::chrono::duration_cast<std::chrono::nanoseconds>(ran).count());
   }
 
-  /// A pop asked for `asked` and got `got` (all of it: there may be more waiting).
-  void popped(std::size_t asked, std::size_t got) { full_ = got >= asked && asked > 1; }
-
-  /// A pop took `count` requests of `bytes` in all.
-  void took(std::size_t count, std::size_t bytes) {
-    if (count > 0) average(bytes_, static_cast<std::int64_t>(bytes / count));
+  /// A pop asked for `asked` and got `got` requests of `bytes` in all (all it asked for: there
+  /// may be more waiting).
+  void popped(std::size_t asked, std::size_t got, std::size_t bytes) {
+    full_ = got >= asked && asked > 1;
+    if (got > 0) average(bytes_, static_cast<std::int64_t>(bytes / got));
   }
 
  private:

@@ -309,10 +309,11 @@ class worker_pool final : private async_ends {
     }
     w.reply_to.clear();
     std::size_t bytes = 0;
-    const std::size_t kept = admit_batch(w, bytes);  // outside the lock: it decodes
+    for (const auto& request : w.batch) bytes += request.size();
+    const std::size_t got = w.batch.size();
+    const std::size_t kept = admit_batch(w);  // outside the lock: it decodes
     lock.lock();
-    sizing_.took(kept, bytes);
-    sizing_.popped(take, w.batch.size());
+    sizing_.popped(take, got, bytes);
     for (std::size_t i = 0; i < kept; ++i)
       requests_.admit(std::move(w.batch[i]), std::move(w.keys[i]));
     popping_ = false;
@@ -321,15 +322,13 @@ class worker_pool final : private async_ends {
       changed_.wait_for(lock, std::chrono::milliseconds(100));
   }
 
-  // Keeps, at the front of w.batch, the requests the runner admits, their keys in w.keys; adds
-  // their sizes to `bytes`.
-  std::size_t admit_batch(worker& w, std::size_t& bytes) {
+  // Keeps, at the front of w.batch, the requests the runner admits, their keys in w.keys.
+  std::size_t admit_batch(worker& w) {
     if (w.keys.size() < w.batch.size()) w.keys.resize(w.batch.size());
     std::size_t kept = 0;
     for (std::size_t i = 0; i < w.batch.size(); ++i) {
       w.keys[kept].clear();
       if (!runner_.admit(w.batch[i], w.keys[kept])) continue;
-      bytes += w.batch[i].size();
       if (kept != i) w.batch[kept] = std::move(w.batch[i]);
       ++kept;
     }
