@@ -12,7 +12,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jobs="${REDWIRE_JOBS:-$(nproc)}"
 cxx="${REDWIRE_SANITIZER_CXX:-clang++}"
-common=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$cxx"
+common=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
+        -DCMAKE_CXX_COMPILER="$cxx"
         -DREDWIRE_BUILD_EXAMPLES=OFF -DREDWIRE_BUILD_BENCH=OFF)
 step() { echo "== redwire: $* ($(date +%T))"; }
 

@@ -1,15 +1,9 @@
 # Compile-fail checks of the event API (events_cases.cpp): each case must fail with the
 # diagnostic that names the topic or stream and what is wrong with it.
 set(ev_cf_source ${CMAKE_CURRENT_SOURCE_DIR}/compile_fail/events_cases.cpp)
-set(ev_cf_includes
-  -I${PROJECT_SOURCE_DIR}/include
-  -I${PROJECT_SOURCE_DIR}/transports/memory/include
-  "-I$<JOIN:$<TARGET_PROPERTY:Boost::headers,INTERFACE_INCLUDE_DIRECTORIES>,;-I>"
-  "-I$<JOIN:$<TARGET_PROPERTY:cereal::cereal,INTERFACE_INCLUDE_DIRECTORIES>,;-I>")
-
 function(redwire_event_compile_fail case pattern)
   add_test(NAME compile_fail.events.${case}
-    COMMAND ${CMAKE_CXX_COMPILER} -std=c++20 -fsyntax-only ${ev_cf_includes}
+    COMMAND ${CMAKE_CXX_COMPILER} -std=c++20 -fsyntax-only ${cf_includes} ${cf_pch}
             -DREDWIRE_CASE_${case} ${ev_cf_source}
     COMMAND_EXPAND_LISTS)
   set_tests_properties(compile_fail.events.${case} PROPERTIES PASS_REGULAR_EXPRESSION "${pattern}"
@@ -17,7 +11,7 @@ function(redwire_event_compile_fail case pattern)
 endfunction()
 
 add_test(NAME compile_fail.events.baseline_compiles
-  COMMAND ${CMAKE_CXX_COMPILER} -std=c++20 -fsyntax-only ${ev_cf_includes} ${ev_cf_source}
+  COMMAND ${CMAKE_CXX_COMPILER} -std=c++20 -fsyntax-only ${cf_includes} ${cf_pch} ${ev_cf_source}
   COMMAND_EXPAND_LISTS)
 
 redwire_event_compile_fail(publish_value_type

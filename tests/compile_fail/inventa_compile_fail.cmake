@@ -1,13 +1,9 @@
 # Compile-fail checks of Inventa's type mapping (inventa_cases.cpp): a procedure whose types have
 # no Inventa form fails with type_has_no_inventa_form<procedure, position, type>.
 set(inv_cf_source ${CMAKE_CURRENT_SOURCE_DIR}/compile_fail/inventa_cases.cpp)
-set(inv_cf_includes
-  -I${PROJECT_SOURCE_DIR}/include
-  -I${PROJECT_SOURCE_DIR}/transports/redis/include
-  -I${PROJECT_SOURCE_DIR}/transports/inventa/include
-  "-I$<JOIN:$<TARGET_PROPERTY:Boost::headers,INTERFACE_INCLUDE_DIRECTORIES>,;-I>"
-  "-I$<JOIN:$<TARGET_PROPERTY:cereal::cereal,INTERFACE_INCLUDE_DIRECTORIES>,;-I>"
-  "-I$<JOIN:$<TARGET_PROPERTY:redwire::hiredis,INTERFACE_INCLUDE_DIRECTORIES>,;-I>")
+redwire_include_flags(inv_cf_includes
+  FOLDERS include transports/redis/include transports/inventa/include
+  TARGETS Boost::headers cereal::cereal redwire::hiredis)
 
 function(redwire_inventa_compile_fail case pattern)
   add_test(NAME compile_fail.inventa.${case}
